@@ -1,0 +1,54 @@
+# 预算联网监督 · 文档与知识库 — make help lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DATA_DIR ?= $(CURDIR)/var
+export PORT
+
+.PHONY: help install run serve migrate demo index test test-fast lint format check clean-data
+
+help: ## 列出所有目标 / list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed ## 创建 .venv 并安装锁定版本的依赖
+
+migrate: install ## 迁移数据库
+	$(PY) manage.py migrate --noinput
+
+demo: migrate ## 载入演示数据（幂等）
+	$(PY) manage.py load_demo
+
+index: install ## 重建检索索引
+	$(PY) manage.py update_index
+
+run: demo ## 一条命令：安装、迁移、演示数据、索引，并启动网站 + worker + beat
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py update_index
+	@$(PY) manage.py demo_logins
+	@echo "网站地址: http://127.0.0.1:$(PORT)/   管理后台: http://127.0.0.1:$(PORT)/admin/   (Ctrl-C 停止全部进程)"
+	$(VENV)/bin/honcho -f Procfile start
+
+test: install ## 运行全部测试（CI 运行的就是这个）
+	$(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: install ## ruff 检查
+	$(VENV)/bin/ruff check .
+
+format: install ## ruff 格式化
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-data: ## 删除 DATA_DIR（var/）中的全部数据
+	rm -rf "$(DATA_DIR)"

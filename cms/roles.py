@@ -1,0 +1,152 @@
+"""Roles (角色) and what each may do: the one table of the permission matrix.
+
+Groups are created by a data migration; their permissions are synchronised from
+ROLE_MATRIX after every ``migrate`` so that apps landing later add their rows here
+and nowhere else. docs/roles.md prints this table for people.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+ADMIN = "系统管理员"
+STAFF = "工作人员"
+DEPUTY = "代表/专家"
+ARCHIVIST = "档案员"
+LIAISON = "部门联络员"
+
+ROLES = [ADMIN, STAFF, DEPUTY, ARCHIVIST, LIAISON]
+
+# Capabilities of the whole system, declared as permissions on cms.User (see models).
+CAPABILITIES = [
+    ("manage_accounts", "管理账户、角色与凭证"),
+    ("view_personal_details", "查看代表个人信息（电话、身份证号、单位、住址）"),
+    ("view_usage_log", "查看使用记录"),
+    ("edit_settings", "修改系统设置"),
+    ("query_data", "查询数据与资料"),
+    ("export_data", "导出数据"),
+    ("upload_material", "上传材料"),
+    ("publish_material", "编辑和发布材料"),
+    ("run_workflows", "办理建议、函件等流程"),
+    ("handle_alerts", "处理预警"),
+    ("file_records", "立卷归档、管理目录"),
+    ("run_backups", "执行和核验备份"),
+    ("department_scope", "仅可见本部门交办事项并上传答复"),
+]
+
+_cap = {code: f"cms.{code}" for code, _ in CAPABILITIES}
+_user_admin = ["cms.add_user", "cms.change_user", "cms.delete_user", "cms.view_user"]
+_group_admin = ["auth.add_group", "auth.change_group", "auth.delete_group", "auth.view_group"]
+_admin_ui = ["wagtailadmin.access_admin"]
+
+# role → permissions ("app_label.codename"); a codename that does not exist yet
+# (its app has not landed) is skipped, and picked up on the next migrate.
+ROLE_MATRIX = {
+    ADMIN: [*_cap.values(), *_user_admin, *_group_admin, *_admin_ui],
+    STAFF: [
+        _cap["query_data"],
+        _cap["export_data"],
+        _cap["upload_material"],
+        _cap["publish_material"],
+        _cap["run_workflows"],
+        _cap["handle_alerts"],
+        *_admin_ui,
+    ],
+    DEPUTY: [_cap["query_data"], _cap["export_data"]],
+    ARCHIVIST: [
+        _cap["query_data"],
+        _cap["export_data"],
+        _cap["file_records"],
+        _cap["run_backups"],
+        _cap["view_usage_log"],
+        *_admin_ui,
+    ],
+    LIAISON: [_cap["department_scope"], _cap["upload_material"]],
+}
+
+
+class SeatLimitReached(ValidationError):
+    pass
+
+
+def seat_limit(role: str) -> int | None:
+    return settings.ROLE_SEAT_LIMITS.get(role)
+
+
+def seats_taken(role: str, exclude_user_ids=()) -> int:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return (
+        User.objects.filter(groups__name=role, is_active=True)
+        .exclude(pk__in=[pk for pk in exclude_user_ids if pk])
+        .distinct()
+        .count()
+    )
+
+
+def check_seat(role: str, user=None) -> None:
+    """Refuse to give *role* to *user* when every seat of the role is taken."""
+    limit = seat_limit(role)
+    if limit is None:
+        return
+    if user is not None and user.pk and user.groups.filter(name=role).exists():
+        return  # already holds a seat
+    if seats_taken(role, exclude_user_ids=[getattr(user, "pk", None)]) >= limit:
+        raise SeatLimitReached(
+            f"角色“{role}”的席位已满（上限 {limit} 个）。请先停用或调整其他账户，或由系统管理员修改席位设置。",
+            code="seat_limit",
+        )
+
+
+def roles_of(user) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = [name for name in user.groups.values_list("name", flat=True) if name in ROLES]
+        user._role_names = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    if getattr(user, "is_superuser", False) and ADMIN in roles:
+        return True
+    return any(r in roles_of(user) for r in roles)
+
+
+def primary_role(user) -> str | None:
+    if getattr(user, "is_superuser", False):
+        return ADMIN
+    names = roles_of(user)
+    for role in ROLES:
+        if role in names:
+            return role
+    return None
+
+
+def sync_after_migrate(app_config, using="default", **kwargs) -> None:
+    """post_migrate fires once per app; permissions of every app exist only by the last."""
+    from django.apps import apps
+
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if app_config is with_models[-1]:
+        sync_role_permissions(using=using)
+
+
+def sync_role_permissions(using="default") -> None:
+    """Make every role group hold exactly the permissions of ROLE_MATRIX."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_MATRIX.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            perm = (
+                Permission.objects.using(using)
+                .filter(content_type__app_label=app_label, codename=codename)
+                .first()
+            )
+            if perm:
+                wanted.append(perm)
+        group.permissions.set(wanted)

@@ -1,0 +1,18 @@
+import os
+import tempfile
+
+# A test run gets its own DATA_DIR unless one is given.
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rd-test-"))
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True

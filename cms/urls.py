@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve as serve_media
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("cms.credentials.urls")),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("inbox/", include("cms.notifications.urls")),
+    path("usage/", include("cms.usage.urls")),
+    path("calendar/", include("cms.workdays.urls")),
+    path("search/", include("search.urls")),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.DEBUG:
+    urlpatterns += [
+        path("media/<path:path>", serve_media, {"document_root": settings.MEDIA_ROOT}),
+    ]
+
+handler403 = "cms.views.permission_denied"
+handler404 = "cms.views.page_not_found"
+
+urlpatterns += [path("", include(wagtail_urls))]

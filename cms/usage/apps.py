@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class UsageConfig(AppConfig):
+    name = "cms.usage"
+    label = "usage"
+    verbose_name = "使用记录"
+
+    def ready(self):
+        from . import signals  # noqa: F401

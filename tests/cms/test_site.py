@@ -1,0 +1,34 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_front_end_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_home_page_shows_user_and_role(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "当前角色：工作人员" in body
+    assert 'lang="zh-Hans"' in body
+
+
+def test_pages_load_nothing_from_outside(client, staff_user):
+    client.force_login(staff_user)
+    body = client.get("/").content.decode()
+    assert "http://" not in body.replace("http://testserver", "")
+    assert "https://" not in body
+
+
+def test_load_demo_is_idempotent(django_user_model):
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    count = django_user_model.objects.count()
+    call_command("load_demo")
+    assert django_user_model.objects.count() == count == 5

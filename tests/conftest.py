@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from cms import roles
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    """Create an active user holding *role* (one of cms.roles.ROLES)."""
+    counter = {"n": 0}
+
+    def make(role=None, username=None, password="pw-Test-2026", **extra):
+        counter["n"] += 1
+        username = username or f"user{counter['n']}"
+        user = django_user_model.objects.create_user(
+            username=username,
+            password=password,
+            display_name=extra.pop("display_name", username),
+            **extra,
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        user.test_password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user_role(make_user):
+    return make_user(roles.ADMIN, username="sysadmin")
+
+
+@pytest.fixture
+def staff_user(make_user):
+    return make_user(roles.STAFF, username="staffer")
+
+
+@pytest.fixture
+def deputy_user(make_user):
+    return make_user(roles.DEPUTY, username="deputy1")
+
+
+@pytest.fixture
+def archivist_user(make_user):
+    return make_user(roles.ARCHIVIST, username="archivist1")
+
+
+@pytest.fixture
+def liaison_user(make_user):
+    return make_user(roles.LIAISON, username="liaison1")
