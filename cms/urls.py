@@ -17,6 +17,7 @@ urlpatterns = [
     path("usage/", include("cms.usage.urls")),
     path("calendar/", include("cms.workdays.urls")),
     path("search/", include("search.urls")),
+    path("policies/", include("policies.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "cms.workdays",
     "cms.notifications",
     "search",
+    "policies",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -1,0 +1,1 @@
+// Site-wide behaviour (no third-party code, nothing loaded from outside).
