@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "cms.workdays",
     "cms.notifications",
     "search",
+    "search.saved",
     "policies",
     # Wagtail
     "wagtail.contrib.forms",

@@ -16,3 +16,6 @@ STORAGES["staticfiles"] = {  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Models that exist only for the search backend tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.search.testapp"]  # noqa: F405
