@@ -1,0 +1,394 @@
+"""Chinese text analysis shared by every search backend.
+
+One place decides what a "word" is, so that the Whoosh index, the PostgreSQL
+backend and the highlighter agree:
+
+* text is NFKC-normalised (full-width letters and digits become ASCII) and lowercased;
+* jieba (precise mode) cuts it into a *primary* stream of words with sequential positions;
+* dictionary sub-words of a long word (知识 in 知识管理), number+unit compounds (2019年, 13号)
+  and document numbers (元人办发〔2019〕13号, its issuer prefix and its serial) are emitted as
+  *secondary* tokens sharing the position of the word they came from, so phrases still line up;
+* stop words are dropped from the primary stream but keep their position slot;
+* synonyms are expanded at query time (editing a synonym group needs no re-index).
+
+jieba runs once per process with its cache under settings.JIEBA_CACHE_DIR and is rebuilt
+lazily when the administrator-maintained terms change (a stamp file marks the change).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+DICT_DIR = Path(__file__).resolve().parent / "dict"
+STAMP_NAME = "custom-terms.stamp"
+# How often (seconds) a process looks at the stamp file for administrator edits.
+STAMP_CHECK_INTERVAL = 2.0
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RE = re.compile(f"[{HAN}]")
+_HAN_RUN_RE = re.compile(f"[{HAN}]+")
+_WORD_CHAR_RE = re.compile(rf"[{HAN}\w]", re.UNICODE)
+# 元人办发〔2019〕13号 — issuer abbreviation, year in brackets, serial number.
+# After NFKC the brackets may be 〔〕, [] or () — all accepted.
+DOC_SERIAL_RE = re.compile(r"[〔\[(【]\s*\d{4}\s*[〕\])】]\s*\d{1,5}\s*号")
+_HAN_ONLY_RE = re.compile(f"[{HAN}]+")
+_NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
+_UNITS = set("年月日号条款项章节期次届元万亿个件")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One analysed token: ``pos`` is its slot in the primary stream."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+    primary: bool = True
+
+
+def normalize(text: str) -> str:
+    """NFKC + lowercase; keeps the length of typical CJK/ASCII text unchanged."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def is_han(text: str) -> bool:
+    return bool(_HAN_RE.search(text))
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def _cache_dir() -> Path:
+    path = Path(getattr(settings, "JIEBA_CACHE_DIR", Path(settings.DATA_DIR) / "jieba"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stamp_path() -> Path:
+    return _cache_dir() / STAMP_NAME
+
+
+def mark_custom_terms_changed() -> None:
+    """Tell every process (through a file under JIEBA_CACHE_DIR) to reload its lexicon."""
+    path = stamp_path()
+    path.write_text(str(time.time()), encoding="utf-8")
+
+
+def _stamp_value() -> float:
+    try:
+        return os.stat(stamp_path()).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _custom_entries() -> tuple[list[tuple[str, int]], list[list[str]]]:
+    """Administrator-entered terms and synonym groups (empty before migrations ran)."""
+    try:
+        from search.models import DictionaryTerm, SynonymGroup
+
+        terms = [(normalize(t.word), t.frequency) for t in DictionaryTerm.objects.all()]
+        groups = [g.term_list() for g in SynonymGroup.objects.all()]
+        return terms, groups
+    except Exception:  # table missing (fresh database, migration not applied yet)
+        log.debug("custom search terms unavailable", exc_info=True)
+        return [], []
+
+
+class Lexicon:
+    """A loaded jieba tokenizer plus stop words and synonyms; immutable once built."""
+
+    def __init__(self, custom_terms, custom_groups):
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.tmp_dir = str(_cache_dir())
+        tokenizer.initialize()
+        words: dict[str, int] = {}
+        for line in _read_lines(DICT_DIR / "terms.txt"):
+            parts = line.split()
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 20000
+            words[normalize(parts[0])] = freq
+        for word, freq in custom_terms:
+            if word:
+                words[word] = max(freq, words.get(word, 0))
+        for word, freq in words.items():
+            tokenizer.add_word(word, freq)
+        self.tokenizer = tokenizer
+        self.vocabulary = tokenizer.FREQ
+        self.domain_words = set(words)
+        self.stop_words = {normalize(w) for w in _read_lines(DICT_DIR / "stopwords.txt")}
+        groups = [
+            [normalize(t) for t in re.split(r"[,，]", line) if t.strip()]
+            for line in _read_lines(DICT_DIR / "synonyms.txt")
+        ]
+        groups.extend([normalize(t) for t in g] for g in custom_groups)
+        self.synonyms: dict[str, set[str]] = {}
+        for group in groups:
+            for term in group:
+                self.synonyms.setdefault(term, set()).update(t for t in group if t != term)
+        # The members of a synonym group must be whole words for query expansion to work.
+        for group in groups:
+            for term in group:
+                if term not in self.vocabulary or not self.vocabulary[term]:
+                    tokenizer.add_word(term, 20000)
+
+    def cut(self, text: str) -> list[str]:
+        return list(self.tokenizer.cut(text, HMM=True))
+
+    def is_word(self, text: str) -> bool:
+        return bool(self.vocabulary.get(text))
+
+
+_lexicon: Lexicon | None = None
+_lexicon_stamp: float = -1
+_last_check = 0.0
+_lock = threading.Lock()
+
+
+def get_lexicon() -> Lexicon:
+    """The process-wide lexicon, built on first use and rebuilt when the stamp file moves."""
+    global _lexicon, _lexicon_stamp, _last_check
+    now = time.monotonic()
+    if _lexicon is not None and now - _last_check < STAMP_CHECK_INTERVAL:
+        return _lexicon
+    with _lock:
+        _last_check = now
+        stamp = _stamp_value()
+        if _lexicon is None or stamp != _lexicon_stamp:
+            terms, groups = _custom_entries()
+            _lexicon = Lexicon(terms, groups)
+            _lexicon_stamp = stamp
+        return _lexicon
+
+
+def reset_lexicon() -> None:
+    """Forget the loaded lexicon (tests, or after editing the files in search/dict/)."""
+    global _lexicon, _lexicon_stamp
+    with _lock:
+        _lexicon = None
+        _lexicon_stamp = -1
+
+
+def _sub_words(word: str, lexicon: Lexicon) -> list[tuple[str, int]]:
+    """Dictionary words of 2+ characters inside ``word`` (with their offsets), like jieba's
+    search mode but without breaking the primary position stream."""
+    found = []
+    n = len(word)
+    if n < 3 or not is_han(word):
+        return found
+    for size in (2, 3, 4):
+        if size >= n:
+            break
+        for i in range(n - size + 1):
+            piece = word[i : i + size]
+            if lexicon.is_word(piece):
+                found.append((piece, i))
+    return found
+
+
+def _doc_number_starts(norm: str, piece_starts: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Map a word start to the (issuer, whole number) pairs that begin there.
+
+    The issuer abbreviation has no marked beginning (根据元人办发〔2019〕13号), so every word
+    boundary up to eight characters before the bracket yields a candidate; the extra
+    candidates cost a few index terms and make 元人办发 and the whole number findable.
+    """
+    starts: dict[int, list[tuple[str, str]]] = {}
+    for match in DOC_SERIAL_RE.finditer(norm):
+        bracket = match.start()
+        tail = re.sub(r"\s+", "", match.group(0))
+        for start in piece_starts:
+            if bracket - 8 <= start < bracket and _HAN_ONLY_RE.fullmatch(norm[start:bracket]):
+                issuer = norm[start:bracket]
+                starts.setdefault(start, []).append((issuer, issuer + tail))
+    return starts
+
+
+def analyze(text: str, *, keep_stop_words: bool = False) -> list[Token]:
+    """Analyse ``text`` for the word index: primary words and stacked secondary tokens."""
+    lexicon = get_lexicon()
+    norm = normalize(text)
+    pieces = []
+    offset = 0
+    for piece in lexicon.cut(norm):
+        pieces.append((piece, offset))
+        offset += len(piece)
+    doc_numbers = _doc_number_starts(norm, [start for _, start in pieces])
+    tokens: list[Token] = []
+    pos = 0
+    previous: Token | None = None
+    for piece, start in pieces:
+        end = start + len(piece)
+        if not _WORD_CHAR_RE.search(piece):
+            # whitespace and punctuation: no token, no position slot
+            continue
+        if not keep_stop_words and piece in lexicon.stop_words:
+            pos += 1
+            previous = None
+            continue
+        token = Token(piece, pos, start, end)
+        tokens.append(token)
+        for sub, at in _sub_words(piece, lexicon):
+            tokens.append(Token(sub, pos, start + at, start + at + len(sub), primary=False))
+        if (
+            previous is not None
+            and previous.end == start
+            and piece in _UNITS
+            and _NUMBER_RE.match(previous.text)
+        ):
+            tokens.append(
+                Token(previous.text + piece, previous.pos, previous.start, end, primary=False)
+            )
+        for issuer, whole in doc_numbers.get(start, ()):
+            if issuer != piece:
+                tokens.append(Token(issuer, pos, start, start + len(issuer), primary=False))
+            tokens.append(Token(whole, pos, start, start + len(whole), primary=False))
+        previous = token
+        pos += 1
+    return _dedupe(tokens)
+
+
+def _dedupe(tokens: list[Token]) -> list[Token]:
+    seen = set()
+    out = []
+    for token in tokens:
+        key = (token.text, token.pos)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(token)
+    return out
+
+
+def han_bigrams(text: str) -> list[tuple[str, int]]:
+    """Character bigrams of each run of Han characters plus whole non-Han words, in order,
+    each with its start offset. Used for exact phrases, partial words and sub-word recall;
+    a lone Han character yields itself."""
+    norm = normalize(text)
+    out: list[tuple[str, int]] = []
+    for match in re.finditer(rf"[{HAN}]+|[^\W_]+", norm):
+        run = match.group(0)
+        base = match.start()
+        if _HAN_RE.match(run):
+            if len(run) == 1:
+                out.append((run, base))
+            else:
+                out.extend((run[i : i + 2], base + i) for i in range(len(run) - 1))
+        else:
+            out.append((run, base))
+    return out
+
+
+def han_chars(text: str) -> list[str]:
+    """Every Han character of ``text`` (for one-character queries)."""
+    return _HAN_RE.findall(normalize(text))
+
+
+def segment_for_index(text: str) -> str:
+    """Space-separated tokens for a database full-text column (the PostgreSQL backend).
+
+    The primary stream comes first in reading order, so adjacent words stay adjacent for
+    phrase search; secondary tokens (sub-words, compounds, document-number parts) and single
+    Han characters (for one-character queries) follow after it.
+    """
+    tokens = analyze(text)
+    primary = [t.text for t in tokens if t.primary]
+    secondary = [t.text for t in tokens if not t.primary]
+    singles = sorted(set(han_chars(text)))
+    return " ".join(_space_free(primary + secondary + singles))
+
+
+def _space_free(words):
+    return [w.replace(" ", "") for w in words if w.strip()]
+
+
+@dataclass
+class ParsedQuery:
+    """A user's query string split into quoted phrases and free terms (both normalised)."""
+
+    terms: list[str]
+    phrases: list[str]
+    excluded: list[str]
+
+
+_QUOTE_RE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Quoted parts become exact phrases; ``-word`` excludes; the rest is tokenised."""
+    norm = normalize(text)
+    phrases = []
+
+    def take(match):
+        phrase = next(g for g in match.groups() if g)
+        if phrase.strip():
+            phrases.append(phrase.strip())
+        return " "
+
+    rest = _QUOTE_RE.sub(take, norm)
+    excluded = []
+    kept = []
+    for chunk in rest.split():
+        if chunk.startswith("-") and len(chunk) > 1:
+            excluded.extend(tokenize_query(chunk[1:]))
+        else:
+            kept.append(chunk)
+    return ParsedQuery(tokenize_query(" ".join(kept)), phrases, excluded)
+
+
+def tokenize_query(text: str) -> list[str]:
+    """The words of a query, normalised, in order, without duplicates.
+
+    Stop words are dropped unless the query has nothing else; a document number stays whole
+    (元人办发〔2019〕13号), so does a number with its unit (13号).
+    """
+    norm = normalize(text)
+    tokens = analyze(norm, keep_stop_words=True)
+    lexicon = get_lexicon()
+    by_pos: dict[int, list[Token]] = {}
+    for token in tokens:
+        by_pos.setdefault(token.pos, []).append(token)
+    words: list[str] = []
+    skip_to = -1
+    for pos in sorted(by_pos):
+        if pos <= skip_to:
+            continue
+        group = by_pos[pos]
+        primary = next((t for t in group if t.primary), group[0])
+        # prefer the widest secondary token that starts here (doc number, 13号)
+        widest = max(group, key=lambda t: t.end - t.start)
+        choice = primary
+        if widest is not primary and widest.start == primary.start and widest.end > primary.end:
+            choice = widest
+            skip_to = max(t.pos for t in tokens if t.start < widest.end and t.primary)
+        words.append(choice.text)
+    meaningful = [w for w in words if w not in lexicon.stop_words]
+    result = meaningful or words
+    return list(dict.fromkeys(result))
+
+
+def expand_synonyms(term: str) -> list[str]:
+    """The term followed by its synonyms (from search/dict/synonyms.txt and the admin)."""
+    lexicon = get_lexicon()
+    return [term, *sorted(lexicon.synonyms.get(term, ()))]
