@@ -5,7 +5,10 @@ from .usage.services import UsageAction, record_usage
 
 
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    from .tasks import last_heartbeat
+
+    beat = last_heartbeat()
+    return JsonResponse({"status": "ok", "worker_heartbeat": beat["at"] if beat else None})
 
 
 def permission_denied(request, exception=None):

@@ -17,5 +17,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 
+# A file (not in-memory) SQLite test database, so a real worker process started by
+# the worker tests can open the same database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
+
 # Models that exist only for the search backend tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.search.testapp"]  # noqa: F405

@@ -1,0 +1,39 @@
+"""Tasks of the core: the worker's heartbeat, which the health check reports."""
+
+import json
+import os
+import socket
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+HEARTBEAT_FILE = "worker-heartbeat.json"
+
+
+@shared_task
+def heartbeat(token: str = "") -> dict:
+    """Prove that a worker runs, reaches the database and writes under DATA_DIR."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM cms_user")
+        users = cursor.fetchone()[0]
+    beat = {
+        "at": timezone.now().isoformat(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "users": users,
+        "token": token,
+    }
+    path = settings.DATA_DIR / HEARTBEAT_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(beat, ensure_ascii=False))
+    os.replace(tmp, path)  # readers never see half a file
+    return beat
+
+
+def last_heartbeat() -> dict | None:
+    try:
+        return json.loads((settings.DATA_DIR / HEARTBEAT_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
