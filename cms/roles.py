@@ -40,8 +40,24 @@ _admin_ui = ["wagtailadmin.access_admin"]
 
 # role → permissions ("app_label.codename"); a codename that does not exist yet
 # (its app has not landed) is skipped, and picked up on the next migrate.
+_documents = [
+    "wagtaildocs.add_document",
+    "wagtaildocs.change_document",
+    "wagtaildocs.choose_document",
+    "wagtailimages.add_image",
+    "wagtailimages.change_image",
+    "wagtailimages.choose_image",
+]
 ROLE_MATRIX = {
-    ADMIN: [*_cap.values(), *_user_admin, *_group_admin, *_admin_ui],
+    ADMIN: [
+        *(p for code, p in _cap.items() if code != "department_scope"),
+        *_user_admin,
+        *_group_admin,
+        *_admin_ui,
+        *_documents,
+        "wagtaildocs.delete_document",
+        "wagtailimages.delete_image",
+    ],
     STAFF: [
         _cap["query_data"],
         _cap["export_data"],
@@ -50,6 +66,7 @@ ROLE_MATRIX = {
         _cap["run_workflows"],
         _cap["handle_alerts"],
         *_admin_ui,
+        *_documents,
     ],
     DEPUTY: [_cap["query_data"], _cap["export_data"]],
     ARCHIVIST: [
@@ -61,6 +78,25 @@ ROLE_MATRIX = {
         *_admin_ui,
     ],
     LIAISON: [_cap["department_scope"], _cap["upload_material"]],
+}
+
+
+# Wagtail page permissions on the whole tree (GroupPagePermission at the root page).
+PAGE_PERMISSIONS = {
+    ADMIN: [
+        "add_page",
+        "change_page",
+        "publish_page",
+        "bulk_delete_page",
+        "lock_page",
+        "unlock_page",
+    ],
+    STAFF: ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"],
+}
+# Collection permissions for documents and images (GroupCollectionPermission at the root).
+COLLECTION_PERMISSIONS = {
+    ADMIN: _documents + ["wagtaildocs.delete_document", "wagtailimages.delete_image"],
+    STAFF: _documents,
 }
 
 
@@ -150,3 +186,47 @@ def sync_role_permissions(using="default") -> None:
             if perm:
                 wanted.append(perm)
         group.permissions.set(wanted)
+    _sync_tree_permissions(using)
+
+
+def _find_permission(using, dotted):
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = dotted.split(".", 1)
+    return (
+        Permission.objects.using(using)
+        .filter(content_type__app_label=app_label, codename=codename)
+        .first()
+    )
+
+
+def _sync_tree_permissions(using) -> None:
+    from django.contrib.auth.models import Group
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    root_page = Page.objects.using(using).filter(depth=1).first()
+    root_collection = Collection.objects.using(using).filter(depth=1).first()
+    for role in ROLES:
+        group = Group.objects.using(using).get(name=role)
+        if root_page is not None:
+            wanted = [
+                _find_permission(using, f"wagtailcore.{c}") for c in PAGE_PERMISSIONS.get(role, [])
+            ]
+            wanted = {p.pk for p in wanted if p}
+            GroupPagePermission.objects.using(using).filter(group=group).exclude(
+                permission_id__in=wanted
+            ).delete()
+            for pk in wanted:
+                GroupPagePermission.objects.using(using).get_or_create(
+                    group=group, page=root_page, permission_id=pk
+                )
+        if root_collection is not None:
+            wanted = [_find_permission(using, d) for d in COLLECTION_PERMISSIONS.get(role, [])]
+            wanted = {p.pk for p in wanted if p}
+            GroupCollectionPermission.objects.using(using).filter(group=group).exclude(
+                permission_id__in=wanted
+            ).delete()
+            for pk in wanted:
+                GroupCollectionPermission.objects.using(using).get_or_create(
+                    group=group, collection=root_collection, permission_id=pk
+                )
