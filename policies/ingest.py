@@ -1,0 +1,420 @@
+"""Ingestion of policy files: receive (check, digest, store the original untouched), then
+process (extract, detect, check duplicates, create a draft or published PolicyPage).
+
+receive() is quick and runs in the request; process() runs in the Celery task, or inline
+for the import command. Neither ever raises for bad input: the PolicyFile row carries the
+status and a Chinese message."""
+
+import hashlib
+import io
+import logging
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import detection
+from .choices import IngestStatus, RelationKind, Validity
+from .extraction import (
+    NEEDS_OCR_MESSAGE,
+    SUPPORTED_EXTENSIONS,
+    ExtractionError,
+    check_zip_safe,
+    extension_of,
+    extract,
+    max_upload_bytes,
+    read_member,
+)
+from .models import PolicyFile, PolicyPage, PolicyRelation
+
+logger = logging.getLogger(__name__)
+
+
+class UnsafeName(ValueError):
+    pass
+
+
+def new_batch() -> str:
+    return uuid.uuid4().hex
+
+
+def safe_filename(name: str) -> str:
+    """The name as given, refused when it carries a path (../, /, \\, a drive) or control
+    characters; an original is stored under its own name, never a path it chose."""
+    name = (name or "").strip()
+    if not name:
+        raise UnsafeName("文件名为空。")
+    if "/" in name or "\\" in name or name in (".", "..") or ":" in name[:3]:
+        raise UnsafeName(f"文件名“{name}”不合法：不得包含路径（如 ../ 或 /），请重命名后再上传。")
+    if any(ord(ch) < 32 for ch in name):
+        raise UnsafeName("文件名含有控制字符，请重命名后再上传。")
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190 - len(ext)] + dot + ext) if dot else name[:200]
+    return name
+
+
+def _error(name, message, user=None, batch="", size=0, publish=False) -> PolicyFile:
+    return PolicyFile.objects.create(
+        original_name=(name or "（无文件名）")[:255],
+        size=size,
+        status=IngestStatus.ERROR,
+        message=message,
+        uploaded_by=user,
+        batch=batch,
+        publish=publish,
+        finished_at=timezone.now(),
+    )
+
+
+def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True) -> PolicyFile:
+    """Check and store one file; queue its processing after commit when *enqueue*."""
+    try:
+        name = safe_filename(name)
+    except UnsafeName as error:
+        return _error(name, str(error), user, batch, len(data or b""), publish)
+    if len(data) > max_upload_bytes():
+        return _error(
+            name,
+            f"文件过大（{len(data) / 1048576:.1f} MB），超过上限 {max_upload_bytes() / 1048576:.0f} MB。",
+            user,
+            batch,
+            len(data),
+            publish,
+        )
+    if not data:
+        return _error(name, "文件为空（0 字节），没有可导入的内容。", user, batch, 0, publish)
+    ext = extension_of(name)
+    if ext not in SUPPORTED_EXTENSIONS:
+        return _error(
+            name,
+            f"不支持的文件类型“.{ext or '无扩展名'}”，请上传 PDF、DOCX、TXT 或 Markdown 文件（多个文件可打包为 ZIP）。",
+            user,
+            batch,
+            len(data),
+            publish,
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    twin = (
+        PolicyFile.objects.filter(sha256=digest, page__isnull=False).select_related("page").first()
+    )
+    if twin:
+        return PolicyFile.objects.create(
+            original_name=name,
+            sha256=digest,
+            size=len(data),
+            status=IngestStatus.DUPLICATE,
+            duplicate_of=twin.page,
+            message=f"与已导入的文件《{twin.page.title}》内容完全相同（SHA-256 一致），未重复导入。",
+            uploaded_by=user,
+            batch=batch,
+            publish=publish,
+            finished_at=timezone.now(),
+        )
+    record = PolicyFile(
+        original_name=name,
+        sha256=digest,
+        size=len(data),
+        uploaded_by=user,
+        batch=batch,
+        publish=publish,
+    )
+    record.file.save(name, ContentFile(data), save=False)
+    try:
+        record.save()
+    except Exception:
+        record.file.delete(save=False)  # no orphan original when the row could not be written
+        raise
+    if enqueue:
+        from .tasks import process_policy_file
+
+        transaction.on_commit(lambda: process_policy_file.delay(record.pk))
+    return record
+
+
+def receive_zip(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True):
+    """Every supported member of a ZIP, each received as its own file; the archive's size
+    is checked from the declared sizes before anything is decompressed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return [_error(name, "压缩包已损坏，无法打开。", user, batch, len(data), publish)]
+    records = []
+    with archive:
+        try:
+            check_zip_safe(archive, "压缩包")
+        except ExtractionError as error:
+            return [_error(name, str(error), user, batch, len(data), publish)]
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            member = _member_name(info)
+            base = member.rsplit("/", 1)[-1]
+            if member.startswith("__MACOSX/") or base.startswith("."):
+                continue
+            parts = member.split("/")
+            if member.startswith("/") or ".." in parts or "\\" in member or ":" in member[:3]:
+                records.append(
+                    _error(
+                        member,
+                        f"压缩包中的“{member}”路径不安全（含 ../ 或绝对路径），已跳过。",
+                        user,
+                        batch,
+                        info.file_size,
+                        publish,
+                    )
+                )
+                continue
+            if info.file_size > max_upload_bytes():
+                records.append(
+                    _error(
+                        base,
+                        f"压缩包中的“{base}”过大（{info.file_size / 1048576:.1f} MB），超过上限。",
+                        user,
+                        batch,
+                        info.file_size,
+                        publish,
+                    )
+                )
+                continue
+            if info.flag_bits & 0x1:
+                records.append(
+                    _error(base, f"压缩包中的“{base}”已加密，无法读取。", user, batch, 0, publish)
+                )
+                continue
+            try:
+                content = read_member(archive, info, "压缩包")
+            except (ExtractionError, zipfile.BadZipFile, OSError, EOFError) as error:
+                message = (
+                    str(error) if isinstance(error, ExtractionError) else "压缩包中的文件已损坏。"
+                )
+                records.append(_error(base, message, user, batch, info.file_size, publish))
+                continue
+            records.append(receive(base, content, user, publish, batch, enqueue))
+    return records
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Member names of ZIPs made on Chinese Windows are GBK without the UTF-8 flag."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def receive_upload(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True):
+    if extension_of(name or "") == "zip":
+        if len(data) > max_upload_bytes():
+            return [
+                _error(
+                    name,
+                    f"压缩包过大（{len(data) / 1048576:.1f} MB），超过上限 {max_upload_bytes() / 1048576:.0f} MB。",
+                    user,
+                    batch,
+                    len(data),
+                    publish,
+                )
+            ]
+        return receive_zip(name, data, user, publish, batch, enqueue)
+    return [receive(name, data, user, publish, batch, enqueue)]
+
+
+# --- processing --------------------------------------------------------------------------
+
+
+def process(file_id: int) -> PolicyFile:
+    record = PolicyFile.objects.select_related("uploaded_by").get(pk=file_id)
+    if record.is_finished:
+        return record
+    PolicyFile.objects.filter(pk=record.pk).update(status=IngestStatus.PROCESSING)
+    try:
+        _process(record)
+    except ExtractionError as error:
+        record.status = IngestStatus.ERROR
+        record.message = str(error)
+    except Exception as error:  # the worker must survive any file
+        logger.exception("policy file %s failed", record.pk)
+        record.status = IngestStatus.ERROR
+        record.page = None
+        record.message = (
+            f"处理文件时发生内部错误（{type(error).__name__}），原件已保留，请联系系统管理员。"
+        )
+    record.finished_at = timezone.now()
+    record.save()
+    return record
+
+
+def _process(record: PolicyFile) -> None:
+    with record.file.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != record.sha256:
+        raise ExtractionError("存储的原件与上传时的摘要不一致，可能已被改动，已停止处理。")
+    extracted = extract(data, record.original_name)
+    stem = os.path.splitext(record.original_name)[0]
+    found = detection.detect(extracted.text, fallback_title=stem)
+    if not found.title:
+        found.title = stem
+    record.detected = {
+        "title": found.title,
+        "doc_number": found.doc_number,
+        "issuer": found.issuer,
+        "written_on": found.written_on.isoformat() if found.written_on else None,
+        "issued_on": found.issued_on.isoformat() if found.issued_on else None,
+        "effective_on": found.effective_on.isoformat() if found.effective_on else None,
+        "effect_level": found.effect_level,
+        "articles": found.article_count,
+        "pages": extracted.pages,
+        "needs_ocr": extracted.needs_ocr,
+    }
+    if found.doc_number:
+        twin = PolicyPage.objects.filter(doc_number=found.doc_number).first()
+        if twin:
+            record.status = IngestStatus.DUPLICATE
+            record.duplicate_of = twin
+            record.message = f"文号“{found.doc_number}”已存在于《{twin.title}》，未重复导入。"
+            return
+    with transaction.atomic():
+        page = create_page(record, found, extracted.text, extracted.needs_ocr)
+    record.page = page
+    record.status = IngestStatus.CREATED
+    notes = []
+    if extracted.needs_ocr:
+        notes.append(f"{NEEDS_OCR_MESSAGE}：已保留原件并建立待处理的草稿。")
+    notes.append(f"识别到 {found.article_count} 条。")
+    notes.append("已发布。" if record.publish else "草稿，待工作人员审核后发布。")
+    record.message = "".join(notes)
+
+
+def unique_slug(parent, title: str) -> str:
+    base = slugify(title, allow_unicode=True)[:60].strip("-") or "policy"
+    taken = set(parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, counter = base, 1
+    while slug in taken:
+        counter += 1
+        slug = f"{base}-{counter}"
+    return slug
+
+
+def create_page(record: PolicyFile, found: detection.Detection, text: str, needs_ocr: bool):
+    from .services import apply_relation_effects, ensure_index_page
+
+    parent = ensure_index_page()
+    today = timezone.localdate()
+    status = Validity.CURRENT
+    if found.effective_on and found.effective_on > today:
+        status = Validity.PENDING
+    page = PolicyPage(
+        title=found.title,
+        slug=unique_slug(parent, found.title),
+        doc_number=found.doc_number,
+        issuer=found.issuer[:100],
+        effect_level=found.effect_level,
+        status=status,
+        written_on=found.written_on,
+        issued_on=found.issued_on,
+        effective_on=found.effective_on,
+        body_text=detection.body_without_head(text, found.title).strip(),
+        needs_ocr=needs_ocr,
+        live=False,
+        owner=record.uploaded_by,
+    )
+    earlier = (
+        PolicyPage.objects.filter(title=found.title, issued_on__lt=found.issued_on)
+        .order_by("-issued_on")
+        .first()
+        if found.issued_on
+        else None
+    )
+    if earlier:
+        page.relations.add(
+            PolicyRelation(kind=RelationKind.REVISES, target=earlier, note="按标题与日期自动关联")
+        )
+    parent.add_child(instance=page)
+    revision = page.save_revision(user=record.uploaded_by, log_action=True)
+    if record.publish:
+        revision.publish(user=record.uploaded_by)
+        page.refresh_from_db()
+        apply_relation_effects(page)
+    return page
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def page_link(page) -> str:
+    if page is None:
+        return ""
+    if page.live and page.url:
+        return page.url
+    return reverse("wagtailadmin_pages:edit", args=[page.pk])
+
+
+@dataclass
+class Report:
+    record: PolicyFile
+    path: str = ""
+
+    def as_dict(self) -> dict:
+        record = self.record
+        detected = record.detected or {}
+        page = record.page
+        linked = page or record.duplicate_of
+        status = {
+            IngestStatus.CREATED: "created",
+            IngestStatus.DUPLICATE: "duplicate",
+        }.get(record.status, "error")
+        if page is not None:
+            title, number, issuer = page.title, page.doc_number, page.issuer
+            issued, effective, articles = page.issued_on, page.effective_on, page.article_count
+        else:
+            title = detected.get("title") or ""
+            number = detected.get("doc_number") or ""
+            issuer = detected.get("issuer") or ""
+            issued = detected.get("issued_on")
+            effective = detected.get("effective_on")
+            articles = detected.get("articles") or 0
+        error = None
+        if status == "error":
+            error = record.message
+        elif status == "duplicate":
+            error = record.message
+        elif page is not None and page.needs_ocr:
+            error = NEEDS_OCR_MESSAGE
+        return {
+            "file": self.path or record.original_name,
+            "status": status,
+            "title": title or None,
+            "doc_number": number or None,
+            "issuer": issuer or None,
+            "issued_on": _iso(issued),
+            "effective_on": _iso(effective),
+            "articles": articles,
+            "url": page_link(linked) or None,
+            "error": error,
+        }
+
+
+def _iso(value):
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def import_path_data(path: str, data: bytes, publish=False, user=None, batch=""):
+    """Receive and process one file from disk synchronously (the import command)."""
+    name = os.path.basename(path)
+    records = receive_upload(name, data, user=user, publish=publish, batch=batch, enqueue=False)
+    done = []
+    for record in records:
+        if not record.is_finished:
+            record = process(record.pk)
+        done.append(record)
+    return done
