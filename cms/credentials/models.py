@@ -1,1 +1,94 @@
+from django.conf import settings
+from django.db import models
 
+from cms.usage.models import AppendOnlyError
+
+
+class CredentialAction(models.TextChoices):
+    ENROL = "enrol", "登记"
+    REMOVE = "remove", "删除"
+    BACKUP_CODES = "backup_codes", "生成备用码"
+    REVOKE = "revoke", "吊销"
+    REPORT_LOST = "report_lost", "挂失"
+    RESET = "reset", "重置"
+
+
+class CredentialEventQuerySet(models.QuerySet):
+    def delete(self):
+        raise AppendOnlyError("凭证记录只能追加，不能删除。")
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("凭证记录只能追加，不能修改。")
+
+
+class CredentialEvent(models.Model):
+    """凭证记录: one append-only row per change to a user's login credentials."""
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账户",
+        on_delete=models.PROTECT,
+        related_name="credential_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField("操作", max_length=32, choices=CredentialAction.choices)
+    device = models.CharField("凭证", max_length=300, blank=True)
+    reason = models.TextField("原因", blank=True)
+
+    objects = CredentialEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "凭证记录"
+        verbose_name_plural = "凭证记录"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("凭证记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("凭证记录只能追加，不能删除。")
+
+
+class RevokedCredential(models.Model):
+    """A device that was revoked (吊销). The device row itself is kept, unconfirmed,
+    so that using it can be refused with a clear message; this row says why."""
+
+    device_key = models.CharField("设备标识", max_length=200, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账户",
+        on_delete=models.PROTECT,
+        related_name="revoked_credentials",
+    )
+    description = models.CharField("凭证", max_length=300)
+    revoked_at = models.DateTimeField("吊销时间", auto_now_add=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="吊销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField("原因", blank=True)
+
+    class Meta:
+        verbose_name = "已吊销凭证"
+        verbose_name_plural = "已吊销凭证"
+        ordering = ["-revoked_at", "-id"]
+
+    def __str__(self):
+        return self.description

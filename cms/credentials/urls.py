@@ -1,10 +1,29 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views, webauthn_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.login_view, name="login"),
+    path("login/verify/", views.verify_view, name="login_verify"),
+    path("login/key/begin/", webauthn_views.LoginKeyBeginView.as_view(), name="login_key_begin"),
     path(
-        "security/", TemplateView.as_view(template_name="cms/error.html"), name="account_security"
+        "login/key/complete/",
+        webauthn_views.LoginKeyCompleteView.as_view(),
+        name="login_key_complete",
+    ),
+    path("security/", views.security_view, name="account_security"),
+    path("security/totp/start/", views.totp_start_view, name="security_totp_start"),
+    path("security/totp/confirm/", views.totp_confirm_view, name="security_totp_confirm"),
+    path("security/backup-codes/", views.backup_codes_view, name="security_backup_codes"),
+    path("security/remove/", views.remove_device_view, name="security_remove_device"),
+    path(
+        "security/key/begin/",
+        webauthn_views.SecurityKeyBeginView.as_view(),
+        name="security_key_begin",
+    ),
+    path(
+        "security/key/complete/",
+        webauthn_views.SecurityKeyCompleteView.as_view(),
+        name="security_key_complete",
     ),
 ]
