@@ -7,4 +7,6 @@ class UsageConfig(AppConfig):
     verbose_name = "使用记录"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import permission_changes, signals  # noqa: F401
+
+        permission_changes.connect()

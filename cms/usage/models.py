@@ -6,6 +6,29 @@ class AppendOnlyError(Exception):
     pass
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows may be added, never changed or removed, not even in bulk."""
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name}只能追加，不能删除。")
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name}只能追加，不能修改。")
+
+
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError(f"{self._meta.verbose_name}只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name}只能追加，不能删除。")
+
+
 class UsageAction(models.TextChoices):
     LOGIN = "login", "登录"
     LOGIN_FAILED = "login_failed", "登录失败"
@@ -19,15 +42,11 @@ class UsageAction(models.TextChoices):
     DENIED = "denied", "越权访问被拒绝"
 
 
-class UsageRecordQuerySet(models.QuerySet):
-    def delete(self):
-        raise AppendOnlyError("使用记录只能追加，不能删除。")
-
-    def update(self, **kwargs):
-        raise AppendOnlyError("使用记录只能追加，不能修改。")
+class UsageRecordQuerySet(AppendOnlyQuerySet):
+    pass
 
 
-class UsageRecord(models.Model):
+class UsageRecord(AppendOnlyModel):
     """使用记录: one append-only row per use of the system."""
 
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -58,10 +77,40 @@ class UsageRecord(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("使用记录只能追加，不能修改。")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("使用记录只能追加，不能删除。")
+class ExportRegistration(AppendOnlyModel):
+    """备案登记: who exported what, when, why, and the digest of the file they got.
+
+    Written by cms.usage.exports.register_export for every export of every module."""
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="export_registrations",
+    )
+    username = models.CharField("账号", max_length=150, blank=True)
+    role = models.CharField("导出时角色", max_length=50, blank=True)
+    module = models.CharField("模块", max_length=50, blank=True, db_index=True)
+    description = models.CharField("导出内容", max_length=500)
+    purpose = models.TextField("用途", blank=True)
+    filename = models.CharField("文件名", max_length=255)
+    file_format = models.CharField("格式", max_length=16, blank=True)
+    row_count = models.PositiveIntegerField("行数", default=0)
+    byte_size = models.PositiveBigIntegerField("文件大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256 摘要", max_length=64)
+    ip_address = models.GenericIPAddressField("地址", null=True, blank=True)
+    path = models.CharField("网址", max_length=500, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导出备案登记"
+        verbose_name_plural = "导出备案登记"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"备案登记 {self.pk}：{self.description}"

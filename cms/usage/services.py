@@ -1,7 +1,20 @@
-"""Writing usage records (使用记录). Every module calls record_usage; nothing else
-creates UsageRecord rows."""
+"""Writing usage records (使用记录). Every module calls these; nothing else creates
+UsageRecord rows.
 
+- ``record_usage(request, action, obj=None, detail="", user=None, username="")`` — one row
+  of any UsageAction.
+- ``record_restricted_view(request, obj, detail="")`` — call it in a view that shows
+  restricted material (a deputy's personal details, query data not yet public …) after the
+  access check has passed; it writes one ``view_restricted`` row naming the object. Views
+  may instead wear the decorator ``cms.usage.decorators.records_restricted_view``.
+- ``acting_user_and_name()`` — who is acting now: the user of the current request, or
+  (None, "系统") for migrations, commands and background tasks.
+"""
+
+from .middleware import current_request
 from .models import UsageAction, UsageRecord
+
+SYSTEM_ACTOR = "系统"
 
 
 def client_address(request):
@@ -21,11 +34,34 @@ def record_usage(request, action: str, obj=None, detail: str = "", user=None, us
         action=action,
         ip_address=client_address(request),
         path=(request.get_full_path()[:500] if request is not None else ""),
-        object_type=(obj._meta.verbose_name if obj is not None else "")[:100],
+        object_type=str(obj._meta.verbose_name if obj is not None else "")[:100],
         object_id=str(getattr(obj, "pk", "") or "")[:64],
         object_repr=(str(obj)[:300] if obj is not None else ""),
         detail=detail,
     )
 
 
-__all__ = ["record_usage", "UsageAction"]
+def record_restricted_view(request, obj, detail: str = ""):
+    """查看受限材料: record that the request's user saw *obj* (once per request)."""
+    record = record_usage(request, UsageAction.VIEW_RESTRICTED, obj=obj, detail=detail)
+    if request is not None:
+        request._usage_restricted_view_recorded = True
+    return record
+
+
+def acting_user_and_name():
+    """The user behind the current request, or (None, "系统") when there is none."""
+    request = current_request()
+    user = getattr(request, "user", None) if request is not None else None
+    if user is not None and user.is_authenticated:
+        return user, user.get_username()
+    return None, SYSTEM_ACTOR
+
+
+__all__ = [
+    "record_usage",
+    "record_restricted_view",
+    "acting_user_and_name",
+    "UsageAction",
+    "SYSTEM_ACTOR",
+]
