@@ -1,0 +1,408 @@
+"""PostgreSQL full-text search on jieba-segmented text: the scale-out search backend.
+
+Wagtail's database backend for PostgreSQL stores one row per object in
+``modelsearch_indexentry`` with ``tsvector`` columns. PostgreSQL's own parsers do not
+split Chinese into words, so this backend segments every indexed text with
+``search.analysis.segment_for_index`` before ``to_tsvector`` and the query with
+``search.analysis.tokenize_query``, always under the ``simple`` text search
+configuration (no stemming, no stop words of its own, Chinese tokens kept as they are).
+
+On top of the word index it keeps the NFKC-normalised, lower-cased plain text of the
+object (``title_text`` / ``body_text``) so that
+
+* a quoted phrase matches exactly that string (the token index narrows, a substring
+  test on the normalised text decides), and
+* a one-character query such as 税 also finds words that contain the character
+  (个人所得税) even though the segmenter never emits it on its own.
+
+Settings::
+
+    WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.pg_backend"},  # on a PostgreSQL database
+    }
+"""
+
+from functools import reduce
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connections
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Concat
+from django.utils.functional import cached_property
+from modelsearch.backends.database.postgres.postgres import (
+    IndexEntry,
+    ObjectIndexer,
+    PostgresAutocompleteQueryCompiler,
+    PostgresIndex,
+    PostgresSearchBackend,
+    PostgresSearchQueryCompiler,
+    PostgresSearchResults,
+)
+from modelsearch.backends.database.postgres.query import Lexeme
+from modelsearch.index import AutocompleteField, SearchField
+from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
+from modelsearch.utils import get_content_type_pk
+
+from search.analysis import expand_synonyms, normalize, segment_for_index, tokenize_query
+
+TEXT_SEARCH_CONFIG = "simple"
+NEVER = Q(pk__in=[])
+
+
+def normalise(text):
+    """The form in which plain text is stored and compared: NFKC, lower case."""
+    return normalize(text or "")
+
+
+def segment(text):
+    """Space-separated index tokens for *text* (jieba, domain dictionary, sub-words)."""
+    return segment_for_index(text or "")
+
+
+def query_groups(text):
+    """The query's words, each with its synonyms: a list of groups of alternatives.
+
+    An alternative is a tuple of tokens that must all occur, because a synonym such as
+    因公出国（境）费 is itself cut into several index tokens.
+    For 三公经费 2019 the result is
+    [[("三公经费",), ("公务接待费",), ...], [("2019",)]].
+    """
+    groups = []
+    for token in tokenize_query(text or ""):
+        alternatives = [(token,)]
+        for synonym in expand_synonyms(token)[1:]:
+            tokens = tuple(tokenize_query(synonym)) or (normalise(synonym),)
+            if tokens not in alternatives:
+                alternatives.append(tokens)
+        groups.append(alternatives)
+    return groups
+
+
+def is_single_cjk_char(term):
+    return len(term) == 1 and not term.isascii() and not term.isspace()
+
+
+class SegmentedObjectIndexer(ObjectIndexer):
+    """Extracts (segmented text, weight) pairs for the three tsvector columns."""
+
+    def _parts(self, wanted):
+        parts = []
+        for field in self.search_fields:
+            for current_field, weight, value in self.prepare_field(self.obj, field):
+                if wanted(current_field):
+                    text = value.strip()
+                    if text:
+                        parts.append((segment(text), weight))
+        return parts
+
+    @cached_property
+    def title_parts(self):
+        return self._parts(lambda f: isinstance(f, SearchField) and f.field_name == "title")
+
+    @cached_property
+    def body_parts(self):
+        return self._parts(lambda f: isinstance(f, SearchField) and f.field_name != "title")
+
+    @cached_property
+    def autocomplete_parts(self):
+        return self._parts(lambda f: isinstance(f, AutocompleteField))
+
+    @cached_property
+    def title_text(self):
+        return normalise(super().title_text)
+
+    @cached_property
+    def body_text(self):
+        return normalise(super().body_text)
+
+
+def tsvector_sql(parts, config):
+    """SQL (and params) building one weighted tsvector from (text, weight) pairs."""
+    if not parts:
+        return "''::tsvector", []
+    pieces = []
+    params = []
+    for text, weight in parts:
+        pieces.append("setweight(to_tsvector(%s::regconfig, %s), %s)")
+        params.extend([config, text, weight])
+    return " || ".join(pieces), params
+
+
+class SegmentedPostgresIndex(PostgresIndex):
+    def add_items(self, model, objs):
+        if not model.get_search_fields():
+            return
+        indexers = [SegmentedObjectIndexer(obj, self.backend) for obj in objs]
+        if not indexers:
+            return
+
+        config = self.backend.config
+        content_type_pk = get_content_type_pk(model)
+        table = IndexEntry._meta.db_table
+        # Rows go in batches so one statement never carries an unbounded parameter list.
+        batch_size = 200
+        for start in range(0, len(indexers), batch_size):
+            rows = []
+            params = []
+            for indexer in indexers[start : start + batch_size]:
+                title_sql, title_params = tsvector_sql(indexer.title_parts, config)
+                auto_sql, auto_params = tsvector_sql(indexer.autocomplete_parts, config)
+                body_sql, body_params = tsvector_sql(indexer.body_parts, config)
+                rows.append(f"(%s, %s, {title_sql}, {auto_sql}, {body_sql}, 1.0, %s, %s)")
+                params.extend([content_type_pk, indexer.id])
+                params.extend(title_params + auto_params + body_params)
+                params.extend([indexer.title_text, indexer.body_text])
+            sql = (
+                f"INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,"
+                " title_norm, title_text, body_text) VALUES "
+                + ", ".join(rows)
+                + " ON CONFLICT (content_type_id, object_id) DO UPDATE SET"
+                " title = EXCLUDED.title, autocomplete = EXCLUDED.autocomplete,"
+                " body = EXCLUDED.body, title_norm = 1.0,"
+                " title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text"
+            )
+            with self.write_connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+        self._refresh_title_norms()
+
+
+class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
+    """Compiles modelsearch queries into a filter (Q) and a rank over segmented tsvectors.
+
+    The filter is built per node so that phrases and one-character terms can add a
+    test on the stored plain text; the rank reuses the parent's ts_rank machinery
+    with the segmented lexemes.
+    """
+
+    USE_TEXT_FALLBACK = True
+
+    # ---- lexemes -------------------------------------------------------------------
+    # Autocomplete sets this: every token of the last term may be the start of a word.
+    PREFIX_WHOLE_LAST_TERM = False
+
+    def _lexeme(self, groups, *, invert=False, prefix_last=False, operator="and"):
+        """One Lexeme tree: tokens of an alternative AND'ed, alternatives OR'ed, groups
+        joined by *operator*; with *invert* every operator flips (De Morgan)."""
+        both = (lambda a, b: a & b, lambda a, b: a | b)
+        all_of, any_of = both if not invert else both[::-1]
+        group_lexemes = []
+        for index, alternatives in enumerate(groups):
+            prefix = prefix_last and (self.PREFIX_WHOLE_LAST_TERM or index == len(groups) - 1)
+            group_lexemes.append(
+                reduce(
+                    any_of,
+                    [
+                        reduce(all_of, [Lexeme(t, invert=invert, prefix=prefix) for t in tokens])
+                        for tokens in alternatives
+                    ],
+                )
+            )
+        return reduce(all_of if operator == "and" else any_of, group_lexemes)
+
+    def _raw_query(self, lexeme, config):
+        return SearchQuery(lexeme, search_type="raw", config=config)
+
+    def _fallback_groups(self, text):
+        """Groups for text that has no tokens (stop words only): the text itself."""
+        compact = "".join(normalise(text).split())
+        return [[(compact,)]] if compact else []
+
+    def build_tsquery_content(self, query, config=None, invert=False):
+        """tsquery used for ranking: every token of a node, alternatives included."""
+        if isinstance(query, PlainText):
+            groups = query_groups(query.query_string) or self._fallback_groups(query.query_string)
+            if not groups:
+                return None
+            lexeme = self._lexeme(
+                groups, invert=invert, prefix_last=self.LAST_TERM_IS_PREFIX, operator="or"
+            )
+            return self._raw_query(lexeme, config)
+        if isinstance(query, Phrase):
+            groups = query_groups(query.query_string) or self._fallback_groups(query.query_string)
+            if not groups:
+                return None
+            return self._raw_query(self._lexeme(groups, invert=invert, operator="and"), config)
+        if isinstance(query, Boost):
+            return self.build_tsquery_content(query.subquery, config=config, invert=invert)
+        return super().build_tsquery_content(query, config=config, invert=invert)
+
+    def build_tsrank(self, vector, query, config=None, boost=1.0):
+        if isinstance(query, MatchAll):
+            return Value(0.0)
+        if isinstance(query, Not) and isinstance(query.subquery, MatchAll):
+            return Value(0.0)
+        return super().build_tsrank(vector, query, config=config, boost=boost)
+
+    # ---- filter ----------------------------------------------------------------------
+    def _text_contains(self, text):
+        if self.fields is None:
+            return Q(_plain_text__contains=text)
+        return reduce(
+            lambda a, b: a | b,
+            [Q(**{f"{lookup}__icontains": text}) for lookup in self.search_fields],
+        )
+
+    def _token_condition(self, groups, config, prefix_last):
+        if self.fields is None:
+            lexeme = self._lexeme(groups, prefix_last=prefix_last, operator="and")
+            return Q(_vector_=self._raw_query(lexeme, config))
+        # Searching named model fields: there is no segmented vector for a single
+        # field, so every token group must occur in one of the fields as text.
+        return reduce(
+            lambda a, b: a & b,
+            [
+                reduce(
+                    lambda a, b: a | b,
+                    [
+                        reduce(lambda a, b: a & b, [self._text_contains(t) for t in tokens])
+                        for tokens in alternatives
+                    ],
+                )
+                for alternatives in groups
+            ],
+        )
+
+    def _plain_text_condition(self, query, config):
+        terms = query.query_string.split()
+        conditions = []
+        for index, term in enumerate(terms):
+            prefix_last = self.LAST_TERM_IS_PREFIX and index == len(terms) - 1
+            groups = query_groups(term)
+            normalised = normalise(term).strip()
+            single_char = is_single_cjk_char(normalised)
+            if groups:
+                condition = self._token_condition(groups, config, prefix_last)
+                if single_char and self.USE_TEXT_FALLBACK:
+                    condition |= self._text_contains(normalised)
+            elif single_char:
+                condition = self._text_contains(normalised)
+            else:
+                continue  # only stop words
+            conditions.append(condition)
+        if not conditions:
+            return NEVER
+        if query.operator == "or":
+            return reduce(lambda a, b: a | b, conditions)
+        return reduce(lambda a, b: a & b, conditions)
+
+    def _phrase_condition(self, query, config):
+        phrase = normalise(query.query_string).strip()
+        if not phrase:
+            return NEVER
+        groups = query_groups(query.query_string)
+        condition = self._text_contains(phrase)
+        if groups and self.fields is None:
+            # The token index narrows the candidates, the text test decides.
+            condition &= self._token_condition(groups, config, prefix_last=False)
+        return condition
+
+    def build_condition(self, query, config):
+        if isinstance(query, MatchAll):
+            return Q()
+        if isinstance(query, PlainText):
+            return self._plain_text_condition(query, config)
+        if isinstance(query, Phrase):
+            return self._phrase_condition(query, config)
+        if isinstance(query, Fuzzy):
+            # Typos in Chinese are mostly wrong characters: match any of the terms.
+            return self._plain_text_condition(PlainText(query.query_string, operator="or"), config)
+        if isinstance(query, Boost):
+            return self.build_condition(query.subquery, config)
+        if isinstance(query, Not):
+            if isinstance(query.subquery, MatchAll):
+                return NEVER
+            return ~self.build_condition(query.subquery, config)
+        if isinstance(query, And):
+            return reduce(
+                lambda a, b: a & b, [self.build_condition(q, config) for q in query.subqueries]
+            )
+        if isinstance(query, Or):
+            return reduce(
+                lambda a, b: a | b, [self.build_condition(q, config) for q in query.subqueries]
+            )
+        raise NotImplementedError(
+            f"`{query.__class__.__name__}` is not supported by the segmented PostgreSQL backend."
+        )
+
+    def _rank_query(self, query):
+        """The query used for the rank: Fuzzy is ranked like an OR of its terms."""
+        if isinstance(query, Fuzzy):
+            return PlainText(query.query_string, operator="or")
+        return query
+
+    def get_search_vectors(self, search_query):
+        # Ranking always uses the segmented index vectors, also when named fields
+        # restrict the filter: a raw SearchVector over a field would not be segmented.
+        return self.get_index_vectors(search_query)
+
+    def search(self, config, start, stop, score_field=None, backend=None):
+        if isinstance(self.query, MatchAll):
+            return self.queryset[start:stop]
+        if isinstance(self.query, Not) and isinstance(self.query.subquery, MatchAll):
+            return self.queryset.none()
+
+        vectors = self.get_index_vectors(None)
+        original_query = self.query
+        self.query = self._rank_query(original_query)
+        try:
+            rank_expression = self._build_rank_expression(vectors, config)
+        finally:
+            self.query = original_query
+
+        combined_vector = vectors[0][0]
+        for vector, _boost in vectors[1:]:
+            combined_vector = combined_vector._combine(vector, "||", False)
+
+        # alias(), not annotate(): the vectors and texts are tested, never fetched.
+        queryset = self.queryset.alias(
+            _vector_=combined_vector,
+            _plain_text=Concat(
+                F("index_entries__title_text"),
+                Value(" "),
+                F("index_entries__body_text"),
+                output_field=TextField(),
+            ),
+        ).filter(self.build_condition(original_query, config))
+
+        return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
+
+
+class SegmentedAutocompleteQueryCompiler(SegmentedSearchQueryCompiler):
+    """Autocomplete: every token of the last term is matched as a prefix of an indexed token."""
+
+    LAST_TERM_IS_PREFIX = True
+    # A partial term such as 制度汇 is cut into 制度 + 汇: each may begin an indexed word.
+    PREFIX_WHOLE_LAST_TERM = True
+    TARGET_SEARCH_FIELD_TYPE = AutocompleteField
+    # The stored plain text holds search fields, not autocomplete fields.
+    USE_TEXT_FALLBACK = False
+
+    get_config = PostgresAutocompleteQueryCompiler.get_config
+    get_search_fields_for_model = PostgresAutocompleteQueryCompiler.get_search_fields_for_model
+    get_index_vectors = PostgresAutocompleteQueryCompiler.get_index_vectors
+
+    def _text_contains(self, text):
+        if self.fields is None:
+            return NEVER
+        return super()._text_contains(text)
+
+
+class SegmentedPostgresSearchBackend(PostgresSearchBackend):
+    query_compiler_class = SegmentedSearchQueryCompiler
+    autocomplete_query_compiler_class = SegmentedAutocompleteQueryCompiler
+    index_class = SegmentedPostgresIndex
+    results_class = PostgresSearchResults
+
+    def __init__(self, params):
+        super().__init__(params)
+        # Chinese tokens are produced by jieba; PostgreSQL must keep them as they are.
+        self.config = params.get("SEARCH_CONFIG") or TEXT_SEARCH_CONFIG
+        self.autocomplete_config = TEXT_SEARCH_CONFIG
+
+    @staticmethod
+    def is_available(using="default"):
+        return connections[using].vendor == "postgresql"
+
+
+SearchBackend = SegmentedPostgresSearchBackend
