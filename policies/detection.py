@@ -148,7 +148,7 @@ DOC_NUMBER_RE = re.compile(
     rf"[{re.escape(_CLOSE)}]\s*第?\s*(?P<serial>[0-9]{{1,5}})\s*号"
 )
 # the words that end the sentence before a 文号 and are not part of its issuer code
-_NUMBER_PREFIX_NOISE = re.compile(r"^.*?(?:印发|根据|依据|按照|见|的|和|与|及|、|《[^》]*》)")
+_NUMBER_PREFIX_NOISE = re.compile(r"^.*(?:印发|根据|依据|按照|见|的|和|与|及|、|《[^》]*》)")
 
 
 def normalise_doc_number(code: str, year: str, serial: str) -> str:

@@ -1,0 +1,236 @@
+import hashlib
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from policies import ingest
+from policies.choices import IngestStatus, RelationKind, Validity
+from policies.models import PolicyArticle, PolicyFile, PolicyPage
+
+from .files import (
+    SAMPLE_NOTICE,
+    make_blank_pdf,
+    make_docx,
+    make_encrypted_pdf,
+    make_pdf,
+    make_zeros_zip,
+    make_zip,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def run(name, data, publish=False):
+    return ingest.import_path_data(name, data, publish=publish)
+
+
+def test_text_file_becomes_a_draft_with_the_original_kept():
+    data = SAMPLE_NOTICE.encode("utf-8")
+    (record,) = run("notice.txt", data)
+    assert record.status == IngestStatus.CREATED, record.message
+    page = record.page
+    assert not page.live
+    assert page.doc_number == "元政办发〔2021〕7号"
+    assert page.issuer == "元江县人民政府办公室"
+    assert page.article_count == 6
+    assert str(page.effective_on) == "2021-05-01"
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    with record.file.open("rb") as handle:
+        assert handle.read() == data  # untouched
+    assert "待工作人员审核" in record.message
+    # drafts have no article rows (nothing unpublished reaches search)
+    assert not PolicyArticle.objects.filter(page=page).exists()
+
+
+def test_publish_creates_articles_with_anchors():
+    (record,) = run("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    page = PolicyPage.objects.get(pk=record.page_id)
+    assert page.live
+    labels = list(page.articles.values_list("label", flat=True))
+    assert labels == ["第一条", "第二条", "第三条", "第三条之一", "第四条", "第五条"]
+    article = page.articles.get(label="第三条")
+    assert article.get_absolute_url().endswith("#第三条")
+    assert article.section == "第一节 目标设定"
+
+
+def test_unpublish_removes_article_rows():
+    (record,) = run("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    page = PolicyPage.objects.get(pk=record.page_id)
+    page.unpublish()
+    assert not PolicyArticle.objects.filter(page=page).exists()
+
+
+def test_same_file_twice_is_a_duplicate_with_a_link():
+    data = SAMPLE_NOTICE.encode()
+    (first,) = run("a.txt", data)
+    (second,) = run("copy-of-a.txt", data)
+    assert second.status == IngestStatus.DUPLICATE
+    assert second.duplicate_of_id == first.page_id
+    report = ingest.Report(second).as_dict()
+    assert report["status"] == "duplicate"
+    assert report["url"] == f"/admin/pages/{first.page_id}/edit/"
+    assert PolicyPage.objects.count() == 1
+    assert not second.file  # nothing stored twice
+
+
+def test_same_doc_number_is_a_duplicate():
+    run("a.txt", SAMPLE_NOTICE.encode())
+    changed = SAMPLE_NOTICE.replace("元政办发〔2021〕7号", "元政办发[2021]07号") + "\n补充说明。"
+    (second,) = run("b.txt", changed.encode())
+    assert second.status == IngestStatus.DUPLICATE
+    assert "元政办发〔2021〕7号" in second.message
+    assert PolicyPage.objects.count() == 1
+
+
+def test_pdf_and_docx_are_imported():
+    pdf = make_pdf(
+        [
+            [
+                "元江县政府采购内部控制规定",
+                "第一条 为了规范采购，制定本规定。",
+                "第二条 本规定自2022年1月1日起施行。",
+            ]
+        ]
+    )
+    (record,) = run("rule.pdf", pdf)
+    assert record.status == IngestStatus.CREATED, record.message
+    assert record.page.article_count == 2
+    docx = make_docx(
+        ["元江县国有资产出租管理办法"], numbered=["为了管好国有资产。", "出租应当公开招租。"]
+    )
+    (record,) = run("rule.docx", docx)
+    assert record.page.article_count == 2
+
+
+def test_encrypted_pdf_is_an_error_and_the_original_is_kept():
+    (record,) = run("secret.pdf", make_encrypted_pdf(["第一条 机密。"]))
+    assert record.status == IngestStatus.ERROR
+    assert "已加密" in record.message
+    assert record.file and record.page is None
+    assert PolicyPage.objects.count() == 0
+
+
+def test_pdf_without_text_layer_is_kept_and_flagged():
+    (record,) = run("scan.pdf", make_blank_pdf(2))
+    assert record.status == IngestStatus.CREATED
+    assert record.page.needs_ocr
+    assert "无文字层，需要 OCR" in record.message
+    assert ingest.Report(record).as_dict()["error"] == "无文字层，需要 OCR"
+
+
+def test_corrupt_docx():
+    (record,) = run("broken.docx", b"PK\x03\x04broken")
+    assert record.status == IngestStatus.ERROR
+    assert "DOCX 文件已损坏" in record.message
+
+
+def test_zip_bomb_upload_is_refused_without_storing(settings):
+    settings.POLICY_MAX_EXPANDED_BYTES = 8 * 1024 * 1024
+    (record,) = run("bundle.zip", make_zeros_zip("big.txt", 16 * 1024 * 1024))
+    assert record.status == IngestStatus.ERROR
+    assert "压缩炸弹" in record.message
+    assert not record.file
+
+
+def test_zip_with_unsafe_member_names_imports_the_rest():
+    bundle = make_zip({"../../etc/evil.txt": b"x", "docs/notice.txt": SAMPLE_NOTICE.encode()})
+    records = run("bundle.zip", bundle)
+    by_status = {r.status: r for r in records}
+    assert "路径不安全" in by_status[IngestStatus.ERROR].message
+    assert by_status[IngestStatus.CREATED].original_name == "notice.txt"
+
+
+def test_name_with_a_path_is_refused():
+    record = ingest.receive("../../notice.txt", SAMPLE_NOTICE.encode(), enqueue=False)
+    assert record.status == IngestStatus.ERROR
+    assert "不得包含路径" in record.message
+    assert not record.file
+
+
+def test_size_limit_is_a_setting(settings):
+    settings.POLICY_MAX_UPLOAD_BYTES = 100
+    (record,) = run("long.txt", SAMPLE_NOTICE.encode())
+    assert record.status == IngestStatus.ERROR
+    assert "超过上限" in record.message
+
+
+def test_gbk_text_file():
+    (record,) = run("gbk.txt", SAMPLE_NOTICE.encode("gbk"))
+    assert record.status == IngestStatus.CREATED
+    assert record.page.issuer == "元江县人民政府办公室"
+
+
+def test_empty_file():
+    (record,) = run("empty.txt", b"")
+    assert record.status == IngestStatus.ERROR
+    assert "文件为空" in record.message
+
+
+def test_unexpected_failure_leaves_nothing_half_written(monkeypatch):
+    run("first.txt", SAMPLE_NOTICE.encode())
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingest, "unique_slug", explode)
+    other = SAMPLE_NOTICE.replace("7号", "8号").encode()
+    (record,) = run("second.txt", other)
+    assert record.status == IngestStatus.ERROR
+    assert "内部错误" in record.message
+    assert PolicyPage.objects.count() == 1  # the earlier one is intact, no half page
+    assert record.file  # the original is kept for another try
+
+
+def test_upload_is_processed_by_the_task_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record = ingest.receive("notice.txt", SAMPLE_NOTICE.encode())
+        assert record.status == IngestStatus.PENDING  # the upload answers at once
+    record.refresh_from_db()
+    assert record.status == IngestStatus.CREATED
+
+
+def test_later_version_revises_the_earlier_and_marks_it(settings):
+    old = "# 元江县预算审查办法\n\n2018年3月1日发布\n\n第一条 旧的内容。\n"
+    new = "# 元江县预算审查办法\n\n2022年3月1日发布\n\n第一条 新的内容。\n第二条 补充。\n"
+    (first,) = run("old.md", old.encode(), publish=True)
+    (second,) = run("new.md", new.encode(), publish=True)
+    relation = second.page.relations.get()
+    assert (relation.kind, relation.target_id) == (RelationKind.REVISES, first.page_id)
+    earlier = PolicyPage.objects.get(pk=first.page_id)
+    assert earlier.status == Validity.REVISED
+    assert [p.pk for p in earlier.versions()] == [first.page_id, second.page_id]
+
+
+def test_command_json_lines(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notice.txt").write_bytes(SAMPLE_NOTICE.encode("gbk"))
+    (tmp_path / "empty.md").write_bytes(b"")
+    (tmp_path / "ignored.xlsx").write_bytes(b"x")
+    out = io.StringIO()
+    call_command("import_policies", str(tmp_path), "--json", "--publish", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["status"] for row in rows] == ["error", "created"]
+    keys = [
+        "file",
+        "status",
+        "title",
+        "doc_number",
+        "issuer",
+        "issued_on",
+        "effective_on",
+        "articles",
+        "url",
+        "error",
+    ]
+    assert all(list(row) == keys for row in rows)
+    created = rows[1]
+    assert created["doc_number"] == "元政办发〔2021〕7号"
+    assert created["issued_on"] == "2021-03-08"
+    assert created["effective_on"] == "2021-05-01"
+    assert created["articles"] == 6
+    assert created["url"].startswith("/library/")
+    assert created["error"] is None
+    assert rows[0]["error"] == "文件为空（0 字节），没有可导入的内容。"
+    assert PolicyFile.objects.count() == 2
