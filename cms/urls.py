@@ -18,6 +18,7 @@ urlpatterns = [
     path("calendar/", include("cms.workdays.urls")),
     path("search/", include("search.urls")),
     path("policies/", include("policies.urls")),
+    path("budget/", include("budget.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

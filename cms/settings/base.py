@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "search",
     "search.saved",
     "policies",
+    "budget",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
