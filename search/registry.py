@@ -1,0 +1,501 @@
+"""What the site-wide search (全站检索) covers, and running it for one user.
+
+Each module registers its searchable models once (in its AppConfig.ready or its
+wagtail_hooks.py)::
+
+    register_searchable(
+        PolicyPage,
+        type_label="政策法规",
+        queryset_for_user=lambda user: PolicyPage.objects.live().public(),
+        url_for=lambda page: page.url,
+        date_for=lambda page: page.issued_on,
+        facets={"year": ..., "issuer": ..., "effect_level": ..., "status": ...},
+    )
+
+Permission awareness lives here: results, counts and facets are computed only from
+``queryset_for_user(user)``. The backend is asked to search that queryset; when it
+cannot apply the queryset's filters (a field without an index FilterField) the model's
+whole table is searched instead. Either way every hit is then checked against the
+user's queryset in the database, so what a user may not see never reaches a count.
+
+Live public Wagtail pages (any Page subclass not registered on its own) are built in.
+
+Relevance across types: backends score on different scales (SQLite's bm25 is negative,
+lower is better), so each type's hits are scored 1.0 for its best hit down towards 0
+in the backend's own order (min–max of the backend score where it has one, by rank
+otherwise), and the types are merged on that score.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.html import strip_tags
+from modelsearch.backends import get_search_backend
+from modelsearch.backends.base import FieldError
+from modelsearch.index import AutocompleteField, SearchField
+
+from .highlight import highlight
+from .query_syntax import ParsedQuery, groups_to_text, parse_query
+
+# facet key → label shown on the page; "type" is always present.
+FACET_LABELS = {
+    "type": "类型",
+    "year": "年份",
+    "issuer": "发文机关",
+    "effect_level": "效力级别",
+    "status": "时效性",
+}
+FACETS = [key for key in FACET_LABELS if key != "type"]
+
+SORTS = {"relevance": "按相关度", "date": "按日期"}
+
+# How many hits per type a search collects before merging (a county's collection is
+# thousands of items, so this is a guard, not a working limit).
+MAX_HITS_PER_TYPE = getattr(settings, "SEARCH_MAX_HITS_PER_TYPE", 2000)
+
+
+def _indexed_text(obj, exclude=("title",)) -> str:
+    """The text of the object's SearchFields (less the title), for snippets."""
+    fields = getattr(obj, "get_search_fields", None)
+    if fields is None:
+        return ""
+    parts = []
+    for search_field in fields():
+        if not isinstance(search_field, SearchField) or search_field.field_name in exclude:
+            continue
+        value = getattr(obj, search_field.field_name, None)
+        if callable(value):
+            value = value()
+        if value:
+            parts.append(strip_tags(str(value)))
+    return "\n".join(parts)
+
+
+@dataclass
+class Searchable:
+    model: type[models.Model]
+    type_label: str
+    queryset_for_user: Callable[[Any], models.QuerySet]
+    url_for: Callable[[Any], str]
+    title_for: Callable[[Any], str] = str
+    body_for: Callable[[Any], str] = _indexed_text
+    date_for: Callable[[Any], datetime.date | datetime.datetime | None] | None = None
+    facets: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    key: str = ""
+    # the queryset searched when the backend cannot apply queryset_for_user's filters
+    base_queryset: Callable[[], models.QuerySet] | None = None
+
+    def __post_init__(self):
+        self.key = self.key or self.model._meta.label_lower
+        unknown = set(self.facets) - set(FACETS)
+        if unknown:
+            raise ValueError(f"Unknown facets {sorted(unknown)}; use {FACETS}")
+
+    def all_objects(self) -> models.QuerySet:
+        if self.base_queryset is not None:
+            return self.base_queryset()
+        return self.model._default_manager.all()
+
+    def date_of(self, obj) -> datetime.date | None:
+        if self.date_for is None:
+            return None
+        value = self.date_for(obj)
+        if isinstance(value, datetime.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.date()
+        return value
+
+    def facet_values(self, obj) -> dict[str, str]:
+        values = {}
+        for key, fn in self.facets.items():
+            value = fn(obj)
+            if value not in (None, ""):
+                values[key] = str(value)
+        return values
+
+    def visible_to(self, user) -> models.QuerySet:
+        return self.queryset_for_user(user)
+
+
+_registry: dict[str, Searchable] = {}
+_builtins_loaded = False
+
+
+def register_searchable(model, **options) -> Searchable:
+    """Add (or replace, by key) a searchable type of the site-wide search."""
+    entry = Searchable(model=model, **options)
+    _registry[entry.key] = entry
+    return entry
+
+
+def unregister_searchable(key_or_model) -> None:
+    key = key_or_model if isinstance(key_or_model, str) else key_or_model._meta.label_lower
+    _registry.pop(key, None)
+
+
+def searchables() -> list[Searchable]:
+    _load_builtins()
+    return list(_registry.values())
+
+
+def searchable_for(obj) -> Searchable | None:
+    """The registered type an object belongs to (a specific page falls back to pages)."""
+    _load_builtins()
+    for klass in type(obj).__mro__:
+        meta = getattr(klass, "_meta", None)
+        if meta is not None and not getattr(meta, "abstract", False):
+            entry = _registry.get(meta.label_lower)
+            if entry is not None:
+                return entry
+    return None
+
+
+# --- built in: live, public Wagtail pages -------------------------------------------
+
+
+def _page_queryset_for_user(user):
+    from wagtail.models import Page
+
+    own_types = [
+        entry.model
+        for entry in _registry.values()
+        if entry.model is not Page and issubclass(entry.model, Page)
+    ]
+    queryset = Page.objects.live().public().filter(depth__gt=1)
+    if own_types:
+        from django.contrib.contenttypes.models import ContentType
+
+        type_ids = ContentType.objects.get_for_models(*own_types).values()
+        queryset = queryset.exclude(content_type__in=[ct.pk for ct in type_ids])
+    return queryset
+
+
+def _page_body(page) -> str:
+    specific = page.specific
+    text = _indexed_text(specific)
+    return text or page.search_description or ""
+
+
+def _page_year(page):
+    moment = page.first_published_at
+    return timezone.localtime(moment).year if moment else None
+
+
+def _load_builtins() -> None:
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    from wagtail.models import Page
+
+    if Page._meta.label_lower not in _registry:
+        register_searchable(
+            Page,
+            type_label="网页",
+            queryset_for_user=_page_queryset_for_user,
+            url_for=lambda page: page.url or "",
+            title_for=lambda page: page.title,
+            body_for=_page_body,
+            date_for=lambda page: page.last_published_at or page.first_published_at,
+            facets={"year": _page_year},
+        )
+
+
+# --- running a search ----------------------------------------------------------------
+
+
+@dataclass
+class SearchHit:
+    obj: Any
+    searchable: Searchable
+    score: float
+    rank: int
+    date: datetime.date | None
+    facets: dict[str, str]
+    parsed: ParsedQuery
+
+    @property
+    def type_key(self) -> str:
+        return self.searchable.key
+
+    @property
+    def type_label(self) -> str:
+        return self.searchable.type_label
+
+    @property
+    def title(self) -> str:
+        return self.searchable.title_for(self.obj)
+
+    @property
+    def url(self) -> str:
+        return self.searchable.url_for(self.obj)
+
+    @property
+    def highlight_query(self) -> str:
+        return highlight_text_for(self.parsed)
+
+    def title_html(self):
+        return highlight(self.title, self.highlight_query, max_chars=None)
+
+    def snippet_html(self, max_chars: int = 160):
+        return highlight(self.searchable.body_for(self.obj), self.highlight_query, max_chars)
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchOutcome:
+    parsed: ParsedQuery
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetOption]]
+    filters: dict[str, str]
+    sort: str
+
+    @property
+    def total(self) -> int:
+        return len(self.hits)
+
+
+def highlight_text_for(parsed: ParsedQuery) -> str:
+    """The words to mark, in the form search.highlight reads (phrases quoted)."""
+    parts = []
+    for group in parsed.groups:
+        for term in group:
+            if not term.negated:
+                parts.append(f'"{term.text}"' if term.phrase else term.text)
+    return " ".join(parts)
+
+
+def _normalised_scores(raw: list) -> list[float]:
+    """1.0 for the best hit down towards 0.05, following the backend's order."""
+    n = len(raw)
+    numeric = n > 0 and all(isinstance(s, int | float) for s in raw)
+    if numeric and max(raw) != min(raw):
+        low, high = min(raw), max(raw)
+        best_is_high = raw[0] >= raw[-1]
+        return [
+            round(0.05 + 0.95 * ((s - low) if best_is_high else (high - s)) / (high - low), 4)
+            for s in raw
+        ]
+    if numeric:
+        return [1.0] * n
+    return [round(1.0 / (1 + rank * 0.1), 4) for rank in range(n)]
+
+
+def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> list[tuple]:
+    """(object, score) pairs of one type that the user may see, best first."""
+    backend = get_search_backend()
+    visible = entry.visible_to(user)
+    try:
+        results = backend.search(parsed.query, visible).annotate_score("_search_score")
+        found = list(results[:limit])
+    except FieldError:
+        # The backend cannot filter on one of the queryset's fields: search everything
+        # and keep what the user may see (checked below).
+        results = backend.search(parsed.query, entry.all_objects()).annotate_score("_search_score")
+        found = list(results[: limit * 3])
+    if not found:
+        return []
+    allowed = set(visible.filter(pk__in=[obj.pk for obj in found]).values_list("pk", flat=True))
+    kept = [obj for obj in found if obj.pk in allowed][:limit]
+    scores = _normalised_scores([getattr(obj, "_search_score", None) for obj in kept])
+    if kept and hasattr(kept[0], "specific_class"):  # Wagtail pages: show the real type
+        kept = [obj.specific for obj in kept]
+    return list(zip(kept, scores, strict=True))
+
+
+def collect_hits(user, parsed: ParsedQuery, types: Iterable[str] | None = None) -> list[SearchHit]:
+    hits: list[SearchHit] = []
+    wanted = set(types) if types else None
+    for entry in searchables():
+        if wanted is not None and entry.key not in wanted:
+            continue
+        for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, MAX_HITS_PER_TYPE)):
+            hits.append(
+                SearchHit(
+                    obj=obj,
+                    searchable=entry,
+                    score=score,
+                    rank=rank,
+                    date=entry.date_of(obj),
+                    facets=entry.facet_values(obj),
+                    parsed=parsed,
+                )
+            )
+    return hits
+
+
+def _hit_value(hit: SearchHit, facet: str) -> str | None:
+    return hit.type_key if facet == "type" else hit.facets.get(facet)
+
+
+def _passes(hit: SearchHit, filters: dict[str, str], skip: str | None = None) -> bool:
+    return all(_hit_value(hit, key) == value for key, value in filters.items() if key != skip)
+
+
+def _facet_options(hits, filters, facet) -> list[FacetOption]:
+    counts = Counter(
+        value
+        for hit in hits
+        if _passes(hit, filters, skip=facet) and (value := _hit_value(hit, facet)) is not None
+    )
+    labels = {entry.key: entry.type_label for entry in searchables()}
+    options = [
+        FacetOption(
+            value=value,
+            label=labels.get(value, value) if facet == "type" else value,
+            count=count,
+            selected=filters.get(facet) == value,
+        )
+        for value, count in counts.items()
+    ]
+    if facet == "year":
+        options.sort(key=lambda o: o.value, reverse=True)
+    elif facet == "type":
+        order = {entry.key: i for i, entry in enumerate(searchables())}
+        options.sort(key=lambda o: order.get(o.value, 99))
+    else:
+        options.sort(key=lambda o: (-o.count, o.value))
+    return options
+
+
+def _sort_hits(hits: list[SearchHit], sort: str) -> list[SearchHit]:
+    by_relevance = sorted(hits, key=lambda h: (-h.score, h.rank))
+    if sort != "date":
+        return by_relevance
+    dated = [h for h in by_relevance if h.date is not None]
+    undated = [h for h in by_relevance if h.date is None]
+    return sorted(dated, key=lambda h: h.date, reverse=True) + undated
+
+
+def clean_filters(filters: dict | None) -> dict[str, str]:
+    return {
+        key: str(value)
+        for key, value in (filters or {}).items()
+        if key in FACET_LABELS and value not in (None, "")
+    }
+
+
+def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "relevance"):
+    """Search everything ``user`` may see. Raises QuerySyntaxError for a bad query."""
+    parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+    filters = clean_filters(filters)
+    sort = sort if sort in SORTS else "relevance"
+    hits = [] if parsed.is_empty else collect_hits(user, parsed)
+    facets = {facet: _facet_options(hits, filters, facet) for facet in FACET_LABELS}
+    kept = _sort_hits([h for h in hits if _passes(h, filters)], sort)
+    return SearchOutcome(parsed=parsed, hits=kept, facets=facets, filters=filters, sort=sort)
+
+
+# --- suggestions ---------------------------------------------------------------------
+
+
+def _has_autocomplete(model) -> bool:
+    fields = getattr(model, "get_search_fields", None)
+    return bool(fields) and any(isinstance(f, AutocompleteField) for f in fields())
+
+
+def autocomplete_titles(user, text: str, limit: int = 8) -> list[dict]:
+    """Titles of what the user may see that start like ``text`` (for typing and
+    for "您是不是要找")."""
+    text = " ".join((text or "").split())[:50]
+    if not text:
+        return []
+    backend = get_search_backend()
+    found: list[dict] = []
+    seen = set()
+    for entry in searchables():
+        if not _has_autocomplete(entry.model):
+            continue
+        visible = entry.visible_to(user)
+        try:
+            candidates = list(backend.autocomplete(text, visible)[: limit * 2])
+        except FieldError:
+            candidates = list(backend.autocomplete(text, entry.all_objects())[: limit * 4])
+        if not candidates:
+            continue
+        allowed = set(
+            visible.filter(pk__in=[o.pk for o in candidates]).values_list("pk", flat=True)
+        )
+        for obj in candidates:
+            if obj.pk not in allowed:
+                continue
+            if hasattr(obj, "specific_class"):
+                obj = obj.specific
+            title = entry.title_for(obj)
+            if title in seen:
+                continue
+            seen.add(title)
+            found.append({"title": title, "url": entry.url_for(obj), "type": entry.type_label})
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def did_you_mean(user, parsed: ParsedQuery, limit: int = 3) -> list[dict]:
+    """Queries close to one that found nothing, each checked to find something:
+    first the query with one AND part dropped, then titles that complete it."""
+    suggestions: list[dict] = []
+    seen = {parsed.text}
+
+    def offer(text: str, reason: str):
+        if text in seen or len(suggestions) >= limit:
+            return
+        seen.add(text)
+        try:
+            count = len(collect_hits(user, parse_query(text)))
+        except ValueError:
+            return
+        if count:
+            suggestions.append({"query": text, "count": count, "reason": reason})
+
+    groups = parsed.groups
+    if len(groups) > 1:
+        for index in range(len(groups)):
+            rest = groups[:index] + groups[index + 1 :]
+            if rest and not all(g[0].negated for g in rest):
+                offer(groups_to_text(rest), "去掉部分检索词")
+    words = " ".join(parsed.positive_terms)
+    for item in autocomplete_titles(user, words, limit=limit * 2):
+        offer(item["title"], "标题相近")
+    return suggestions
+
+
+# --- who runs the command line -------------------------------------------------------
+
+
+def administrator_view_user():
+    """The user whose view the command line shows by default: the first active
+    系统管理员 (a real account, so per-user querysets work); an unsaved stand-in
+    holding that role when there is none."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from cms import roles
+
+    User = get_user_model()
+    user = (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=roles.ADMIN))
+        .order_by("pk")
+        .first()
+    )
+    if user is None:
+        user = User(username="系统管理员视图", is_active=True, is_superuser=True)
+        user._role_names = [roles.ADMIN]
+    return user
