@@ -10,12 +10,34 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
 
 
 class DayKind(models.TextChoices):
     HOLIDAY = "holiday", "放假"
     WORKDAY = "workday", "调休上班"
+
+
+def _date_outside_year(d, year) -> str:
+    return f"日期 {d:%Y-%m-%d} 不在所属通知的年度（{year}年）内。"
+
+
+class HolidayNoticeForm(WagtailAdminModelForm):
+    """Checks that every date entered under a notice lies in the notice's year."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        year = getattr(self, "cleaned_data", {}).get("year")
+        if not year:
+            return valid
+        for form in self.formsets["overrides"].forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            day = data.get("date")
+            if day and not data.get("DELETE") and day.year != year:
+                form.add_error("date", _date_outside_year(day, year))
+                valid = False
+        return valid
 
 
 class HolidayNotice(ClusterableModel):
@@ -41,6 +63,7 @@ class HolidayNotice(ClusterableModel):
     )
     entered_at = models.DateTimeField("录入时间", auto_now_add=True)
 
+    base_form_class = HolidayNoticeForm
     panels = [
         FieldRowPanel(["year", "published_on"]),
         FieldPanel("title"),
@@ -98,6 +121,4 @@ class DayOverride(models.Model):
         # In the notice's inline form the parent may be unsaved, so look at the object.
         notice = self.notice
         if notice is not None and notice.year and self.date and notice.year != self.date.year:
-            raise ValidationError(
-                {"date": f"日期 {self.date:%Y-%m-%d} 不在所属通知的年度（{notice.year}年）内。"}
-            )
+            raise ValidationError({"date": _date_outside_year(self.date, notice.year)})

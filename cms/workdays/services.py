@@ -32,7 +32,7 @@ import datetime
 import threading
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache as memoize
 
 import chinese_calendar
 from chinese_calendar.constants import Holiday
@@ -141,7 +141,7 @@ class DayInfo:
 # --- the package ------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@memoize
 def package_covers(year: int) -> bool:
     """Whether the installed chinesecalendar release knows *year*'s notice."""
     try:

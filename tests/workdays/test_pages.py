@@ -54,7 +54,7 @@ def test_calculator_marks_provisional_and_calendar_months(client, staff_user):
 
 def test_calculator_rejects_bad_input_in_chinese(client, staff_user):
     client.force_login(staff_user)
-    body = client.get("/calendar/?start=2026/09/30&amount=-2&unit=workdays").content.decode()
+    body = client.get("/calendar/?start=2026-02-30&amount=-2&unit=workdays").content.decode()
     assert "日期格式应为 2026-09-30。" in body
     assert "期限不能为负数。" in body
 
