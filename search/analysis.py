@@ -104,10 +104,14 @@ def _stamp_value() -> float:
 def _custom_entries() -> tuple[list[tuple[str, int]], list[list[str]]]:
     """Administrator-entered terms and synonym groups (empty before migrations ran)."""
     try:
+        from django.db import transaction
+
         from search.models import DictionaryTerm, SynonymGroup
 
-        terms = [(normalize(t.word), t.frequency) for t in DictionaryTerm.objects.all()]
-        groups = [g.term_list() for g in SynonymGroup.objects.all()]
+        # a savepoint, so a missing table cannot poison the caller's transaction
+        with transaction.atomic():
+            terms = [(normalize(t.word), t.frequency) for t in DictionaryTerm.objects.all()]
+            groups = [g.term_list() for g in SynonymGroup.objects.all()]
         return terms, groups
     except Exception:  # table missing (fresh database, migration not applied yet)
         log.debug("custom search terms unavailable", exc_info=True)

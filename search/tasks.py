@@ -1,0 +1,40 @@
+"""Background work for the search index (Celery)."""
+
+from __future__ import annotations
+
+import logging
+from io import StringIO
+
+from celery import shared_task
+
+from search.index_lock import IndexBusy
+
+log = logging.getLogger(__name__)
+
+#: A deferred write retries with growing pauses for about half an hour before it waits
+#: for the next writer (which drains the spool anyway).
+MAX_RETRIES = 12
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, ignore_result=True)
+def apply_pending_index_writes(self, index_path: str):
+    """Apply the index changes that were deferred because the writer lock was busy."""
+    from search.backend import get_store
+    from search.indexing import apply_spool
+
+    store = get_store(index_path)
+    try:
+        apply_spool(store, timeout=30)
+    except IndexBusy as exc:
+        if self.request.is_eager:
+            log.warning("search index busy; deferred writes stay spooled in %s", index_path)
+            return
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task(ignore_result=True)
+def rebuild_search_index():
+    """Full rebuild after a schema change (the version marker no longer matched)."""
+    from django.core.management import call_command
+
+    call_command("update_index", stdout=StringIO())
