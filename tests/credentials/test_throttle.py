@@ -7,7 +7,7 @@ from django.utils import timezone
 from cms.credentials import throttle
 from cms.usage.models import UsageAction, UsageRecord
 
-from .conftest import password_step, totp_token, verified_login  # noqa: F401
+from .conftest import password_step, totp_token
 
 
 def fail(client, user, times, **extra):
