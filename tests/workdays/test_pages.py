@@ -153,3 +153,28 @@ def test_notice_date_outside_its_year_is_refused(client, admin_user_role):
     assert response.status_code == 200
     assert "不在所属通知的年度" in response.content.decode()
     assert not HolidayNotice.objects.exists()
+
+
+def test_admin_listings_render(client, admin_user_role):
+    notice = HolidayNotice.objects.create(year=2027, title="2027年放假通知")
+    DayOverride.objects.create(date=datetime.date(2027, 1, 1), kind=DayKind.HOLIDAY, notice=notice)
+    client.force_login(admin_user_role)
+    body = client.get("/admin/snippets/workdays/holidaynotice/").content.decode()
+    assert "2027年放假通知" in body
+    body = client.get("/admin/snippets/workdays/dayoverride/").content.decode()
+    assert "2027-01-01" in body or "2027年1月1日" in body
+
+
+def test_policy_lists_settings_editors_and_model_permission_holders(
+    admin_user_role, staff_user, deputy_user
+):
+    from cms.workdays.wagtail_hooks import CalendarPermissionPolicy
+
+    policy = CalendarPermissionPolicy(DayOverride)
+    staff_user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="workdays", codename="change_dayoverride")
+    )
+    users = set(policy.users_with_any_permission(["change"]))
+    assert admin_user_role in users and staff_user in users
+    assert deputy_user not in users
+    assert not policy.user_has_permission(deputy_user, "change")
