@@ -169,6 +169,13 @@ def establish_baseline(saved: SavedSearch) -> None:
     )
 
 
+def _site_url(url: str, fallback: str) -> str:
+    """Inbox links must be paths on this site of at most 500 characters."""
+    if url and url.startswith("/") and not url.startswith("//") and len(url) <= 500:
+        return url
+    return fallback
+
+
 def _send_notice(saved: SavedSearch, items: list[tuple[str, str, str]]) -> None:
     """items: (type label, title, url). One inbox message per saved search and batch."""
     from cms.notifications.services import notify
@@ -176,12 +183,16 @@ def _send_notice(saved: SavedSearch, items: list[tuple[str, str, str]]) -> None:
     lines = [f"【{label}】{title}" for label, title, _url in items[:ITEMS_PER_NOTICE]]
     if len(items) > ITEMS_PER_NOTICE:
         lines.append(f"……另有 {len(items) - ITEMS_PER_NOTICE} 条")
-    url = items[0][2] if len(items) == 1 else saved_search_url(saved)
+    lines.append(f"检索式：{saved.query}")
+    list_url = reverse("search:saved_list")
+    results_url = _site_url(saved_search_url(saved), list_url)
+    url = _site_url(items[0][2], results_url) if len(items) == 1 else results_url
     notify(
         saved.user,
-        f"检索“{saved.name}”有 {len(items)} 条新结果",
+        f"您订阅的检索“{saved.name}”有 {len(items)} 条新结果",
         body="\n".join(lines),
         url=url,
+        category="search",
     )
 
 
