@@ -101,7 +101,7 @@ class ExportRegistrationFilterSet(WagtailFilterSet):
             Q(description__icontains=value)
             | Q(purpose__icontains=value)
             | Q(filename__icontains=value)
-            | Q(sha256__iexact=value)
+            | (Q(sha256__istartswith=value) if len(value) >= 8 else Q(pk__in=[]))
             | Q(username__icontains=value)
         )
 

@@ -6,10 +6,11 @@ refusal with a redirect; here anyone else gets a plain 403 and a ``denied`` usag
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
-from wagtail.admin.widgets.button import Button
+from wagtail.admin.widgets.button import HeaderButton
 
 from .exports import RegisteredExportView, can_export, xlsx_export
 from .filters import ExportRegistrationFilterSet, UsageRecordFilterSet, describe_filters
@@ -17,6 +18,14 @@ from .models import ExportRegistration, UsageAction, UsageRecord
 from .services import record_usage
 
 READ_PERMISSION = "cms.view_usage_log"
+
+
+def local_time(row):
+    return timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_digest(row):
+    return f"{row.sha256[:16]}…"
 
 
 def can_read_usage_log(user) -> bool:
@@ -54,7 +63,7 @@ class RegisteredReportView(UsageLogReaderMixin, ReportView):
         self.is_export = False
 
     @cached_property
-    def header_more_buttons(self):
+    def header_buttons(self):
         if not can_export(self.request.user):
             return []
         query = self.request.GET.copy()
@@ -62,7 +71,7 @@ class RegisteredReportView(UsageLogReaderMixin, ReportView):
         url = reverse(self.export_url_name)
         if query:
             url += "?" + query.urlencode()
-        return [Button("导出 Excel（备案登记）", url=url, icon_name="download", priority=90)]
+        return [HeaderButton("导出 Excel（备案登记）", url=url, icon_name="download", priority=10)]
 
 
 class UsageReportView(RegisteredReportView):
@@ -76,7 +85,7 @@ class UsageReportView(RegisteredReportView):
     export_url_name = "usage:records_export"
     no_results_message = "没有符合条件的使用记录。"
     columns = [
-        DateColumn("created_at", label="时间"),
+        Column("created_at", label="时间", accessor=local_time, classname="w-whitespace-nowrap"),
         Column("username", label="账号"),
         Column("user", label="用户"),
         Column("action", label="操作", accessor="get_action_display"),
@@ -101,7 +110,7 @@ class ExportRegistrationReportView(RegisteredReportView):
     export_url_name = "usage:exports_export"
     no_results_message = "没有符合条件的导出备案登记。"
     columns = [
-        DateColumn("created_at", label="时间"),
+        Column("created_at", label="时间", accessor=local_time, classname="w-whitespace-nowrap"),
         Column("username", label="账号"),
         Column("user", label="用户"),
         Column("role", label="导出时角色"),
@@ -110,7 +119,7 @@ class ExportRegistrationReportView(RegisteredReportView):
         Column("purpose", label="用途"),
         Column("filename", label="文件名"),
         Column("row_count", label="行数"),
-        Column("sha256", label="SHA-256 摘要"),
+        Column("sha256", label="SHA-256 摘要（前 16 位）", accessor=short_digest),
         Column("ip_address", label="地址"),
     ]
 
