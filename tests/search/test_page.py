@@ -11,6 +11,7 @@ from cms import roles
 from cms.models import HomePage
 from cms.usage.models import UsageAction, UsageRecord
 from search.registry import register_searchable, run_search, unregister_searchable
+from tests.browser.conftest import browser, login, page  # noqa: F401
 from tests.search.testapp.models import Document, EffectLevel, Note, Status
 
 
@@ -69,13 +70,13 @@ def refresh():
 
 def add_page(title, *, live=True, private=False, parent=None):
     parent = parent or Site.objects.get(is_default_site=True).root_page
-    page = parent.add_child(instance=HomePage(title=title, slug=f"p{Page.objects.count()}"))
+    new = parent.add_child(instance=HomePage(title=title, slug=f"p{Page.objects.count()}"))
     if not live:
-        page.live = False
-        page.save()
+        new.live = False
+        new.save()
     if private:
-        PageViewRestriction.objects.create(page=page, restriction_type="login")
-    return page
+        PageViewRestriction.objects.create(page=new, restriction_type="login")
+    return new
 
 
 @pytest.fixture
@@ -337,3 +338,41 @@ def test_suggest_endpoint_lists_only_visible_titles(client, deputy_user, corpus)
     assert not found & {"预算 审计 内部 报告", "预算 草稿 文件", "预算 草稿 栏目", "预算 私密 栏目"}
     assert all(set(item) == {"title", "url", "type"} for item in data["suggestions"])
     assert client.get("/search/suggest/", {"q": " "}).json()["suggestions"] == []
+
+
+# --- the suggestion dropdown in a real browser ------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_header_box_suggests_visible_titles_by_keyboard(page, make_user, searchable_types):  # noqa: F811
+    Document.objects.create(title="预算 受限 资料", restricted=True)
+    target = add_page("预算 公开 栏目")
+    Note.objects.create(title="预算 调研 笔记")
+    deputy = make_user(roles.DEPUTY, username="suggestdeputy")
+    login(page, deputy.username, deputy.test_password)
+
+    box = page.locator("form.site-search input[name=q]")
+    box.click()
+    box.type("预算", delay=30)
+    listbox = page.locator("form.site-search [role=listbox]")
+    listbox.locator("[role=option]").first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    options = listbox.locator("[role=option]").all_inner_texts()
+    assert any("预算 公开 栏目" in text for text in options)
+    assert not any("受限" in text for text in options)
+    assert "检索“预算”" in options[-1]
+
+    page.keyboard.press("ArrowDown")
+    first_id = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{first_id}").get_attribute("aria-selected") == "true"
+    page.keyboard.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+
+    box.fill("")
+    box.type("预算 公开", delay=30)
+    listbox.locator("[role=option]").first.wait_for(state="visible")
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.rstrip("/").endswith(target.url.rstrip("/"))
