@@ -312,13 +312,10 @@ class IndexStore:
             if self._searcher is None:
                 self._searcher = index.searcher()
             elif not self._searcher.up_to_date():
-                if self._searcher.reader().segments() is None:
-                    # whoosh3 3.54 cannot refresh a searcher over an empty index
-                    # (EmptyReader.segments() is None): open a new one instead
-                    self._searcher.close()
-                    self._searcher = index.searcher()
-                else:
-                    self._searcher = self._searcher.refresh()
+                # Reopen rather than Searcher.refresh(): in whoosh3 3.54 refresh() fails on
+                # an empty index and reuses segment readers with outdated deletions.
+                self._searcher.close()
+                self._searcher = index.searcher()
             return self._searcher
 
     # -- writing
@@ -372,7 +369,8 @@ def _schedule_rebuild():
 
 
 class WhooshQueryCompiler(BaseSearchQueryCompiler):
-    DEFAULT_OPERATOR = "or"
+    # Chinese queries are short and precise: every word must match unless asked otherwise.
+    DEFAULT_OPERATOR = "and"
     autocomplete = False
 
     def field_boosts(self) -> list[tuple[str, float]]:
@@ -561,7 +559,11 @@ class WhooshSearchResults(BaseSearchResults):
         searcher = store.searcher()
         scored = compiler.order_by_relevance
         hits = searcher.search(query, limit=None, scored=scored)
-        pk_column = searcher.reader().column_reader("doc_pk")
+        reader = searcher.reader()
+        if hits.is_empty():
+            compiler._matches_cache = ([],)
+            return []
+        pk_column = reader.column_reader("doc_pk")
         items = hits.items() if scored else [(d, 0.0) for d in hits.docs()]
         verify = [p for p in compiler.verify_phrases if p]
         matches = []

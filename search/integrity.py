@@ -1,0 +1,139 @@
+"""Compare the search index with the database, and mend the difference.
+
+Per indexed model: *missing* (in the database, not in the index), *stale* (indexed text
+differs from the database), *orphaned* (in the index, gone from the database or no longer
+indexable). Deferred writes still waiting in the spool and a schema-version mismatch are
+reported too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from modelsearch.index import get_indexed_models
+
+from search.backend import (
+    SCHEMA_VERSION,
+    VERSION_FILE,
+    content_hash,
+    document_key,
+    extract_texts,
+    make_document,
+    model_label,
+)
+from search.indexing import apply_spool, spooled_batches, write_now
+
+CHUNK = 500
+
+
+@dataclass
+class ModelReport:
+    label: str
+    verbose_name: str
+    indexed: int = 0
+    expected: int = 0
+    missing: list = field(default_factory=list)
+    stale: list = field(default_factory=list)
+    orphaned: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+@dataclass
+class IntegrityReport:
+    models: list[ModelReport]
+    pending_batches: int
+    version_ok: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.version_ok and not self.pending_batches and all(m.ok for m in self.models)
+
+
+def _depth(model) -> int:
+    return len(model._meta.get_parent_list())
+
+
+def _expected_documents():
+    """key → (model, pk, hash), the most specific model winning for inherited models."""
+    expected = {}
+    for model in sorted(get_indexed_models(), key=_depth):
+        queryset = model.get_indexed_objects().order_by("pk")
+        last_pk = None
+        while True:
+            chunk = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+            objects = list(chunk[:CHUNK])
+            if not objects:
+                break
+            for obj in objects:
+                instance = obj.get_indexed_instance() or obj
+                key = document_key(type(instance), instance.pk)
+                expected[key] = (type(instance), instance.pk, content_hash(extract_texts(instance)))
+            last_pk = objects[-1].pk
+    return expected
+
+
+def check(backend) -> IntegrityReport:
+    store = backend.store
+    store.index()
+    expected = _expected_documents()
+    indexed = {key: digest for key, _pk, digest in store.stored_documents()}
+    reports: dict[str, ModelReport] = {}
+
+    def report_for(model):
+        label = model_label(model)
+        if label not in reports:
+            reports[label] = ModelReport(label, str(model._meta.verbose_name))
+        return reports[label]
+
+    for model in get_indexed_models():
+        report_for(model)
+    for key, (model, pk, digest) in expected.items():
+        report = report_for(model)
+        report.expected += 1
+        if key not in indexed:
+            report.missing.append(pk)
+        else:
+            report.indexed += 1
+            if indexed[key] != digest:
+                report.stale.append(pk)
+    labels = {model_label(m): m for m in get_indexed_models()}
+    for key in indexed.keys() - expected.keys():
+        label, _sep, pk = key.rpartition(":")
+        model = labels.get(label)
+        if model is None:
+            report = reports.setdefault(label, ModelReport(label, label))
+        else:
+            report = report_for(model)
+        report.orphaned.append(pk)
+    marker = store.path / VERSION_FILE
+    version_ok = marker.exists() and marker.read_text().strip() == SCHEMA_VERSION
+    return IntegrityReport(
+        models=sorted(reports.values(), key=lambda r: r.label),
+        pending_batches=len(spooled_batches(store)),
+        version_ok=version_ok,
+    )
+
+
+def repair(backend, report: IntegrityReport) -> int:
+    """Index what is missing or stale, drop orphans, apply the spool. Returns changes made."""
+    store = backend.store
+    apply_spool(store, timeout=120)
+    changes = 0
+    labels = {model_label(m): m for m in get_indexed_models()}
+    for model_report in report.models:
+        model = labels.get(model_report.label)
+        delete_keys = [f"{model_report.label}:{pk}" for pk in model_report.orphaned]
+        if model is not None:
+            delete_keys = [document_key(model, pk) for pk in model_report.orphaned]
+        documents = []
+        todo = [*model_report.missing, *model_report.stale]
+        if model is not None and todo:
+            for obj in model.get_indexed_objects().filter(pk__in=todo):
+                documents.append(make_document(obj.get_indexed_instance() or obj))
+        if documents or delete_keys:
+            write_now(store, documents, delete_keys, timeout=120)
+            changes += len(documents) + len(delete_keys)
+    return changes

@@ -1,0 +1,228 @@
+"""The Whoosh + jieba backend through Wagtail's (modelsearch's) search API."""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from modelsearch.backends import get_search_backend
+from modelsearch.backends.base import FilterFieldError
+from modelsearch.query import And, Boost, MatchAll, Not, Or, Phrase, PlainText
+
+from search.highlight import highlight
+from tests.search.testapp.models import Document, EffectLevel, Note, Status
+
+
+@pytest.fixture
+def single_search_app(monkeypatch):
+    """Work around INSTALLED_APPS listing both "wagtail.search" and "modelsearch" (the same
+    app twice makes modelsearch refuse to pick a configuration)."""
+    import modelsearch.backends
+    from modelsearch.management.commands import rebuild_modelsearch_index
+
+    def config():
+        return apps.get_app_config("wagtailsearch")
+
+    monkeypatch.setattr(modelsearch.backends, "get_app_config", config)
+    monkeypatch.setattr(rebuild_modelsearch_index, "get_app_config", config)
+
+
+@pytest.fixture
+def whoosh(db, settings, tmp_path, single_search_app):
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backend", "PATH": str(tmp_path / "index")}
+    }
+    backend = get_search_backend()
+    backend.reset_indexes()
+    return backend
+
+
+DOCS = [
+    dict(title="知识管理制度", body="加强机关文档资料的积累和利用。", year=2019, issuer="办公室"),
+    dict(
+        title="预算审查监督制度汇编", body="收录预算审查监督常用规定。", year=2021, issuer="办公室"
+    ),
+    dict(
+        title="公务接待费管理办法",
+        body="公务接待应当务实节俭。",
+        doc_number="元人办发〔2019〕13号",
+        year=2019,
+        issuer="政府办",
+    ),
+    dict(title="个人所得税法实施条例", body="纳税人应当依法申报。", year=2018, issuer="国务院"),
+    dict(
+        title="预算执行情况的报告",
+        body="预算，执行良好。Budget Report 2024。",
+        year=2024,
+        issuer="财政局",
+        effect_level=EffectLevel.INTERNAL,
+    ),
+    dict(
+        title="审议意见",
+        body="县人民代表大会常务委员会审议了报告。",
+        year=2022,
+        issuer="人大",
+        status=Status.REPEALED,
+        published=False,
+    ),
+]
+
+
+@pytest.fixture
+def docs(whoosh):
+    objs = [Document.objects.create(**d) for d in DOCS]
+    Note.objects.create(title="知识库笔记", content="整理制度文件。", author="张三")
+    whoosh.add_bulk(Document, objs)
+    whoosh.add_bulk(Note, list(Note.objects.all()))
+    whoosh.refresh_indexes()
+    return {o.title: o for o in objs}
+
+
+def found(backend, query, qs=Document, **kw):
+    return {o.title for o in backend.search(query, qs, **kw)}
+
+
+def test_sub_word_and_one_character_queries(whoosh, docs):
+    assert found(whoosh, "知识") == {"知识管理制度"}
+    assert found(whoosh, "识管") == {"知识管理制度"}  # any Han substring, not only words
+    assert found(whoosh, "税") == {"个人所得税法实施条例"}
+    assert found(whoosh, "审计署") == set()
+
+
+def test_phrase_is_exact(whoosh, docs):
+    assert found(whoosh, Phrase("预算执行")) == {"预算执行情况的报告"}
+    # "预算，执行" in the body is not the string 预算执行; the title is
+    assert found(whoosh, Phrase("执行情况")) == {"预算执行情况的报告"}
+    assert found(whoosh, Phrase("执行预算")) == set()
+    assert found(whoosh, Phrase("2024年")) == set()
+    assert found(whoosh, Phrase("report 2024")) == {"预算执行情况的报告"}
+
+
+def test_document_number_three_ways(whoosh, docs):
+    for query in ("元人办发〔2019〕13号", "13号", "元人办发"):
+        assert found(whoosh, query) == {"公务接待费管理办法"}, query
+
+
+def test_synonym_and_mixed_scripts(whoosh, docs):
+    assert found(whoosh, "三公经费") == {"公务接待费管理办法"}
+    assert found(whoosh, "人大常委会") == {"审议意见"}
+    assert found(whoosh, "BUDGET report") == {"预算执行情况的报告"}
+    assert found(whoosh, "ＢＵＤＧＥＴ") == {"预算执行情况的报告"}
+
+
+def test_query_classes(whoosh, docs):
+    assert len(found(whoosh, MatchAll())) == len(DOCS)
+    assert found(whoosh, And([PlainText("预算"), PlainText("汇编")])) == {"预算审查监督制度汇编"}
+    assert found(whoosh, Or([PlainText("税"), PlainText("知识")])) == {
+        "个人所得税法实施条例",
+        "知识管理制度",
+    }
+    assert "预算审查监督制度汇编" not in found(
+        whoosh, And([PlainText("预算"), Not(PlainText("汇编"))])
+    )
+    assert found(whoosh, Not(MatchAll())) == set()
+    boosted = whoosh.search(Or([PlainText("汇编"), Boost(PlainText("报告"), 50)]), Document)
+    assert boosted[0].title == "预算执行情况的报告"
+
+
+def test_operator_and_fields(whoosh, docs):
+    assert found(whoosh, "知识 税", operator="and") == set()
+    assert found(whoosh, "知识 税", operator="or") == {"知识管理制度", "个人所得税法实施条例"}
+    assert found(whoosh, "纳税人", fields=["title"]) == set()
+    assert found(whoosh, "纳税人", fields=["body"]) == {"个人所得税法实施条例"}
+
+
+def test_filters_ordering_and_counts(whoosh, docs):
+    qs = Document.objects.filter(published=True, year__gte=2019)
+    results = whoosh.search("预算", qs)
+    assert {o.title for o in results} == {"预算审查监督制度汇编", "预算执行情况的报告"}
+    assert results.count() == 2
+    ordered = whoosh.search("预算", Document.objects.order_by("-year"), order_by_relevance=False)
+    assert [o.year for o in ordered] == [2024, 2021]
+    assert [o.title for o in whoosh.search("预算", Document)[1:2]] != []
+    with pytest.raises(FilterFieldError):
+        whoosh.search("预算", Document.objects.filter(body="x"))
+
+
+def test_hidden_rows_never_counted(whoosh, docs):
+    visible = Document.objects.filter(published=True)
+    assert found(whoosh, "审议", visible) == set()
+    assert whoosh.search("审议", visible).count() == 0
+    assert whoosh.search("报告", visible).facet("status") == {Status.IN_FORCE: 1}
+
+
+def test_facets_and_scores(whoosh, docs):
+    facets = whoosh.search("预算", Document).facet("year")
+    assert facets == {2021: 1, 2024: 1}
+    with pytest.raises(FilterFieldError):
+        whoosh.search("预算", Document).facet("title")
+    scored = list(whoosh.search("汇编", Document).annotate_score("_score"))
+    assert scored and all(o._score > 0 for o in scored)
+
+
+def test_title_boost_ranks_title_hit_first(whoosh, docs):
+    Document.objects.create(title="工作规则", body="关于知识的一段话。")
+    whoosh.add_bulk(Document, Document.objects.filter(title="工作规则"))
+    whoosh.refresh_indexes()
+    assert [o.title for o in whoosh.search("知识", Document)][0] == "知识管理制度"
+
+
+def test_autocomplete_partial_terms(whoosh, docs):
+    assert {o.title for o in whoosh.autocomplete("制度汇", Document)} == {"预算审查监督制度汇编"}
+    assert {o.title for o in whoosh.autocomplete("元人办", Document)} == {"公务接待费管理办法"}
+    Document.objects.create(title="Budget handbook")
+    whoosh.add_bulk(Document, Document.objects.filter(title="Budget handbook"))
+    whoosh.refresh_indexes()
+    assert {o.title for o in whoosh.autocomplete("budg", Document)} == {"Budget handbook"}
+
+
+def test_models_are_separate(whoosh, docs):
+    assert {o.title for o in whoosh.search("知识", Note)} == {"知识库笔记"}
+
+
+def test_update_and_delete(whoosh, docs):
+    doc = docs["知识管理制度"]
+    doc.title = "档案管理制度"
+    doc.save()
+    whoosh.refresh_indexes()
+    assert found(whoosh, "知识") == set()
+    assert found(whoosh, "档案") == {"档案管理制度"}
+    whoosh.delete(doc)
+    whoosh.refresh_indexes()
+    assert found(whoosh, "档案", Document.objects.all()) == set()
+
+
+def test_writes_wait_for_commit_and_vanish_on_rollback(
+    whoosh, docs, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        Document.objects.create(title="政府债务限额管理", body="专项债券。")
+    assert callbacks  # the index write waits for the commit
+    assert found(whoosh, "专项债券") == set()
+    try:
+        with transaction.atomic():
+            Document.objects.create(title="回滚的文件", body="回滚内容")
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    whoosh.refresh_indexes()
+    assert found(whoosh, "专项债券") == {"政府债务限额管理"}
+    assert found(whoosh, "回滚") == set()
+
+
+def test_update_index_command_rebuilds(whoosh, docs):
+    whoosh.reset_indexes()
+    whoosh.refresh_indexes()
+    assert found(whoosh, "知识") == set()
+    call_command("update_index", backend_name="default", verbosity=0)
+    assert found(whoosh, "知识") == {"知识管理制度"}
+    assert found(whoosh, Phrase("制度汇编")) == {"预算审查监督制度汇编"}
+
+
+def test_highlight_marks_and_escapes():
+    html = highlight("<b onclick=x>三公经费</b>压减，公务接待费下降", "三公经费")
+    assert "<b" not in html and "&lt;b onclick=x&gt;" in html
+    assert "<mark>三公经费</mark>" in html and "<mark>公务接待费</mark>" in html
+    snippet = highlight("前" * 300 + "税收" + "后" * 300, "税", max_chars=40)
+    assert "<mark>税</mark>" in snippet and len(snippet) < 80 and snippet.startswith("…")
+    assert highlight('正文"预算执行"', '"预算执行"') == "正文&quot;<mark>预算执行</mark>&quot;"
