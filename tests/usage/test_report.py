@@ -131,3 +131,11 @@ def test_registration_list_filters(client, admin_user_role, archivist_user):
     assert "使用记录（操作：检索）" in body and "使用记录（操作：上传）" not in body
     by_keyword = client.get("/usage/exports/", {"q": "上传"}).content.decode()
     assert "使用记录（操作：上传）" in by_keyword and "使用记录（操作：检索）" not in by_keyword
+
+
+def test_registration_found_by_digest_prefix(client, archivist_user):
+    client.force_login(archivist_user)
+    client.get("/usage/records/export/", {"action": "search"})
+    registration = ExportRegistration.objects.get()
+    found = client.get("/usage/exports/", {"q": registration.sha256[:12].upper()})
+    assert registration.filename in found.content.decode()
