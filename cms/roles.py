@@ -48,6 +48,12 @@ _documents = [
     "wagtailimages.change_image",
     "wagtailimages.choose_image",
 ]
+# Staff enter the next year's holiday notice (domain.md §9).
+_calendar = [
+    f"workdays.{verb}_{model}"
+    for model in ("holidaynotice", "dayoverride")
+    for verb in ("add", "change", "delete", "view")
+]
 ROLE_MATRIX = {
     ADMIN: [
         *(p for code, p in _cap.items() if code != "department_scope"),
@@ -57,6 +63,7 @@ ROLE_MATRIX = {
         *_documents,
         "wagtaildocs.delete_document",
         "wagtailimages.delete_image",
+        *_calendar,
     ],
     STAFF: [
         _cap["query_data"],
@@ -67,6 +74,7 @@ ROLE_MATRIX = {
         _cap["handle_alerts"],
         *_admin_ui,
         *_documents,
+        *_calendar,
     ],
     DEPUTY: [_cap["query_data"], _cap["export_data"]],
     ARCHIVIST: [
