@@ -37,3 +37,12 @@ def last_heartbeat() -> dict | None:
         return json.loads((settings.DATA_DIR / HEARTBEAT_FILE).read_text())
     except (FileNotFoundError, ValueError):
         return None
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    """Expired sessions pile up in the database; the session engine removes them here."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -211,6 +211,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
+    "clear-expired-sessions": {"task": "cms.tasks.clear_expired_sessions", "schedule": 6 * 3600.0},
 }
 
 # --- e-mail: written to files under DATA_DIR unless configured
@@ -241,6 +242,12 @@ OTP_REQUIRED_ROLES = [r for r in os.environ.get("OTP_REQUIRED_ROLES", "").split(
 OTP_TOTP_ISSUER = SITE_NAME
 OTP_WEBAUTHN_RP_ID = os.environ.get("OTP_WEBAUTHN_RP_ID", "localhost")
 OTP_WEBAUTHN_RP_NAME = SITE_NAME
+# Keys are a second factor after the password, never a way around it (or the throttle).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The budget office creates and resets accounts; no e-mailed reset links.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     o
     for o in os.environ.get("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000").split(",")

@@ -32,6 +32,7 @@ def run_check(tmp_path, **env):
     [
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "x" * 60}, "ALLOWED_HOSTS"),
+        ({"SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "rd.example.internal"}, "OTP_WEBAUTHN_RP_ID"),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(tmp_path, env, message):
@@ -46,6 +47,8 @@ def test_production_starts_when_configured(tmp_path):
         tmp_path,
         SECRET_KEY="a-long-random-secret-key-for-tests-0123456789-abcdefghijklmnop",
         ALLOWED_HOSTS="rd.example.internal",
+        OTP_WEBAUTHN_RP_ID="rd.example.internal",
+        OTP_WEBAUTHN_ALLOWED_ORIGINS="https://rd.example.internal",
     )
     assert result.returncode == 0, result.stderr
 
