@@ -373,6 +373,8 @@ def detect_title(text: str) -> str:
             following = lines[index + 1]
             if (
                 len(following) <= 30
+                and not DIVISION_RE.match(following)
+                and not ARTICLE_RE.match(following)
                 and not following.endswith(("。", "：", ":"))
                 and re.search(r"(通知|办法|规定|条例|意见|决定|细则|规则|制度|方案|法)$", following)
                 and not re.search(r"(通知|办法|规定|条例|意见|决定|细则|规则|制度|方案|法)$", title)

@@ -228,3 +228,8 @@ def test_effect_levels():
 def test_wrapped_title_is_joined():
     text = "元江县财政局关于进一步规范\n专项资金管理的通知\n各单位：\n内容。"
     assert detection.detect_title(text) == "元江县财政局关于进一步规范专项资金管理的通知"
+
+
+def test_title_is_not_joined_with_a_chapter_heading():
+    text = "元江县部门预算编制规程\n第一章 一般规定\n第一条 内容。"
+    assert detection.detect_title(text) == "元江县部门预算编制规程"
