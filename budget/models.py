@@ -1,0 +1,417 @@
+"""预算数据: classification, departments, import batches, figures, alerts and citations.
+
+Amounts are stored exactly, as decimals in 元 with two places; pages show them in 万元.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
+
+from .blocks import analysis_body_blocks
+from .choices import (
+    LEVEL_LENGTHS,
+    LEVEL_NAMES,
+    AlertGrade,
+    AlertStatus,
+    BatchFormat,
+    BatchStatus,
+    BudgetKind,
+    ClassificationKind,
+    Phase,
+    RuleKind,
+    RuleScope,
+)
+
+AMOUNT = {"max_digits": 18, "decimal_places": 2}
+
+
+def level_of(kind: str, code: str) -> int | None:
+    """0 for 类, 1 for 款, 2 for 项, 3 for 目; None when the length fits no level."""
+    lengths = LEVEL_LENGTHS.get(kind, ())
+    return lengths.index(len(code)) if len(code) in lengths else None
+
+
+def parent_code(kind: str, code: str) -> str:
+    level = level_of(kind, code)
+    if not level:
+        return ""
+    return code[: LEVEL_LENGTHS[kind][level - 1]]
+
+
+class Subject(models.Model):
+    """科目: one code of the classification as valid in one year."""
+
+    year = models.PositiveSmallIntegerField("年度", db_index=True)
+    kind = models.CharField("分类", max_length=16, choices=ClassificationKind.choices)
+    code = models.CharField("科目编码", max_length=12)
+    name = models.CharField("科目名称", max_length=100)
+    level = models.PositiveSmallIntegerField("级次", default=0)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级科目",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = "收支科目"
+        verbose_name_plural = "收支科目"
+        ordering = ["year", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "kind", "code"], name="budget_subject_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.code} {self.name}"
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES[self.level] if self.level < len(LEVEL_NAMES) else ""
+
+    def save(self, *args, **kwargs):
+        self.level = level_of(self.kind, self.code) or 0
+        super().save(*args, **kwargs)
+
+
+class Department(models.Model):
+    """预算单位, a tree: a 主管部门 holds its 二级单位."""
+
+    code = models.CharField("单位编码", max_length=20, unique=True)
+    name = models.CharField("单位名称", max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "预算单位"
+        verbose_name_plural = "预算单位"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def descendant_ids(self) -> list[int]:
+        ids, frontier = [self.pk], [self.pk]
+        while frontier:
+            frontier = list(
+                Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            ids.extend(frontier)
+        return ids
+
+
+class ImportBatch(models.Model):
+    """One import: the file, its digest, who and when, what it replaced."""
+
+    filename = models.CharField("文件名", max_length=255)
+    file = models.FileField("原始文件", upload_to="budget/imports/%Y/%m/", blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    file_format = models.CharField("格式", max_length=8, choices=BatchFormat.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    imported_by_name = models.CharField("导入人账号", max_length=150, blank=True)
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    rows = models.PositiveIntegerField("行数", default=0)
+    scope = models.CharField("范围", max_length=500, db_index=True)
+    scope_label = models.CharField("范围说明", max_length=500, blank=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=BatchStatus.choices, default=BatchStatus.ACTIVE
+    )
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name="替换的批次",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced_by",
+    )
+    changes = models.JSONField("变化", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self):
+        return f"第{self.pk}批 {self.filename}"
+
+
+class FigureQuerySet(models.QuerySet):
+    def for_period(self, year, budget=None):
+        qs = self.filter(year=year)
+        return qs.filter(budget=budget) if budget else qs
+
+
+class Figure(models.Model):
+    """One amount: year, month (0 = whole year), budget, code, department, phase."""
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name="导入批次", on_delete=models.CASCADE, related_name="figures"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份", default=0, help_text="0 表示全年")
+    budget = models.CharField("预算类型", max_length=16, choices=BudgetKind.choices)
+    kind = models.CharField("分类", max_length=16, choices=ClassificationKind.choices)
+    code = models.CharField("科目编码", max_length=12)
+    subject = models.ForeignKey(
+        Subject, verbose_name="科目", on_delete=models.PROTECT, related_name="figures"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name="预算单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="figures",
+    )
+    phase = models.CharField("阶段", max_length=16, choices=Phase.choices)
+    amount = models.DecimalField("金额（元）", **AMOUNT)
+
+    objects = FigureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "预算数据"
+        verbose_name_plural = "预算数据"
+        indexes = [
+            models.Index(fields=["year", "budget", "phase", "month"], name="budget_fig_period"),
+            models.Index(fields=["year", "kind", "code"], name="budget_fig_code"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "budget", "kind", "code", "phase"],
+                condition=Q(department__isnull=True),
+                name="budget_figure_unique_total",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "month", "budget", "kind", "code", "phase", "department"],
+                condition=Q(department__isnull=False),
+                name="budget_figure_unique_department",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}-{self.month} {self.code} {self.get_phase_display()} {self.amount}"
+
+
+# --- alerts (监督预警) ----------------------------------------------------------------
+
+
+class AlertRule(models.Model):
+    """A rule staff configure: what to watch, its threshold and the grade of what it finds."""
+
+    name = models.CharField("规则名称", max_length=100)
+    kind = models.CharField("规则类型", max_length=32, choices=RuleKind.choices)
+    scope = models.CharField(
+        "比较层级",
+        max_length=16,
+        choices=RuleScope.choices,
+        default=RuleScope.CATEGORY,
+        help_text="仅用于“执行进度落后于序时进度”。",
+    )
+    budget = models.CharField(
+        "预算类型", max_length=16, choices=BudgetKind.choices, default=BudgetKind.GENERAL
+    )
+    threshold = models.DecimalField(
+        "阈值",
+        max_digits=8,
+        decimal_places=2,
+        help_text="进度落后：百分点；12月支出：占全年的百分比；决算偏离：百分比；三公经费：超出预算的百分比（0 表示任何超出）。",
+    )
+    min_amount = models.DecimalField(
+        "最小金额（万元）",
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        help_text="调整预算数低于此值的科目或单位不参与比较，避免小额科目误报。",
+    )
+    grade = models.CharField(
+        "等级", max_length=16, choices=AlertGrade.choices, default=AlertGrade.GENERAL
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="默认负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField("启用", default=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("kind"),
+        FieldPanel("scope"),
+        FieldPanel("budget"),
+        FieldPanel("threshold"),
+        FieldPanel("min_amount"),
+        FieldPanel("grade"),
+        FieldPanel("owner"),
+        FieldPanel("is_active"),
+    ]
+
+    class Meta:
+        verbose_name = "预警规则"
+        verbose_name_plural = "预警规则"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Alert(models.Model):
+    """预警: what a rule found for one subject or department in one period."""
+
+    rule = models.ForeignKey(
+        AlertRule, verbose_name="规则", on_delete=models.PROTECT, related_name="alerts"
+    )
+    key = models.CharField("对象键", max_length=200)
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份", default=0)
+    budget = models.CharField("预算类型", max_length=16, choices=BudgetKind.choices)
+    code = models.CharField("科目编码", max_length=12, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="预算单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+    )
+    title = models.CharField("标题", max_length=300)
+    figures = models.JSONField("相关数据", default=dict)
+    grade = models.CharField("等级", max_length=16, choices=AlertGrade.choices)
+    status = models.CharField(
+        "状态", max_length=16, choices=AlertStatus.choices, default=AlertStatus.NEW
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="budget_alerts",
+    )
+    due_date = models.DateField("办理期限", null=True, blank=True)
+    due_provisional = models.BooleanField("期限暂定", default=False)
+    overdue_notified_on = models.DateField("逾期提醒日期", null=True, blank=True)
+    created_at = models.DateTimeField("产生时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "预警"
+        verbose_name_plural = "预警"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "key", "year", "month"], name="budget_alert_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != AlertStatus.CLOSED
+
+    def is_overdue(self, today=None) -> bool:
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        return bool(self.is_open and self.due_date and self.due_date < today)
+
+
+class AlertEventQuerySet(AppendOnlyQuerySet):
+    pass
+
+
+class AlertEvent(AppendOnlyModel):
+    """Every step of an alert, append-only."""
+
+    alert = models.ForeignKey(
+        Alert, verbose_name="预警", on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
+    action = models.CharField("事项", max_length=50)
+    from_status = models.CharField("原状态", max_length=16, blank=True)
+    to_status = models.CharField("新状态", max_length=16, blank=True)
+    note = models.TextField("说明", blank=True)
+    due_date = models.DateField("办理期限", null=True, blank=True)
+
+    objects = AlertEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "预警处理记录"
+        verbose_name_plural = "预警处理记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.alert_id} {self.action}"
+
+
+# --- figures cited by documents -------------------------------------------------------
+
+
+class FigureCitation(models.Model):
+    """A published page cites a figure; frozen citations keep the value shown at publication."""
+
+    page = models.ForeignKey(
+        Page, verbose_name="页面", on_delete=models.CASCADE, related_name="budget_citations"
+    )
+    figure_key = models.CharField("数据键", max_length=200, db_index=True)
+    spec = models.JSONField("数据说明")
+    frozen = models.BooleanField("发布时冻结", default=False)
+    value = models.DecimalField("发布时的值", max_digits=20, decimal_places=4, null=True)
+    published_at = models.DateTimeField("发布时间")
+
+    class Meta:
+        verbose_name = "数据引用"
+        verbose_name_plural = "数据引用"
+        ordering = ["-published_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "figure_key"], name="budget_citation_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.page} → {self.figure_key}"
+
+
+class BudgetAnalysisPage(Page):
+    """预算分析: a written analysis that cites figures through the figure block."""
+
+    summary = models.TextField("摘要", blank=True)
+    body = StreamField(analysis_body_blocks(), verbose_name="正文", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    template = "budget/analysis_page.html"
+
+    class Meta:
+        verbose_name = "预算分析"

@@ -1,0 +1,79 @@
+"""StreamField blocks that cite budget figures. Any page type may use FigureBlock:
+
+    from budget.blocks import FigureBlock
+    body = StreamField([("paragraph", RichTextBlock()), ("figure", FigureBlock())])
+
+Publishing and unpublishing keep the figure's "cited by" list current (budget/signals.py).
+This module imports models lazily: budget.models itself uses these blocks.
+"""
+
+from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorList
+from wagtail import blocks
+
+from .choices import BudgetKind, ClassificationKind, Measure
+
+MODE_CHOICES = [("frozen", "发布时冻结"), ("live", "实时（随数据更新）")]
+
+
+class FigureBlock(blocks.StructBlock):
+    year = blocks.IntegerBlock(label="年度", min_value=1990, max_value=2100)
+    month = blocks.IntegerBlock(
+        label="月份", min_value=0, max_value=12, default=0, help_text="0 表示全年（年初预算、决算）"
+    )
+    budget = blocks.ChoiceBlock(label="预算", choices=BudgetKind.choices, default="general")
+    kind = blocks.ChoiceBlock(
+        label="科目分类", choices=ClassificationKind.choices, default="function"
+    )
+    code = blocks.CharBlock(label="科目编码", max_length=12)
+    department = blocks.CharBlock(
+        label="单位编码", max_length=20, required=False, help_text="留空表示全县合计"
+    )
+    measure = blocks.ChoiceBlock(label="指标", choices=Measure.choices, default="cumulative")
+    mode = blocks.ChoiceBlock(
+        label="数值方式",
+        choices=MODE_CHOICES,
+        default="frozen",
+        help_text="发布时冻结：页面发布后数值不再变化，数据更新时页面会提示；实时：始终显示最新数据。",
+    )
+    label = blocks.CharBlock(label="显示名称", required=False, max_length=100)
+
+    class Meta:
+        icon = "table"
+        label = "预算数据"
+        template = "budget/blocks/figure.html"
+
+    def clean(self, value):
+        from .figures import FigureSpec, FigureSpecError
+
+        value = super().clean(value)
+        try:
+            FigureSpec.from_data(value).validate()
+        except FigureSpecError as error:
+            raise blocks.StructBlockValidationError(
+                block_errors={"code": ErrorList([ValidationError(str(error))])}
+            ) from None
+        return value
+
+    def get_context(self, value, parent_context=None):
+        from .figures import FigureSpec, FigureSpecError, render_figure
+
+        context = super().get_context(value, parent_context=parent_context)
+        page = (parent_context or {}).get("page")
+        try:
+            spec = FigureSpec.from_data(value)
+        except FigureSpecError as error:
+            context["figure_error"] = str(error)
+            return context
+        context["figure"] = render_figure(
+            spec, value.get("mode") or "frozen", page=page, label=value.get("label") or ""
+        )
+        return context
+
+
+def analysis_body_blocks():
+    return [
+        ("heading", blocks.CharBlock(label="小标题", form_classname="title")),
+        ("paragraph", blocks.RichTextBlock(label="段落")),
+        ("figure", FigureBlock()),
+    ]

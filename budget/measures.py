@@ -1,0 +1,370 @@
+"""Execution measures: 年初预算数, 调整预算数, 本月执行数, 累计执行数 and what derives from them.
+
+The stored figures may sit at any level (项 only, or 类/款/项 as a finance system exports
+them) and may be county totals (no department) or department rows. Two rules make the
+numbers add up whatever arrived:
+
+- a figure given for a code wins; a code without one is the sum of its children;
+- county totals given without a department win; otherwise the departments' rows are summed.
+
+执行率 = 累计执行 ÷ 调整预算 (调整预算数 = 年初 + 调增 − 调减, so a year without an
+adjustment uses 年初预算数); 序时进度 = months elapsed ÷ 12 at the month's end;
+进度差 = 执行率 − 序时进度; 同比 = 累计执行 ÷ 上年同期累计执行 − 1.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, Sum
+
+from .amounts import to_wan
+from .choices import LEVEL_LENGTHS, ClassificationKind, Phase
+from .models import Figure, Subject, level_of, parent_code
+
+HUNDRED = Decimal(100)
+PERCENT_PLACES = Decimal("0.01")
+AMOUNT_FIELDS = ("initial", "adjusted", "month", "cumulative", "final", "prior_cumulative")
+
+
+def time_progress(month: int) -> Decimal:
+    """序时进度 at the end of *month*, in percent (September → 75.00)."""
+    if not 0 <= month <= 12:
+        raise ValueError("月份必须在 1 到 12 之间")
+    return (Decimal(month) * HUNDRED / 12).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def ratio_percent(numerator, denominator) -> Decimal | None:
+    if numerator is None or not denominator:
+        return None
+    return (Decimal(numerator) * HUNDRED / Decimal(denominator)).quantize(
+        PERCENT_PLACES, rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass
+class Measures:
+    """The amounts of one code (and department) at one month, in 元."""
+
+    initial: Decimal | None = None
+    adjusted: Decimal | None = None
+    month: Decimal | None = None
+    cumulative: Decimal | None = None
+    final: Decimal | None = None
+    prior_cumulative: Decimal | None = None
+
+    def add(self, other: "Measures") -> None:
+        for name in AMOUNT_FIELDS:
+            theirs = getattr(other, name)
+            if theirs is not None:
+                mine = getattr(self, name)
+                setattr(self, name, theirs if mine is None else mine + theirs)
+
+    @property
+    def budget_base(self) -> Decimal | None:
+        """调整预算数, or 年初预算数 when the year has no adjustment."""
+        return self.adjusted if self.adjusted is not None else self.initial
+
+
+@dataclass
+class ExecutionRow:
+    code: str
+    name: str
+    level: int
+    measures: Measures
+    time_progress: Decimal
+    has_children: bool = False
+    department_id: int | None = None
+    department_name: str = ""
+
+    @property
+    def initial(self):
+        return self.measures.initial
+
+    @property
+    def adjusted(self):
+        return self.measures.budget_base
+
+    @property
+    def month_amount(self):
+        return self.measures.month
+
+    @property
+    def cumulative(self):
+        return self.measures.cumulative
+
+    @property
+    def final(self):
+        return self.measures.final
+
+    @property
+    def prior_cumulative(self):
+        return self.measures.prior_cumulative
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        return ratio_percent(self.cumulative, self.adjusted)
+
+    @property
+    def progress_gap(self) -> Decimal | None:
+        rate = self.execution_rate
+        return None if rate is None else rate - self.time_progress
+
+    @property
+    def yoy(self) -> Decimal | None:
+        """同比增长 (%)."""
+        if self.cumulative is None or not self.prior_cumulative:
+            return None
+        return ratio_percent(self.cumulative - self.prior_cumulative, self.prior_cumulative)
+
+    @property
+    def final_vs_initial(self) -> Decimal | None:
+        """决算 against 年初预算: deviation in percent."""
+        if self.final is None or not self.initial:
+            return None
+        return ratio_percent(self.final - self.initial, self.initial)
+
+    @property
+    def final_vs_adjusted(self) -> Decimal | None:
+        if self.final is None or not self.adjusted:
+            return None
+        return ratio_percent(self.final - self.adjusted, self.adjusted)
+
+    def wan(self, name: str):
+        return to_wan(getattr(self, name))
+
+
+@dataclass
+class _Raw:
+    """Given figures of one code: phase → month → amount."""
+
+    phases: dict = field(default_factory=lambda: defaultdict(dict))
+
+
+def _resolve(raw: _Raw, month: int) -> Measures:
+    phases = raw.phases
+    m = Measures()
+    m.initial = phases[Phase.INITIAL].get(0)
+    adjusted = {k: v for k, v in phases[Phase.ADJUSTED].items() if k <= month}
+    if adjusted:
+        m.adjusted = adjusted[max(adjusted)]
+    m.final = phases[Phase.FINAL].get(0)
+    execution = phases[Phase.EXECUTION]
+    cumulative = phases[Phase.CUMULATIVE]
+    if month in cumulative:
+        m.cumulative = cumulative[month]
+    else:
+        months = [v for k, v in execution.items() if 1 <= k <= month]
+        if months:
+            m.cumulative = sum(months, Decimal(0))
+    if month in execution:
+        m.month = execution[month]
+    elif month in cumulative:
+        previous = cumulative.get(month - 1, Decimal(0) if month == 1 else None)
+        if previous is not None:
+            m.month = cumulative[month] - previous
+    return m
+
+
+def _load(year, month, budget, kind, department_ids, group_by_department):
+    """Given figures grouped by (department or None, code) → _Raw."""
+    qs = Figure.objects.filter(year=year, budget=budget, kind=kind, month__lte=month)
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    keys = ["code", "phase", "month"]
+    if group_by_department:
+        keys.insert(0, "department_id")
+        qs = qs.filter(department__isnull=False)
+        rows = qs.values(*keys).annotate(amount=Sum("amount"))
+        result = defaultdict(_Raw)
+        for row in rows.order_by():
+            raw = result[(row["department_id"], row["code"])]
+            raw.phases[row["phase"]][row["month"]] = row["amount"]
+        return result
+    rows = qs.values(*keys).annotate(
+        total=Sum("amount", filter=Q(department__isnull=True)),
+        totals=Count("id", filter=Q(department__isnull=True)),
+        by_department=Sum("amount", filter=Q(department__isnull=False)),
+    )
+    result = defaultdict(_Raw)
+    for row in rows.order_by():
+        amount = row["total"] if row["totals"] else row["by_department"]
+        result[(None, row["code"])].phases[row["phase"]][row["month"]] = amount
+    return result
+
+
+def _roll_up(measures_by_code: dict, kind: str) -> dict:
+    """Fill parents from children where the parent has no figure of its own."""
+    lengths = LEVEL_LENGTHS[kind]
+    for length in reversed(lengths[1:]):
+        children = [c for c in measures_by_code if len(c) == length]
+        sums: dict[str, Measures] = {}
+        for code in children:
+            parent = parent_code(kind, code)
+            sums.setdefault(parent, Measures()).add(measures_by_code[code])
+        for parent, total in sums.items():
+            own = measures_by_code.get(parent)
+            if own is None:
+                measures_by_code[parent] = total
+                continue
+            for name in AMOUNT_FIELDS:
+                if getattr(own, name) is None and getattr(total, name) is not None:
+                    setattr(own, name, getattr(total, name))
+    return measures_by_code
+
+
+def _measures_tree(year, month, budget, kind, department_ids=None, group_by_department=False):
+    current = _load(year, month, budget, kind, department_ids, group_by_department)
+    prior = _load(year - 1, month, budget, kind, department_ids, group_by_department)
+    groups: dict = defaultdict(dict)
+    for (dept, code), raw in current.items():
+        if level_of(kind, code) is None:
+            continue
+        groups[dept][code] = _resolve(raw, month)
+    for (dept, code), raw in prior.items():
+        if level_of(kind, code) is None:
+            continue
+        prior_cumulative = _resolve(raw, month).cumulative
+        if prior_cumulative is None:
+            continue
+        groups[dept].setdefault(code, Measures()).prior_cumulative = prior_cumulative
+    return {dept: _roll_up(tree, kind) for dept, tree in groups.items()}
+
+
+def subject_names(year: int, kind: str) -> dict[str, str]:
+    return dict(Subject.objects.filter(year=year, kind=kind).values_list("code", "name"))
+
+
+def execution_table(
+    year: int,
+    month: int,
+    budget: str,
+    kind: str = ClassificationKind.FUNCTION,
+    parent: str = "",
+    department_ids=None,
+    all_levels: bool = False,
+) -> list[ExecutionRow]:
+    """Rows for the children of *parent* (类 when empty), or every code with *all_levels*."""
+    tree = _measures_tree(year, month, budget, kind, department_ids).get(None, {})
+    names = subject_names(year, kind)
+    progress = time_progress(month)
+    lengths = LEVEL_LENGTHS[kind]
+    parents_with_children = {parent_code(kind, c) for c in tree}
+    rows = []
+    for code in sorted(tree):
+        if not all_levels:
+            if parent:
+                if parent_code(kind, code) != parent:
+                    continue
+            elif len(code) != lengths[0]:
+                continue
+        rows.append(
+            ExecutionRow(
+                code=code,
+                name=names.get(code, "（科目表中无此编码）"),
+                level=level_of(kind, code),
+                measures=tree[code],
+                time_progress=progress,
+                has_children=code in parents_with_children,
+            )
+        )
+    return rows
+
+
+def total_row(rows: list[ExecutionRow], month: int) -> ExecutionRow:
+    """合计 of top-level rows (rows of one parent add up to their parent)."""
+    total = Measures()
+    for row in rows:
+        total.add(row.measures)
+    return ExecutionRow(
+        code="", name="合计", level=-1, measures=total, time_progress=time_progress(month)
+    )
+
+
+def department_table(
+    year: int,
+    month: int,
+    budget: str,
+    code: str = "",
+    kind: str = ClassificationKind.FUNCTION,
+    department_ids=None,
+) -> list[ExecutionRow]:
+    """One row per department: the department's figures under *code* (all codes when empty)."""
+    from .models import Department
+
+    trees = _measures_tree(
+        year, month, budget, kind, department_ids=department_ids, group_by_department=True
+    )
+    progress = time_progress(month)
+    lengths = LEVEL_LENGTHS[kind]
+    departments = dict(Department.objects.values_list("pk", "name"))
+    codes = dict(Department.objects.values_list("pk", "code"))
+    rows = []
+    for dept_id, tree in trees.items():
+        if code:
+            measures = tree.get(code)
+        else:
+            measures = Measures()
+            for top, m in tree.items():
+                if len(top) == lengths[0]:
+                    measures.add(m)
+        if measures is None:
+            continue
+        rows.append(
+            ExecutionRow(
+                code=codes.get(dept_id, ""),
+                name=departments.get(dept_id, ""),
+                level=0,
+                measures=measures,
+                time_progress=progress,
+                department_id=dept_id,
+                department_name=departments.get(dept_id, ""),
+            )
+        )
+    rows.sort(key=lambda r: r.code)
+    return rows
+
+
+def measures_for(
+    year, month, budget, code, kind=ClassificationKind.FUNCTION, department_ids=None
+) -> ExecutionRow | None:
+    """The row of one code (a figure cited by a document)."""
+    tree = _measures_tree(year, month, budget, kind, department_ids).get(None, {})
+    if code not in tree:
+        return None
+    return ExecutionRow(
+        code=code,
+        name=subject_names(year, kind).get(code, ""),
+        level=level_of(kind, code) or 0,
+        measures=tree[code],
+        time_progress=time_progress(month),
+    )
+
+
+def monthly_cumulative(
+    year, budget, code="", kind=ClassificationKind.FUNCTION, department_ids=None
+):
+    """累计执行数 at each month end, for the cumulative line chart: [(month, 元 or None)]."""
+    tree_rows = _load(year, 12, budget, kind, department_ids, False)
+    reported = [
+        m
+        for raw in tree_rows.values()
+        for phase in (Phase.EXECUTION, Phase.CUMULATIVE)
+        for m in raw.phases[phase]
+    ]
+    last_month = max(reported, default=0)
+    measures_by_month = []
+    for month in range(1, last_month + 1):
+        tree = {}
+        for (_dept, c), raw in tree_rows.items():
+            if level_of(kind, c) is not None:
+                tree[c] = _resolve(raw, month)
+        tree = _roll_up(tree, kind)
+        if code:
+            value = tree[code].cumulative if code in tree else None
+        else:
+            tops = [m.cumulative for c, m in tree.items() if len(c) == LEVEL_LENGTHS[kind][0]]
+            tops = [v for v in tops if v is not None]
+            value = sum(tops, Decimal(0)) if tops else None
+        measures_by_month.append((month, value))
+    return measures_by_month

@@ -1,0 +1,56 @@
+import csv
+import io
+
+import pytest
+
+from budget.classification import load_subjects
+from budget.models import Department
+
+
+@pytest.fixture
+def classification(db):
+    load_subjects(2025)
+    load_subjects(2026)
+    return 2026
+
+
+@pytest.fixture
+def departments(db):
+    finance = Department.objects.create(code="101", name="县财政局")
+    education = Department.objects.create(code="201", name="县教育局")
+    school = Department.objects.create(code="201001", name="县第一中学", parent=education)
+    return {"finance": finance, "education": education, "school": school}
+
+
+def csv_bytes(rows, encoding="utf-8"):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows, merge=None, title="Sheet"):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for ref in merge or []:
+        sheet.merge_cells(ref)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+LONG_HEADER = [
+    "年度",
+    "月份",
+    "预算类型",
+    "科目编码",
+    "科目名称",
+    "单位编码",
+    "单位名称",
+    "阶段",
+    "金额(万元)",
+]
