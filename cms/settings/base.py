@@ -230,7 +230,8 @@ CACHES = {
 # --- search (the Chinese backend lives in search/)
 WAGTAILSEARCH_BACKENDS = {
     "default": {
-        "BACKEND": "modelsearch.backends.database",
+        "BACKEND": "search.backend",
+        "PATH": DATA_DIR / "index",
     }
 }
 
