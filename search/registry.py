@@ -301,8 +301,10 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     """(object, score) pairs of one type that the user may see, best first."""
     backend = get_search_backend()
     visible = entry.visible_to(user)
+    # pages come back as their own types in one query per type, not one per page
+    searched = visible.specific() if hasattr(visible, "specific") else visible
     try:
-        results = backend.search(parsed.query, visible).annotate_score("_search_score")
+        results = backend.search(parsed.query, searched).annotate_score("_search_score")
         found = list(results[:limit])
     except FieldError:
         # The backend cannot filter on one of the queryset's fields: search everything

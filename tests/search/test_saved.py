@@ -216,3 +216,17 @@ def test_pages_are_announced_only_when_live_and_public(make_user, searchable_typ
 )
 def test_query_matches_text(query, text, expected):
     assert query_matches_text(parse_query(query), text) is expected
+
+
+@pytest.mark.usefixtures("searchable_types")
+def test_publishing_a_page_announces_it(make_user, django_capture_on_commit_callbacks):
+    deputy = make_user("代表/专家")
+    services.create_saved_search(deputy, name="公告", query="公告", subscribed=True)
+    draft = add_page("预算 公告 栏目", live=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.save_revision().publish()
+    [message] = inbox(deputy)
+    assert "预算 公告 栏目" in message.body
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.save_revision().publish()  # publishing again tells nobody twice
+    assert len(inbox(deputy)) == 1
