@@ -1,8 +1,11 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -103,6 +106,11 @@ def my_excerpts(request):
     if tag:
         excerpts = excerpts.filter(tags__name=tag)
     tags = sorted({t.name for e in services.excerpts_of(request.user) for t in e.tags.all()})
+    export_url = ""
+    if request.user.has_perm("cms.export_data"):
+        export_url = reverse("policies:export_excerpts") + (f"?tag={quote(tag)}" if tag else "")
     return render(
-        request, "policies/excerpts.html", {"excerpts": excerpts, "tags": tags, "tag": tag}
+        request,
+        "policies/excerpts.html",
+        {"excerpts": excerpts, "tags": tags, "tag": tag, "export_url": export_url},
     )

@@ -202,3 +202,29 @@ def test_staff_upload_many_files_and_watch_status(
     assert sorted(f["status"] for f in data["files"]) == ["created", "error"]
     html = client.get(response["Location"]).content.decode()
     assert "文件为空" in html and "审核并发布" in html
+
+
+def test_excerpts_export_to_docx_is_registered(client, deputy_user, liaison_user, notice):
+    import io
+
+    import docx
+
+    from cms.usage.models import ExportRegistration
+
+    services.create_excerpt(deputy_user, notice, article_label="第三条", note="初审引用")
+    client.force_login(deputy_user)
+    url = reverse("policies:export_excerpts")
+    assert url in client.get(reverse("policies:excerpts")).content.decode()
+    # 代表/专家 state the purpose first
+    assert client.get(url).status_code == 200
+    assert not ExportRegistration.objects.exists()
+    response = client.post(url, {"purpose": "准备预算初审发言材料"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs)
+    assert f"《{notice.title}》第三条" in text
+    assert "预算单位申请预算时" in text and "笔记：初审引用" in text
+    registration = ExportRegistration.objects.get()
+    assert registration.row_count == 1 and registration.purpose == "准备预算初审发言材料"
+
+    client.force_login(liaison_user)
+    assert client.get(url).status_code == 403
