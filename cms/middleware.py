@@ -6,7 +6,12 @@ PUBLIC_PREFIXES = ("/accounts/login", "/static/", "/healthz", "/webauthn/", "/fa
 
 
 class LoginRequiredMiddleware:
-    """The whole front end requires login (the admin has its own check)."""
+    """The whole front end requires login; the admin is for roles that may use it.
+
+    Wagtail answers a signed-in user without admin access by sending them to the
+    login page, which tells a deputy nothing: here they get a Chinese 403 instead,
+    and the refusal is recorded.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -16,4 +21,12 @@ class LoginRequiredMiddleware:
         if not request.user.is_authenticated and not path.startswith(PUBLIC_PREFIXES):
             if not path.startswith("/admin/"):
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        elif (
+            path.startswith("/admin/")
+            and request.user.is_authenticated
+            and not request.user.has_perm("wagtailadmin.access_admin")
+        ):
+            from .views import permission_denied
+
+            return permission_denied(request)
         return self.get_response(request)
