@@ -228,3 +228,13 @@ def test_excerpts_export_to_docx_is_registered(client, deputy_user, liaison_user
 
     client.force_login(liaison_user)
     assert client.get(url).status_code == 403
+
+
+def test_staff_review_in_the_admin(client, staff_user, deputy_user):
+    (record,) = ingest.import_path_data("draft.txt", SAMPLE_NOTICE.encode())
+    client.force_login(staff_user)
+    response = client.get(f"/admin/pages/{record.page_id}/edit/")
+    assert response.status_code == 200
+    assert "元政办发〔2021〕7号" in response.content.decode()
+    client.force_login(deputy_user)
+    assert client.get(f"/admin/pages/{record.page_id}/edit/").status_code in (302, 403)
