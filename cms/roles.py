@@ -54,6 +54,10 @@ _calendar = [
     for model in ("holidaynotice", "dayoverride")
     for verb in ("add", "change", "delete", "view")
 ]
+# Staff keep the policy library's category tree.
+_policy_categories = [
+    f"policies.{verb}_policycategory" for verb in ("add", "change", "delete", "view")
+]
 ROLE_MATRIX = {
     ADMIN: [
         *(p for code, p in _cap.items() if code != "department_scope"),
@@ -64,6 +68,7 @@ ROLE_MATRIX = {
         "wagtaildocs.delete_document",
         "wagtailimages.delete_image",
         *_calendar,
+        *_policy_categories,
     ],
     STAFF: [
         _cap["query_data"],
@@ -75,6 +80,7 @@ ROLE_MATRIX = {
         *_admin_ui,
         *_documents,
         *_calendar,
+        *_policy_categories,
     ],
     DEPUTY: [_cap["query_data"], _cap["export_data"]],
     ARCHIVIST: [
