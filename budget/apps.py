@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class BudgetConfig(AppConfig):
     name = "budget"
     verbose_name = "预算数据"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from wagtail.signals import page_published, page_unpublished
+
+        from . import signals
+
+        # Any page type may cite figures, so listen to every sender.
+        page_published.connect(signals.page_published, dispatch_uid="budget_citations_publish")
+        page_unpublished.connect(
+            signals.page_unpublished, dispatch_uid="budget_citations_unpublish"
+        )

@@ -116,6 +116,10 @@ class FigureSpec:
         return f"{self.year}年1-{self.month}月" if self.month > 1 else f"{self.year}年1月"
 
     @property
+    def budget_label(self) -> str:
+        return BudgetKind(self.budget).label
+
+    @property
     def measure_label(self) -> str:
         return Measure(self.measure).label
 

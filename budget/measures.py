@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
 from .amounts import to_wan
 from .choices import LEVEL_LENGTHS, ClassificationKind, Phase
@@ -146,8 +146,8 @@ def _resolve(raw: _Raw, month: int) -> Measures:
     m = Measures()
     m.initial = phases[Phase.INITIAL].get(0)
     adjusted = {k: v for k, v in phases[Phase.ADJUSTED].items() if k <= month}
-    if adjusted:
-        m.adjusted = adjusted[max(adjusted)]
+    # 调整预算数 = 年初 + 调增 − 调减: without an adjustment it is the initial budget
+    m.adjusted = adjusted[max(adjusted)] if adjusted else m.initial
     m.final = phases[Phase.FINAL].get(0)
     execution = phases[Phase.EXECUTION]
     cumulative = phases[Phase.CUMULATIVE]
@@ -167,30 +167,48 @@ def _resolve(raw: _Raw, month: int) -> Measures:
 
 
 def _load(year, month, budget, kind, department_ids, group_by_department):
-    """Given figures grouped by (department or None, code) → _Raw."""
+    """Given figures grouped by (department or None, code) → _Raw.
+
+    County totals (no department) keep the key (None, code); department rows keep their
+    department so that each department is resolved on its own before they are added."""
     qs = Figure.objects.filter(year=year, budget=budget, kind=kind, month__lte=month)
     if department_ids is not None:
         qs = qs.filter(department_id__in=department_ids)
-    keys = ["code", "phase", "month"]
-    if group_by_department:
-        keys.insert(0, "department_id")
-        qs = qs.filter(department__isnull=False)
-        rows = qs.values(*keys).annotate(amount=Sum("amount"))
-        result = defaultdict(_Raw)
-        for row in rows.order_by():
-            raw = result[(row["department_id"], row["code"])]
-            raw.phases[row["phase"]][row["month"]] = row["amount"]
-        return result
-    rows = qs.values(*keys).annotate(
-        total=Sum("amount", filter=Q(department__isnull=True)),
-        totals=Count("id", filter=Q(department__isnull=True)),
-        by_department=Sum("amount", filter=Q(department__isnull=False)),
-    )
+    rows = qs.values_list("department_id", "code", "phase", "month").annotate(amount=Sum("amount"))
     result = defaultdict(_Raw)
-    for row in rows.order_by():
-        amount = row["total"] if row["totals"] else row["by_department"]
-        result[(None, row["code"])].phases[row["phase"]][row["month"]] = amount
+    for department, code, phase, figure_month, amount in rows.order_by():
+        result[(department, code)].phases[phase][figure_month] = amount
     return result
+
+
+def _resolve_groups(raws: dict, month: int, kind: str, group_by_department: bool):
+    """{group: {code: Measures}}; without grouping, departments are summed per code and
+    county totals win field by field where given."""
+    groups: dict = defaultdict(dict)
+    totals: dict = {}
+    for (department, code), raw in raws.items():
+        if level_of(kind, code) is None:
+            continue
+        measures = _resolve(raw, month)
+        if department is None:
+            totals[code] = measures
+            continue
+        key = department if group_by_department else None
+        if code in groups[key]:
+            groups[key][code].add(measures)
+        else:
+            groups[key][code] = measures
+    if not group_by_department:
+        merged = groups[None]
+        for code, given in totals.items():
+            summed = merged.get(code)
+            if summed is None:
+                merged[code] = given
+                continue
+            for name in AMOUNT_FIELDS:
+                if getattr(given, name) is not None:
+                    setattr(summed, name, getattr(given, name))
+    return groups
 
 
 def _roll_up(measures_by_code: dict, kind: str) -> dict:
@@ -214,21 +232,24 @@ def _roll_up(measures_by_code: dict, kind: str) -> dict:
 
 
 def _measures_tree(year, month, budget, kind, department_ids=None, group_by_department=False):
-    current = _load(year, month, budget, kind, department_ids, group_by_department)
-    prior = _load(year - 1, month, budget, kind, department_ids, group_by_department)
-    groups: dict = defaultdict(dict)
-    for (dept, code), raw in current.items():
-        if level_of(kind, code) is None:
-            continue
-        groups[dept][code] = _resolve(raw, month)
-    for (dept, code), raw in prior.items():
-        if level_of(kind, code) is None:
-            continue
-        prior_cumulative = _resolve(raw, month).cumulative
-        if prior_cumulative is None:
-            continue
-        groups[dept].setdefault(code, Measures()).prior_cumulative = prior_cumulative
-    return {dept: _roll_up(tree, kind) for dept, tree in groups.items()}
+    current = _resolve_groups(
+        _load(year, month, budget, kind, department_ids, group_by_department),
+        month,
+        kind,
+        group_by_department,
+    )
+    prior = _resolve_groups(
+        _load(year - 1, month, budget, kind, department_ids, group_by_department),
+        month,
+        kind,
+        group_by_department,
+    )
+    for group, tree in prior.items():
+        for code, measures in tree.items():
+            if measures.cumulative is None:
+                continue
+            current[group].setdefault(code, Measures()).prior_cumulative = measures.cumulative
+    return {group: _roll_up(tree, kind) for group, tree in current.items()}
 
 
 def subject_names(year: int, kind: str) -> dict[str, str]:
@@ -355,11 +376,7 @@ def monthly_cumulative(
     last_month = max(reported, default=0)
     measures_by_month = []
     for month in range(1, last_month + 1):
-        tree = {}
-        for (_dept, c), raw in tree_rows.items():
-            if level_of(kind, c) is not None:
-                tree[c] = _resolve(raw, month)
-        tree = _roll_up(tree, kind)
+        tree = _roll_up(_resolve_groups(tree_rows, month, kind, False)[None], kind)
         if code:
             value = tree[code].cumulative if code in tree else None
         else:

@@ -71,13 +71,13 @@ class Subject(models.Model):
     def __str__(self):
         return f"{self.year} {self.code} {self.name}"
 
-    @property
-    def level_name(self) -> str:
-        return LEVEL_NAMES[self.level] if self.level < len(LEVEL_NAMES) else ""
-
     def save(self, *args, **kwargs):
         self.level = level_of(self.kind, self.code) or 0
         super().save(*args, **kwargs)
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES[self.level] if self.level < len(LEVEL_NAMES) else ""
 
 
 class Department(models.Model):

@@ -1,0 +1,405 @@
+"""Pages of the budget module: execution, departments, final accounts, 三公经费, year-over-year,
+monthly trend, cited figures, imports and alerts. Business rules live in measures,
+reports, importing and alerts; views only read parameters and render."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from cms.usage.exports import RegisteredExportView, xlsx_export
+
+from . import charts, reports
+from .alerts import (
+    TRANSITIONS,
+    TransitionError,
+    allowed_transitions,
+    assign_owner,
+    can_handle,
+    open_alerts_for,
+    transition,
+)
+from .choices import AlertGrade, AlertStatus
+from .figures import FigureSpec, FigureSpecError, citing_pages
+from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
+from .measures import time_progress
+from .models import Alert, ImportBatch
+from .services import can_import, run_import
+
+QUERY = "cms.query_data"
+query_required = permission_required(QUERY, raise_exception=True)
+
+
+def _params(request):
+    form = reports.ReportForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return form, None
+    if not request.GET:
+        form = reports.ReportForm({})
+        form.is_valid()
+    params = reports.Params.from_form(form.cleaned_data)
+    return form, params
+
+
+def _render_report(request, template, context, form, params):
+    context.update(
+        {
+            "form": form,
+            "params": params,
+            "can_export": request.user.has_perm("cms.export_data"),
+        }
+    )
+    if params is None:
+        return render(request, template, context, status=400)
+    if params.year is None:
+        context["no_data"] = True
+    return render(request, template, context)
+
+
+@query_required
+def execution(request):
+    form, params = _params(request)
+    context = {"section": "execution"}
+    if params and params.year:
+        rows = reports.execution_rows(params)
+        context["table"] = reports.execution_report(params, rows)
+        context["crumbs"] = reports.breadcrumbs(params)
+        context["export_url"] = params.url("export", report="execution")
+        context["department_url"] = params.url("departments", code=params.parent)
+        title = context["table"].title
+        drill = lambda row: params.url("execution", parent=row.code)  # noqa: E731
+        context["rate_chart"] = charts.rate_chart(
+            rows, time_progress(params.month), f"{title}：执行率与序时进度", drill
+        )
+        context["treemap"] = charts.treemap(rows, f"{title}：预算规模与执行进度", drill)
+    return _render_report(request, "budget/execution.html", context, form, params)
+
+
+@query_required
+def departments(request):
+    form, params = _params(request)
+    context = {"section": "departments"}
+    if params and params.year:
+        context["table"] = reports.department_report(params)
+        context["export_url"] = params.url("export", report="departments")
+    return _render_report(request, "budget/report.html", context, form, params)
+
+
+@query_required
+def final_accounts(request):
+    form, params = _params(request)
+    context = {"section": "final"}
+    if params and params.year:
+        context["table"] = reports.final_report(params)
+        context["crumbs"] = reports.breadcrumbs(params, "final")
+        context["export_url"] = params.url("export", report="final")
+    return _render_report(request, "budget/report.html", context, form, params)
+
+
+@query_required
+def three_public(request):
+    form, params = _params(request)
+    context = {"section": "three_public"}
+    if params and params.year:
+        context["table"] = reports.three_public_report(params)
+        context["export_url"] = params.url("export", report="three_public")
+    return _render_report(request, "budget/report.html", context, form, params)
+
+
+@query_required
+def compare(request):
+    form, params = _params(request)
+    context = {"section": "compare"}
+    if params and params.year:
+        context["table"] = reports.compare_report(params)
+        context["crumbs"] = reports.breadcrumbs(params, "compare")
+        context["export_url"] = params.url("export", report="compare")
+    return _render_report(request, "budget/report.html", context, form, params)
+
+
+@query_required
+def trend(request):
+    form, params = _params(request)
+    context = {"section": "trend"}
+    if params and params.year:
+        series = reports.trend_series(params)
+        table = reports.trend_report(params, series)
+        context["table"] = table
+        context["chart"] = charts.line_chart(series, table.title)
+        context["export_url"] = params.url("export", report="trend")
+    return _render_report(request, "budget/report.html", context, form, params)
+
+
+REPORT_BUILDERS = {
+    "execution": reports.execution_report,
+    "departments": reports.department_report,
+    "final": reports.final_report,
+    "three_public": reports.three_public_report,
+    "compare": reports.compare_report,
+    "trend": reports.trend_report,
+}
+
+
+class ReportExportView(RegisteredExportView):
+    """Every budget table as XLSX, registered (备案登记) by the shared export view."""
+
+    export_module = "预算数据"
+
+    def has_export_permission(self, request):
+        return super().has_export_permission(request) and request.user.has_perm(QUERY)
+
+    def table(self):
+        if not hasattr(self, "_table"):
+            builder = REPORT_BUILDERS.get(self.request.GET.get("report", ""))
+            form = reports.ReportForm(self.request.GET)
+            if builder is None or not form.is_valid():
+                self._table = None
+            else:
+                params = reports.Params.from_form(form.cleaned_data)
+                self._table = builder(params) if params.year else None
+        return self._table
+
+    def get_export_description(self):
+        table = self.table() if self.request.user.has_perm(QUERY) else None
+        return table.title if table else "预算数据报表"
+
+    def produce(self, purpose):
+        if self.table() is None:
+            return render(
+                self.request,
+                "cms/error.html",
+                {"title": "无法导出", "message": "报表参数无效或没有数据。"},
+                status=400,
+            )
+        return super().produce(purpose)
+
+    def build_export(self):
+        table = self.table()
+        return xlsx_export(table.title, table.headers, table.export_rows())
+
+
+# --- cited figures -------------------------------------------------------------------------------
+
+
+@query_required
+def figure(request):
+    try:
+        spec = FigureSpec.from_data(request.GET)
+        spec.validate()
+    except FigureSpecError as error:
+        return render(
+            request, "cms/error.html", {"title": "数据不存在", "message": str(error)}, status=404
+        )
+    value = spec.compute()
+    month = spec.month or 12
+    view_url = reports.Params(
+        year=spec.year,
+        month=month,
+        budget=spec.budget,
+        kind=spec.kind,
+        parent=reports.parent_code(spec.kind, spec.code),
+    ).url("final" if spec.measure in ("final",) else "execution")
+    return render(
+        request,
+        "budget/figure.html",
+        {
+            "spec": spec,
+            "value": spec.format(value),
+            "subject_name": spec.subject_name(),
+            "department_name": spec.department_name(),
+            "view_url": view_url,
+            "citations": [
+                (c, spec.format(c.value) if c.frozen else "") for c in citing_pages(spec)
+            ],
+            "section": "",
+        },
+    )
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="数据文件（CSV 或 XLSX）")
+    year = forms.IntegerField(label="年度", required=False, min_value=1990, max_value=2100)
+    month = forms.IntegerField(label="截至月份", required=False, min_value=1, max_value=12)
+    budget = forms.ChoiceField(
+        label="预算", required=False, choices=[("", "（从标题识别）"), *reports.BudgetKind.choices]
+    )
+
+
+@query_required
+def imports(request):
+    allowed = can_import(request.user)
+    result = None
+    form = ImportForm()
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied("无权导入预算数据")
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > max_bytes():
+                form.add_error(
+                    "file",
+                    f"文件大小 {upload.size / 1024 / 1024:.1f} MB，超过上限 "
+                    f"{max_bytes() / 1024 / 1024:.0f} MB",
+                )
+            else:
+                result = run_import(
+                    upload.read(),
+                    upload.name,
+                    ImportOptions(
+                        year=form.cleaned_data.get("year"),
+                        month=form.cleaned_data.get("month"),
+                        budget=form.cleaned_data.get("budget") or None,
+                    ),
+                    request=request,
+                )
+                if result.ok:
+                    messages.success(request, f"导入成功：{result.rows} 行，{result.scope_label}")
+                    return redirect("budget:batch", result.batch)
+    batches = Paginator(ImportBatch.objects.select_related("imported_by"), 30).get_page(
+        request.GET.get("page")
+    )
+    status = 400 if result is not None and not result.ok else 200
+    return render(
+        request,
+        "budget/imports.html",
+        {
+            "form": form,
+            "can_import": allowed,
+            "result": result,
+            "batches": batches,
+            "section": "imports",
+            "max_mb": max_bytes() // (1024 * 1024),
+        },
+        status=status,
+    )
+
+
+@query_required
+def batch_detail(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.select_related("replaces"), pk=pk)
+    return render(
+        request,
+        "budget/batch.html",
+        {"batch": batch, "section": "imports", "replaced_by": batch.replaced_by.all()},
+    )
+
+
+def _download(content, filename, content_type):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@query_required
+def template_download(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("没有这种格式的模板")
+    if fmt == "csv":
+        return _download(template_csv(), "预算数据导入模板.csv", "text/csv; charset=utf-8")
+    return _download(
+        template_xlsx(),
+        "预算数据导入模板.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- alerts -------------------------------------------------------------------------------------------
+
+
+def _visible_alerts(request):
+    return open_alerts_for(request.user)
+
+
+@query_required
+def alert_list(request):
+    alerts = _visible_alerts(request).select_related("rule", "owner", "department")
+    status = request.GET.get("status", "open")
+    if status == "open":
+        alerts = alerts.exclude(status=AlertStatus.CLOSED)
+    elif status in AlertStatus.values:
+        alerts = alerts.filter(status=status)
+    grade = request.GET.get("grade", "")
+    if grade in AlertGrade.values:
+        alerts = alerts.filter(grade=grade)
+    today = timezone.localdate()
+    page = Paginator(alerts.order_by("due_date", "-created_at"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "budget/alerts.html",
+        {
+            "page": page,
+            "today": today,
+            "status": status,
+            "grade": grade,
+            "statuses": AlertStatus.choices,
+            "grades": AlertGrade.choices,
+            "section": "alerts",
+        },
+    )
+
+
+@query_required
+def alert_detail(request, pk):
+    alert = get_object_or_404(
+        _visible_alerts(request).select_related("rule", "owner", "department"), pk=pk
+    )
+    handlers = []
+    if can_handle(request.user):
+        handlers = [
+            u
+            for u in get_user_model().objects.filter(is_active=True).order_by("username")
+            if u.has_perm("cms.handle_alerts")
+        ]
+    return render(
+        request,
+        "budget/alert.html",
+        {
+            "alert": alert,
+            "events": alert.events.select_related("actor"),
+            "moves": allowed_transitions(alert) if can_handle(request.user) else {},
+            "can_handle": can_handle(request.user),
+            "handlers": handlers,
+            "overdue": alert.is_overdue(),
+            "section": "alerts",
+            "all_moves": TRANSITIONS,
+        },
+    )
+
+
+@require_POST
+@permission_required("cms.handle_alerts", raise_exception=True)
+def alert_transition(request, pk):
+    alert = get_object_or_404(Alert, pk=pk)
+    try:
+        if request.POST.get("action") == "assign":
+            owner_id = request.POST.get("owner") or None
+            owner = get_user_model().objects.filter(pk=owner_id).first() if owner_id else None
+            assign_owner(alert, owner, request.user)
+            messages.success(request, "已指派负责人")
+        else:
+            transition(
+                alert, request.POST.get("to", ""), request.user, request.POST.get("note", "")
+            )
+            messages.success(request, "预警状态已更新")
+    except TransitionError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("budget:alert", pk)
+    return redirect("budget:alert", pk)
+
+
+@query_required
+def index(request):
+    return redirect("budget:execution")

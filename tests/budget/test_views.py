@@ -1,0 +1,205 @@
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from budget.importing import import_file
+from budget.measures import execution_table, time_progress
+from budget.models import Figure, ImportBatch
+from cms.usage.models import ExportRegistration, UsageRecord
+
+from .conftest import LONG_HEADER, csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+ROWS = [
+    LONG_HEADER,
+    # this year: 2010101 under 人大事务, by two departments; 2050202 county total
+    [2026, 0, "一般公共预算", "2010101", "", "101", "", "年初预算", "100"],
+    [2026, 9, "一般公共预算", "2010101", "", "101", "", "调整预算", "120"],
+    [2026, 8, "一般公共预算", "2010101", "", "101", "", "执行", "40"],
+    [2026, 9, "一般公共预算", "2010101", "", "101", "", "执行", "20"],
+    [2026, 0, "一般公共预算", "2010101", "", "201", "", "年初预算", "50"],
+    [2026, 9, "一般公共预算", "2010101", "", "201", "", "累计执行", "45"],
+    [2026, 0, "一般公共预算", "2050202", "", "", "", "年初预算", "200"],
+    [2026, 9, "一般公共预算", "2050202", "", "", "", "累计执行", "=cmd|' /C calc'!A0"],
+    # last year, same period
+    [2025, 9, "一般公共预算", "2010101", "", "101", "", "累计执行", "50"],
+]
+
+
+@pytest.fixture
+def figures(classification, departments):
+    rows = [list(r) for r in ROWS]
+    rows[8][8] = "150"
+    result = import_file(csv_bytes(rows), "data.csv")
+    assert result.ok, result.errors
+    return result
+
+
+def test_measures_roll_up_and_derive(figures):
+    rows = execution_table(2026, 9, "general", all_levels=True)
+    by_code = {r.code: r for r in rows}
+    item = by_code["2010101"]
+    # departments resolved one by one: adjusted 120 (dept 101) + initial 50 (201 not adjusted)
+    assert item.adjusted == Decimal("1700000")
+    assert item.initial == Decimal("1500000")
+    assert item.cumulative == Decimal("1050000")  # 40 + 20 + 45 万元
+    assert item.month_amount == Decimal("200000")
+    assert item.prior_cumulative == Decimal("500000")
+    assert by_code["201"].cumulative == item.cumulative
+    assert by_code["205"].cumulative == Decimal("1500000")
+    assert time_progress(9) == Decimal("75.00")
+    rate = by_code["205"].execution_rate
+    assert rate == Decimal("75.00") and by_code["205"].progress_gap == Decimal("0.00")
+    assert item.yoy == Decimal("110.00")
+
+
+def test_execution_view_drills_down(client, deputy_user, figures):
+    client.force_login(deputy_user)
+    response = client.get(reverse("budget:execution"), {"year": 2026, "month": 9})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "一般公共服务支出" in html and "教育支出" in html
+    assert "parent=201" in html and "<svg" in html
+    response = client.get(
+        reverse("budget:execution"), {"year": 2026, "month": 9, "parent": "20101"}
+    )
+    html = response.content.decode()
+    assert "2010101" in html and "行政运行" in html and "105.00" in html
+
+
+def test_department_view(client, staff_user, figures, departments):
+    client.force_login(staff_user)
+    response = client.get(reverse("budget:departments"), {"year": 2026, "month": 9, "code": "201"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "县财政局" in html and "县教育局" in html
+
+
+@pytest.mark.parametrize("name", ["final", "three_public", "compare", "trend"])
+def test_other_reports_render(client, staff_user, figures, name):
+    client.force_login(staff_user)
+    response = client.get(reverse(f"budget:{name}"), {"year": 2026, "month": 9})
+    assert response.status_code == 200
+
+
+def test_bad_parameters_are_refused(client, staff_user, figures):
+    client.force_login(staff_user)
+    response = client.get(reverse("budget:execution"), {"year": "abc", "month": 20})
+    assert response.status_code == 400
+
+
+def test_liaison_cannot_view(client, liaison_user, figures):
+    client.force_login(liaison_user)
+    assert client.get(reverse("budget:execution")).status_code == 403
+    assert UsageRecord.objects.filter(action="denied").exists()
+
+
+def test_anonymous_is_sent_to_login(client, figures):
+    response = client.get(reverse("budget:execution"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_export_is_registered_and_neutralises_formulas(
+    client, staff_user, classification, departments
+):
+    Figure.objects.all().delete()
+    # a name that looks like a formula reaches the export through the classification
+    from budget.models import Subject
+
+    Subject.objects.filter(year=2026, code="201").update(name='=HYPERLINK("x")')
+    result = import_file(csv_bytes(ROWS[:4]), "data.csv")
+    assert result.ok
+    client.force_login(staff_user)
+    url = reverse("budget:export") + "?report=execution&year=2026&month=9&budget=general"
+    response = client.get(url)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [c.value for row in sheet.iter_rows() for c in row]
+    assert '\'=HYPERLINK("x")' in values
+    assert Decimal(str(sheet["D2"].value)) == Decimal("120")  # 调整预算数 in 万元
+    registration = ExportRegistration.objects.get()
+    assert registration.module == "预算数据" and registration.row_count == 2
+
+
+def test_deputy_exports_with_purpose(client, deputy_user, figures):
+    client.force_login(deputy_user)
+    url = reverse("budget:export") + "?report=final&year=2026"
+    assert client.get(url).status_code == 200  # the purpose form
+    assert not ExportRegistration.objects.exists()
+    response = client.post(url, {"purpose": "准备预算初审发言材料"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert ExportRegistration.objects.get().purpose == "准备预算初审发言材料"
+
+
+def test_liaison_cannot_export(client, liaison_user, figures):
+    client.force_login(liaison_user)
+    response = client.get(reverse("budget:export") + "?report=execution&year=2026&month=9")
+    assert response.status_code == 403
+    assert not ExportRegistration.objects.exists()
+
+
+def test_deputy_cannot_import(client, deputy_user, classification):
+    client.force_login(deputy_user)
+    upload = io.BytesIO(csv_bytes(ROWS[:3]))
+    upload.name = "x.csv"
+    response = client.post(reverse("budget:imports"), {"file": upload})
+    assert response.status_code == 403
+    assert not ImportBatch.objects.exists()
+    page = client.get(reverse("budget:imports")).content.decode()
+    assert 'enctype="multipart/form-data"' not in page
+
+
+def test_liaison_cannot_import(client, liaison_user, classification, departments):
+    client.force_login(liaison_user)
+    upload = io.BytesIO(csv_bytes(ROWS[:3]))
+    upload.name = "x.csv"
+    response = client.post(reverse("budget:imports"), {"file": upload})
+    assert response.status_code == 403
+    assert not ImportBatch.objects.exists()
+
+
+def test_staff_imports_through_the_page(client, staff_user, classification, departments):
+    client.force_login(staff_user)
+    upload = io.BytesIO(csv_bytes(ROWS[:3]))
+    upload.name = "x.csv"
+    response = client.post(reverse("budget:imports"), {"file": upload})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "budget:batch", args=[batch.pk]
+    )
+    assert batch.imported_by == staff_user
+    assert UsageRecord.objects.filter(action="upload", object_id=str(batch.pk)).exists()
+    bad = io.BytesIO(
+        csv_bytes([LONG_HEADER, [2026, 9, "一般公共预算", "2010101", "", "", "", "执行", "x"]])
+    )
+    bad.name = "bad.csv"
+    response = client.post(reverse("budget:imports"), {"file": bad})
+    assert response.status_code == 400
+    assert "第" not in "" and "不是数字" in response.content.decode()
+    assert ImportBatch.objects.count() == 1
+
+
+def test_templates_download(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get(reverse("budget:template", args=["csv"]))
+    assert response.content.decode("utf-8-sig").startswith("年度,月份,预算类型")
+    response = client.get(reverse("budget:template", args=["xlsx"]))
+    assert load_workbook(io.BytesIO(response.content)).active["I1"].value == "金额(万元)"
+    assert client.get(reverse("budget:template", args=["doc"])).status_code == 404
+
+
+def test_budget_report_command(figures, capsys):
+    call_command("budget_report", "--year", "2026", "--month", "9", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    by_code = {r["code"]: r for r in rows}
+    assert by_code["205"]["cumulative"] == "150.00"
+    assert by_code["205"]["execution_rate"] == "75.00"
+    call_command("budget_report", "--year", "2026", "--month", "9", "--budget", "一般公共预算")
+    out = capsys.readouterr().out
+    assert "2050202" in out and "75.00%" in out
