@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
     "clear-expired-sessions": {"task": "cms.tasks.clear_expired_sessions", "schedule": 6 * 3600.0},
+    "saved-search-subscriptions": {
+        "task": "search.saved.tasks.check_saved_search_subscriptions",
+        "schedule": 30 * 60.0,
+    },
 }
 
 # --- e-mail: written to files under DATA_DIR unless configured
