@@ -12,10 +12,13 @@ adjustment uses 年初预算数); 序时进度 = months elapsed ÷ 12 at the mon
 进度差 = 执行率 − 序时进度; 同比 = 累计执行 ÷ 上年同期累计执行 − 1.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 
 from .amounts import to_wan
@@ -23,6 +26,7 @@ from .choices import LEVEL_LENGTHS, ClassificationKind, Phase
 from .models import Figure, Subject, level_of, parent_code
 
 HUNDRED = Decimal(100)
+DEFAULT_CACHE_SECONDS = 3600
 PERCENT_PLACES = Decimal("0.01")
 AMOUNT_FIELDS = ("initial", "adjusted", "month", "cumulative", "final", "prior_cumulative")
 
@@ -166,7 +170,7 @@ def _resolve(raw: _Raw, month: int) -> Measures:
     return m
 
 
-def _load(year, month, budget, kind, department_ids, group_by_department):
+def _load(year, month, budget, kind, department_ids, group_by_department, phases=None):
     """Given figures grouped by (department or None, code) → _Raw.
 
     County totals (no department) keep the key (None, code); department rows keep their
@@ -174,6 +178,8 @@ def _load(year, month, budget, kind, department_ids, group_by_department):
     qs = Figure.objects.filter(year=year, budget=budget, kind=kind, month__lte=month)
     if department_ids is not None:
         qs = qs.filter(department_id__in=department_ids)
+    if phases:
+        qs = qs.filter(phase__in=phases)
     rows = qs.values_list("department_id", "code", "phase", "month").annotate(amount=Sum("amount"))
     result = defaultdict(_Raw)
     for department, code, phase, figure_month, amount in rows.order_by():
@@ -231,7 +237,33 @@ def _roll_up(measures_by_code: dict, kind: str) -> dict:
     return measures_by_code
 
 
+def data_version() -> str:
+    """Changes whenever an import stores figures: the newest batch and its time."""
+    from .models import ImportBatch
+
+    newest = ImportBatch.objects.order_by("-pk").values_list("pk", "imported_at").first()
+    return f"{newest[0]}-{newest[1].timestamp()}" if newest else "empty"
+
+
 def _measures_tree(year, month, budget, kind, department_ids=None, group_by_department=False):
+    """Cached per data version: figures change only through imports, which add a batch."""
+    seconds = int(getattr(settings, "BUDGET_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+    if seconds <= 0:
+        return _compute_tree(year, month, budget, kind, department_ids, group_by_department)
+    departments = ",".join(str(d) for d in sorted(department_ids)) if department_ids else "-"
+    digest = hashlib.sha256(departments.encode()).hexdigest()[:16]
+    key = (
+        f"budget:tree:{data_version()}:{year}:{month}:{budget}:{kind}:{digest}:"
+        f"{int(group_by_department)}"
+    )
+    tree = cache.get(key)
+    if tree is None:
+        tree = _compute_tree(year, month, budget, kind, department_ids, group_by_department)
+        cache.set(key, tree, seconds)
+    return tree
+
+
+def _compute_tree(year, month, budget, kind, department_ids, group_by_department):
     current = _resolve_groups(
         _load(year, month, budget, kind, department_ids, group_by_department),
         month,
@@ -239,7 +271,15 @@ def _measures_tree(year, month, budget, kind, department_ids=None, group_by_depa
         group_by_department,
     )
     prior = _resolve_groups(
-        _load(year - 1, month, budget, kind, department_ids, group_by_department),
+        _load(
+            year - 1,
+            month,
+            budget,
+            kind,
+            department_ids,
+            group_by_department,
+            phases=(Phase.EXECUTION, Phase.CUMULATIVE),
+        ),
         month,
         kind,
         group_by_department,
