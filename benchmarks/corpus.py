@@ -146,7 +146,15 @@ def build_corpus(size, corpus_path=None, seed=7):
     if corpus_path:
         articles = read_law_articles(corpus_path)
         random.Random(seed).shuffle(articles)
-        docs = articles[:size]
+        # The corpus keeps several versions of a law; an article unchanged between
+        # versions would be two identical documents and make a known item ambiguous.
+        seen = set()
+        for article in articles:
+            key = normalise(article["body"])
+            if key not in seen:
+                seen.add(key)
+                docs.append(article)
+        docs = docs[:size]
     if len(docs) < size:
         docs.extend(generated_documents(size - len(docs), seed=seed, start=len(docs)))
     return docs
