@@ -139,6 +139,8 @@ class Lexicon:
         for word, freq in words.items():
             tokenizer.add_word(word, freq)
         self.tokenizer = tokenizer
+        # analysed query strings (tokenize_query), valid as long as this lexicon is
+        self.query_cache: dict[str, tuple[str, ...]] = {}
         self.vocabulary = tokenizer.FREQ
         self.domain_words = set(words)
         self.stop_words = {normalize(w) for w in _read_lines(DICT_DIR / "stopwords.txt")}
@@ -231,8 +233,12 @@ def _doc_number_starts(norm: str, piece_starts: list[int]) -> dict[int, list[tup
 
 def analyze(text: str, *, keep_stop_words: bool = False) -> list[Token]:
     """Analyse ``text`` for the word index: primary words and stacked secondary tokens."""
+    return analyze_normalized(normalize(text), keep_stop_words=keep_stop_words)
+
+
+def analyze_normalized(norm: str, *, keep_stop_words: bool = False) -> list[Token]:
+    """:func:`analyze` for text that :func:`normalize` has already been applied to."""
     lexicon = get_lexicon()
-    norm = normalize(text)
     pieces = []
     offset = 0
     for piece in lexicon.cut(norm):
@@ -304,6 +310,49 @@ def han_bigrams(text: str) -> list[tuple[str, int]]:
     return out
 
 
+_PAIR_RUN_RE = re.compile(rf"[{HAN}]+|[^\W_]+")
+
+
+def pair_tokens(norm: str) -> list[tuple[str, int]]:
+    """The character-pair stream of the index, for normalised text: (token, start) in order,
+    one position each.
+
+    Each Han run yields its character pairs followed by its last character alone, so
+
+    * every occurrence of a character starts exactly one token (a pair or the run's final
+      character): a one-character query is a prefix query over this stream;
+    * a pair is only ever followed by the next pair of the same run, so a positional phrase
+      of pairs matches exactly the Han string (the lone final character separates runs);
+    * non-Han words (ASCII words, numbers) are tokens of their own.
+    """
+    out: list[tuple[str, int]] = []
+    for match in _PAIR_RUN_RE.finditer(norm):
+        run = match.group(0)
+        base = match.start()
+        if _HAN_RE.match(run):
+            out.extend((run[i : i + 2], base + i) for i in range(len(run) - 1))
+            out.append((run[-1], base + len(run) - 1))
+        else:
+            out.append((run, base))
+    return out
+
+
+def word_positions(norm: str) -> dict[str, list[int]]:
+    """Term → ascending positions of the word stream (:func:`analyze`) of normalised text."""
+    positions: dict[str, list[int]] = {}
+    for token in analyze_normalized(norm):
+        positions.setdefault(token.text, []).append(token.pos)
+    return positions
+
+
+def pair_positions(norm: str) -> dict[str, list[int]]:
+    """Term → ascending positions of the pair stream (:func:`pair_tokens`)."""
+    positions: dict[str, list[int]] = {}
+    for pos, (text, _start) in enumerate(pair_tokens(norm)):
+        positions.setdefault(text, []).append(pos)
+    return positions
+
+
 def han_chars(text: str) -> list[str]:
     """Every Han character of ``text`` (for one-character queries)."""
     return _HAN_RE.findall(normalize(text))
@@ -367,9 +416,24 @@ def tokenize_query(text: str) -> list[str]:
     Stop words are dropped unless the query has nothing else; a document number stays whole
     (元人办发〔2019〕13号), so does a number with its unit (13号).
     """
-    norm = normalize(text)
-    tokens = analyze(norm, keep_stop_words=True)
     lexicon = get_lexicon()
+    key = normalize(text)
+    cache = lexicon.query_cache
+    words = cache.get(key)
+    if words is None:
+        words = _tokenize_query(key, lexicon)
+        if len(cache) >= QUERY_CACHE_SIZE:
+            cache.clear()
+        cache[key] = words
+    return list(words)
+
+
+#: How many analysed query strings each process keeps (per loaded lexicon).
+QUERY_CACHE_SIZE = 4096
+
+
+def _tokenize_query(norm: str, lexicon: Lexicon) -> tuple[str, ...]:
+    tokens = analyze_normalized(norm, keep_stop_words=True)
     by_pos: dict[int, list[Token]] = {}
     for token in tokens:
         by_pos.setdefault(token.pos, []).append(token)
@@ -389,7 +453,7 @@ def tokenize_query(text: str) -> list[str]:
         words.append(choice.text)
     meaningful = [w for w in words if w not in lexicon.stop_words]
     result = meaningful or words
-    return list(dict.fromkeys(result))
+    return tuple(dict.fromkeys(result))
 
 
 def expand_synonyms(term: str) -> list[str]:

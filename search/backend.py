@@ -3,13 +3,17 @@
 Configure it as ``WAGTAILSEARCH_BACKENDS["default"] = {"BACKEND": "search.backend",
 "PATH": DATA_DIR / "index"}``.
 
-Every indexed text field is written three ways (``<kind>__<field name>`` dynamic fields):
+Every indexed text field is written two ways (``<kind>__<field name>`` dynamic fields):
 
 * ``w__``  jieba words with sequential positions, plus dictionary sub-words, number+unit
   compounds and document-number parts stacked on their parent's position — ranked recall;
-* ``b__``  Han character bigrams (non-Han words whole) with positions — exact phrases,
-  partial words for autocomplete (制度汇 → 制度汇编) and recall of any Han substring;
-* ``u__``  single Han characters without positions — one-character queries (税).
+* ``b__``  Han character pairs, each Han run closed by its last character alone (non-Han
+  words whole), with positions — exact phrases (a positional phrase of pairs), partial
+  words for autocomplete (制度汇 → 制度汇编), recall of any Han substring, and
+  one-character queries (税 = every token starting with 税).
+
+Both fields build their postings straight from the analysis (no per-token objects), and a
+full rebuild uses one writer (two processes when it can) and a single commit.
 
 Search runs in Whoosh; the matching primary keys are then intersected with the caller's
 queryset in the database. That is what makes filters, permissions, counts and facets
@@ -21,9 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import multiprocessing
+import os
+import re
 import shutil
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 from django.conf import settings
@@ -43,22 +51,25 @@ from whoosh import analysis as wa
 from whoosh import fields as wf
 from whoosh import index as wi
 from whoosh import query as wq
+from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import (
-    analyze,
+    HAN,
     expand_synonyms,
-    han_bigrams,
-    han_chars,
+    get_lexicon,
     is_han,
     normalize,
+    pair_positions,
+    pair_tokens,
     tokenize_query,
+    word_positions,
 )
-from search.index_lock import IndexBusy, index_write_lock
+from search.index_lock import IndexBusy, WriteLock, index_write_lock
 
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the analysis changes in a way that needs a re-index.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 VERSION_FILE = "SCHEMA_VERSION"
 INDEX_NAME = "main"
 #: How long a request waits for the writer lock before deferring the write to a task.
@@ -67,15 +78,25 @@ DEFAULT_LOCK_TIMEOUT = 3.0
 BIGRAM_WEIGHT = 0.4
 #: Above this many hits, intersect with the queryset in Python rather than ``pk__in``.
 LARGE_HIT_COUNT = 2000
+#: A page of results scores this many more candidates than it shows (hits the queryset
+#: hides, or phrases that fail verification, are replaced from the spare ones).
+CANDIDATE_MARGIN = 30
+#: A full rebuild writes with two processes from this many documents in its first chunk.
+PARALLEL_REBUILD_MIN = 500
+REBUILD_MARKER = "REBUILDING"
+
+_HAN_RUN_FULL_RE = re.compile(f"[{HAN}]+")
 
 
 # --------------------------------------------------------------------------- analyzers
 
 
 class _Tokenizer(wa.Tokenizer):
-    """Base for our Whoosh tokenizers: subclasses yield (text, pos, start, end)."""
+    """Whoosh tokenizer over one of our position maps (only used outside indexing, e.g. by
+    Whoosh's own query parser; the index builds postings from the maps directly)."""
 
-    def pieces(self, value):
+    @staticmethod
+    def positions(norm):
         raise NotImplementedError
 
     def __call__(
@@ -92,7 +113,10 @@ class _Tokenizer(wa.Tokenizer):
         **kwargs,
     ):
         token = wa.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for text, pos, start, end in self.pieces(value):
+        pieces = sorted(
+            (pos, text) for text, poses in self.positions(normalize(value)).items() for pos in poses
+        )
+        for pos, text in pieces:
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -101,27 +125,38 @@ class _Tokenizer(wa.Tokenizer):
             if positions:
                 token.pos = start_pos + pos
             if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
+                token.startchar = token.endchar = start_char
             yield token
 
 
 class WordTokenizer(_Tokenizer):
-    def pieces(self, value):
-        for token in analyze(value):
-            yield token.text, token.pos, token.start, token.end
+    positions = staticmethod(word_positions)
 
 
-class BigramTokenizer(_Tokenizer):
-    def pieces(self, value):
-        for pos, (text, start) in enumerate(han_bigrams(value)):
-            yield text, pos, start, start + len(text)
+class PairTokenizer(_Tokenizer):
+    positions = staticmethod(pair_positions)
 
 
-class CharTokenizer(_Tokenizer):
-    def pieces(self, value):
-        for pos, ch in enumerate(han_chars(value)):
-            yield ch, pos, 0, 0
+class _AnalysedText(wf.TEXT):
+    """A TEXT field whose postings come straight from a term → positions map: the text is
+    normalised once and no Whoosh Token objects are made (the slow part of indexing)."""
+
+    def index(self, value, **kwargs):
+        positions = value if isinstance(value, dict) else self.analyzer.positions(normalize(value))
+        boost = self.format.field_boost
+        encode = self.format.encode
+        for term, poses in positions.items():
+            yield term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses)
+
+
+class WordText(_AnalysedText):
+    def __init__(self):
+        super().__init__(analyzer=WordTokenizer(), phrase=True)
+
+
+class PairText(_AnalysedText):
+    def __init__(self):
+        super().__init__(analyzer=PairTokenizer(), phrase=True)
 
 
 def build_schema() -> wf.Schema:
@@ -132,10 +167,61 @@ def build_schema() -> wf.Schema:
         doc_hash=wf.STORED(),
         doc_text=wf.STORED(),
     )
-    schema.add("w__*", wf.TEXT(analyzer=WordTokenizer(), phrase=True), glob=True)
-    schema.add("b__*", wf.TEXT(analyzer=BigramTokenizer(), phrase=True), glob=True)
-    schema.add("u__*", wf.TEXT(analyzer=CharTokenizer(), phrase=False), glob=True)
+    schema.add("w__*", WordText(), glob=True)
+    schema.add("b__*", PairText(), glob=True)
     return schema
+
+
+class CharQuery(wq.Query):
+    """Documents whose pair field contains the Han character ``char``: the union of the
+    postings of every token that starts with it (each occurrence starts exactly one token).
+    A document's weight grows with the number of distinct contexts the character has in it."""
+
+    def __init__(self, fieldname: str, char: str, boost: float = 1.0):
+        self.fieldname = fieldname
+        self.text = char
+        self.boost = boost
+
+    def __eq__(self, other):
+        return type(other) is CharQuery and (other.fieldname, other.text, other.boost) == (
+            self.fieldname,
+            self.text,
+            self.boost,
+        )
+
+    def __hash__(self):
+        return hash((CharQuery, self.fieldname, self.text, self.boost))
+
+    def __repr__(self):
+        return f"CharQuery({self.fieldname!r}, {self.text!r}, boost={self.boost})"
+
+    def field(self):
+        return self.fieldname
+
+    def is_leaf(self):
+        return True
+
+    def _btexts(self, reader):
+        if self.fieldname not in reader.schema:
+            return []
+        return list(reader.expand_prefix(self.fieldname, self.text))
+
+    def estimate_size(self, reader):
+        return sum(reader.doc_frequency(self.fieldname, t) for t in self._btexts(reader))
+
+    def estimate_min_size(self, reader):
+        return self.estimate_size(reader)
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        counts: Counter = Counter()
+        for btext in self._btexts(reader):
+            counts.update(reader.postings(self.fieldname, btext).all_ids())
+        if not counts:
+            return NullMatcher()
+        ids = sorted(counts)
+        weights = [self.boost * (1.0 + math.log(counts[i])) for i in ids]
+        return ListMatcher(ids, weights=weights)
 
 
 # --------------------------------------------------------------------------- documents
@@ -231,7 +317,6 @@ def make_document(obj) -> dict:
     for name, text in texts.items():
         doc[f"w__{name}"] = text
         doc[f"b__{name}"] = text
-        doc[f"u__{name}"] = text
     return doc
 
 
@@ -250,6 +335,8 @@ class IndexStore:
         self._lock = threading.RLock()
         self.rebuild_needed = False
         self.rebuilding = False
+        self._rebuild_lock = None
+        self._rebuild_writer = None
 
     # -- opening
     def _version_ok(self) -> bool:
@@ -339,6 +426,86 @@ class IndexStore:
             if finish is not None:
                 finish()
 
+    # -- full rebuild: one writer and one commit for the whole run
+    def begin_rebuild(self, timeout: float = 600):
+        """Empty the index and hold the writer lock until :meth:`finish_rebuild`.
+
+        While the rebuild runs, other writes (this process's signal handlers, other
+        processes) go to the spool and are applied right after the rebuild's commit."""
+        with self._lock:
+            self.abort_rebuild()
+            self._rebuild_lock = WriteLock(self.path, timeout)
+            try:
+                self._close_searcher()
+                self._index = self._create()
+                (self.path / REBUILD_MARKER).write_text(str(os.getpid()))
+            except BaseException:
+                self._rebuild_lock.release()
+                raise
+            self._rebuild_writer = None
+            self.rebuilding = True
+
+    def rebuild_add(self, documents: list[dict]) -> None:
+        """Add documents to the rebuild (the index was emptied: no deletes needed)."""
+        writer = self._rebuild_writer
+        if writer is None:
+            get_lexicon()  # loaded before any fork, so sub-writers never touch the database
+            procs = _rebuild_procs(len(documents))
+            if procs > 1:
+                writer = self._index.writer(
+                    procs=procs, multisegment=True, limitmb=96, start_method="fork"
+                )
+            else:
+                writer = self._index.writer(limitmb=256)
+            self._rebuild_writer = writer
+        for doc in documents:
+            writer.add_document(**doc)
+
+    def finish_rebuild(self) -> None:
+        with self._lock:
+            writer, self._rebuild_writer = self._rebuild_writer, None
+            try:
+                if writer is not None:
+                    writer.commit(merge=False)
+            finally:
+                self._end_rebuild()
+            self.rebuild_needed = False
+        # the writes spooled meanwhile
+        from search import indexing
+
+        indexing.apply_spool(self, timeout=600)
+
+    def abort_rebuild(self) -> None:
+        """Give up a rebuild that did not finish (its documents are discarded)."""
+        writer, self._rebuild_writer = self._rebuild_writer, None
+        if writer is not None:
+            writer.cancel()
+        self._end_rebuild()
+
+    def _end_rebuild(self):
+        self.rebuilding = False
+        (self.path / REBUILD_MARKER).unlink(missing_ok=True)
+        lock = self._rebuild_lock
+        if lock is not None:
+            lock.release()
+            self._rebuild_lock = None
+
+    def rebuild_in_progress(self) -> bool:
+        """True while some process rebuilds this index (it holds the lock meanwhile)."""
+        if self.rebuilding:
+            return True
+        try:
+            pid = int((self.path / REBUILD_MARKER).read_text())
+        except (FileNotFoundError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def stored_documents(self):
         """(key, pk, hash) of every document (for the integrity check)."""
         searcher = self.searcher()
@@ -357,6 +524,16 @@ def get_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT) -> IndexStore:
         if store is None:
             store = _stores[key] = IndexStore(Path(key), lock_timeout)
         return store
+
+
+def _rebuild_procs(first_chunk: int) -> int:
+    """Two writer processes for a large rebuild, unless this process may not fork workers
+    (a daemonic process such as a Celery prefork worker cannot have children)."""
+    if first_chunk < PARALLEL_REBUILD_MIN:
+        return 1
+    if multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _schedule_rebuild():
@@ -395,25 +572,29 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
         for field, field_boost in self.field_boosts():
             weight = boost * field_boost
             if is_han(term) and len(term) == 1:
-                alternatives.append(wq.Term(f"u__{field}", term, boost=weight))
+                alternatives.append(CharQuery(f"b__{field}", term, boost=weight))
+                alternatives.append(wq.Term(f"w__{field}", term, boost=weight))
                 continue
             for word in expand_synonyms(term):
                 alternatives.append(wq.Term(f"w__{field}", word, boost=weight))
-                if is_han(word) and not _has_non_han_symbols(word):
-                    alternatives.append(_bigram_phrase(field, word, weight * BIGRAM_WEIGHT))
+                if _HAN_RUN_FULL_RE.fullmatch(word) and len(word) > 1:
+                    alternatives.append(_substring(field, word, weight * BIGRAM_WEIGHT))
         return _or(alternatives)
 
     def _phrase(self, text: str) -> wq.Query:
-        alternatives = [
-            _bigram_phrase(field, normalize(text), boost) for field, boost in self.field_boosts()
-        ]
-        return _or(alternatives)
+        """An exact string. A run of Han characters is a positional phrase of pairs, which is
+        exact by construction; anything else (digits, Latin words, punctuation) also has to
+        be found in the stored text (see ``verify_phrases``)."""
+        norm = normalize(text).strip()
+        if not _HAN_RUN_FULL_RE.fullmatch(norm):
+            self.verify_phrases.append(norm)
+        return _or([_phrase_query(field, norm, boost) for field, boost in self.field_boosts()])
 
     def _prefix(self, chunk: str) -> wq.Query:
         alternatives = []
         for field, boost in self.field_boosts():
             if is_han(chunk):
-                alternatives.append(_bigram_phrase(field, chunk, boost))
+                alternatives.append(_substring(field, chunk, boost))
             else:
                 alternatives.append(wq.Prefix(f"w__{field}", chunk, boost=boost))
         return _or(alternatives)
@@ -443,7 +624,6 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
             parts = [self._term(t, boost * query.boost) for t in terms]
             return _combine(parts, query.operator)
         if isinstance(query, Phrase):
-            self.verify_phrases.append(normalize(query.query_string).strip())
             return self._phrase(query.query_string)
         if isinstance(query, Fuzzy):
             terms = tokenize_query(query.query_string)
@@ -506,24 +686,40 @@ def _has_non_han_symbols(word: str) -> bool:
     return any(not is_han(ch) for ch in word)
 
 
-def _bigram_phrase(field: str, text: str, boost: float) -> wq.Query:
-    grams = [g for g, _start in han_bigrams(text)]
-    if not grams:
-        return wq.NullQuery
+def _substring(field: str, text: str, boost: float) -> wq.Query:
+    """Documents containing the Han string ``text`` (one run of Han characters)."""
+    if len(text) == 1:
+        return CharQuery(f"b__{field}", text, boost=boost)
+    grams = [text[i : i + 2] for i in range(len(text) - 1)]
     if len(grams) == 1:
-        gram = grams[0]
-        if is_han(gram) and len(gram) == 1:
-            return wq.Term(f"u__{field}", gram, boost=boost)
-        return wq.Term(f"b__{field}", gram, boost=boost)
-    singles = [g for g in grams if is_han(g) and len(g) == 1]
-    if singles:
-        # a lone Han character inside a phrase (2019年) is not a bigram of the document;
-        # find candidates by all pieces and let the stored text decide (see _verify)
-        parts = [
-            wq.Term(f"u__{field}", g) if g in singles else wq.Term(f"b__{field}", g) for g in grams
-        ]
-        return wq.And(parts, boost=boost)
+        return wq.Term(f"b__{field}", grams[0], boost=boost)
     return wq.Phrase(f"b__{field}", grams, boost=boost)
+
+
+def _phrase_query(field: str, norm: str, boost: float) -> wq.Query:
+    """Candidates for the exact string ``norm``: exact for one Han run; for mixed text the
+    pair stream's tokens in order (the last Han run left open at its end), verified later."""
+    if _HAN_RUN_FULL_RE.fullmatch(norm):
+        return _substring(field, norm, boost)
+    tokens = [t for t, _start in pair_tokens(norm)]
+    if not tokens:
+        return wq.NullQuery
+    extra = []
+    if is_han(tokens[-1]) and len(tokens[-1]) == 1:
+        # the phrase ends in Han: in a document that run may go on, so its closing single
+        # character is not a token there; a one-character run becomes "starts with"
+        last = tokens.pop()
+        if not tokens or not is_han(tokens[-1]) or len(tokens[-1]) != 2:
+            extra.append(CharQuery(f"b__{field}", last))
+    parts = []
+    if len(tokens) == 1:
+        parts.append(wq.Term(f"b__{field}", tokens[0]))
+    elif tokens:
+        parts.append(wq.Phrase(f"b__{field}", tokens))
+    parts.extend(extra)
+    if not parts:
+        return wq.NullQuery
+    return parts[0].with_boost(boost) if len(parts) == 1 else wq.And(parts, boost=boost)
 
 
 def _or(parts):
@@ -543,48 +739,68 @@ def _combine(parts, operator):
 
 
 class WhooshSearchResults(BaseSearchResults):
+    """Whoosh finds and ranks; the caller's queryset decides what may be shown.
+
+    A page in relevance order scores only the top ``stop + CANDIDATE_MARGIN`` documents in
+    Whoosh and loads those rows in one query through the queryset (so hidden rows drop out);
+    only when too many drop out does it widen the window. ``count()``, facets and queryset
+    ordering need every hit: they take the unscored hit set, which is cheap in Whoosh.
+    """
+
     supports_facet = True
 
-    def _matches(self) -> list[tuple[object, float]] | None:
-        """(pk, score) of every hit in Whoosh order, or None for match-all."""
-        cached = getattr(self.query_compiler, "_matches_cache", None)
-        if cached is not None:
-            return cached[0]
+    def _query(self):
         compiler = self.query_compiler
-        query = compiler.whoosh_query()
-        if query is None:
-            compiler._matches_cache = (None,)
-            return None
-        store = self.backend.store
-        searcher = store.searcher()
-        scored = compiler.order_by_relevance
-        hits = searcher.search(query, limit=None, scored=scored)
-        reader = searcher.reader()
-        if hits.is_empty():
-            compiler._matches_cache = ([],)
+        cached = getattr(compiler, "_whoosh_query", None)
+        if cached is None:
+            cached = compiler._whoosh_query = (compiler.whoosh_query(),)
+        return cached[0]
+
+    def _pks(self, searcher, docnums) -> list[tuple[int, object]]:
+        """(docnum, pk) for ``docnums`` that pass phrase verification, in the given order."""
+        if not docnums:
             return []
-        pk_column = reader.column_reader("doc_pk")
-        items = hits.items() if scored else [(d, 0.0) for d in hits.docs()]
+        compiler = self.query_compiler
         verify = [p for p in compiler.verify_phrases if p]
-        matches = []
-        pk_field = compiler.queryset.model._meta.pk
-        for docnum, score in items:
+        pk_column = searcher.reader().column_reader("doc_pk")
+        to_python = compiler.queryset.model._meta.pk.to_python
+        out = []
+        for docnum in docnums:
             if verify:
                 text = searcher.stored_fields(docnum).get("doc_text", "")
                 if not all(p in text for p in verify):
                     continue
-            matches.append((pk_field.to_python(pk_column[docnum]), score))
+            out.append((docnum, to_python(pk_column[docnum])))
+        return out
+
+    def _matches(self) -> list[tuple[object, float]] | None:
+        """(pk, score) of every hit (unscored: score 0.0), or None for match-all."""
+        cached = getattr(self.query_compiler, "_matches_cache", None)
+        if cached is not None:
+            return cached[0]
+        compiler = self.query_compiler
+        query = self._query()
+        if query is None:
+            compiler._matches_cache = (None,)
+            return None
+        searcher = self.backend.store.searcher()
+        docnums = sorted(searcher.docs_for_query(query))
+        matches = [(pk, 0.0) for _docnum, pk in self._pks(searcher, docnums)]
         compiler._matches_cache = (matches,)
         return matches
 
     def _allowed(self):
-        """Hits that survive the queryset's filters, ordered by relevance or by the queryset.
-        Returns a list of (pk, score)."""
+        """Every hit that survives the queryset's filters, as (pk, score), ordered by
+        relevance or by the queryset."""
         cached = getattr(self.query_compiler, "_allowed_cache", None)
         if cached is not None:
             return cached
         compiler = self.query_compiler
         queryset = compiler.queryset
+        if compiler.order_by_relevance and self._query() is not None:
+            result = self._ranked(None)[0]
+            compiler._allowed_cache = result
+            return result
         matches = self._matches()
         if matches is None:
             qs = (
@@ -595,13 +811,6 @@ class WhooshSearchResults(BaseSearchResults):
             result = [(pk, None) for pk in qs.values_list("pk", flat=True)]
         elif not matches:
             result = []
-        elif compiler.order_by_relevance:
-            pks = [pk for pk, _ in matches]
-            if len(pks) > LARGE_HIT_COUNT:
-                allowed = set(queryset.values_list("pk", flat=True))
-            else:
-                allowed = set(queryset.filter(pk__in=pks).values_list("pk", flat=True))
-            result = [(pk, score) for pk, score in matches if pk in allowed]
         else:
             scores = dict(matches)
             if len(scores) > LARGE_HIT_COUNT:
@@ -612,18 +821,61 @@ class WhooshSearchResults(BaseSearchResults):
         compiler._allowed_cache = result
         return result
 
+    def _ranked(self, needed: int | None):
+        """The first ``needed`` (all when None) allowed hits in relevance order, as
+        (pk, score), and the loaded objects of the rows looked at ({} when not loaded)."""
+        compiler = self.query_compiler
+        queryset = compiler.queryset
+        query = self._query()
+        searcher = self.backend.store.searcher()
+        limit = None if needed is None else needed + CANDIDATE_MARGIN
+        while True:
+            hits = searcher.search(query, limit=limit, scored=True, terms=False)
+            top = [(docnum, score) for score, docnum in hits.top_n]
+            scores = dict(top)
+            candidates = [(pk, scores[d]) for d, pk in self._pks(searcher, [d for d, _ in top])]
+            exhausted = limit is None or len(top) < limit
+            objects = {}
+            if limit is None and len(candidates) > LARGE_HIT_COUNT:
+                allowed = set(queryset.values_list("pk", flat=True))
+            elif limit is None:
+                pks = [pk for pk, _ in candidates]
+                allowed = set(queryset.filter(pk__in=pks).values_list("pk", flat=True))
+            else:
+                rows = queryset.filter(pk__in=[pk for pk, _ in candidates])
+                if self.prefetch_related:
+                    rows = rows.prefetch_related(*self.prefetch_related)
+                objects = {obj.pk: obj for obj in rows}
+                allowed = objects
+            result = [(pk, score) for pk, score in candidates if pk in allowed]
+            if exhausted:
+                compiler._allowed_cache = result
+            if exhausted or len(result) >= needed:
+                return result, objects
+            limit *= 4
+
     def _do_search(self):
-        page = self._allowed()[self.start : self.stop]
+        compiler = self.query_compiler
+        objects = {}
+        cached = getattr(compiler, "_allowed_cache", None)
+        if cached is not None:
+            page = cached[self.start : self.stop]
+        elif compiler.order_by_relevance and self._query() is not None and self.stop:
+            ranked, objects = self._ranked(self.stop)
+            page = ranked[self.start : self.stop]
+        else:
+            page = self._allowed()[self.start : self.stop]
         if not page:
             return []
-        queryset = self.query_compiler.queryset
-        objects = queryset.filter(pk__in=[pk for pk, _ in page])
-        if self.prefetch_related:
-            objects = objects.prefetch_related(*self.prefetch_related)
-        by_pk = {obj.pk: obj for obj in objects}
+        missing = [pk for pk, _ in page if pk not in objects]
+        if missing:
+            rows = compiler.queryset.filter(pk__in=missing)
+            if self.prefetch_related:
+                rows = rows.prefetch_related(*self.prefetch_related)
+            objects = {**objects, **{obj.pk: obj for obj in rows}}
         results = []
         for pk, score in page:
-            obj = by_pk.get(pk)
+            obj = objects.get(pk)
             if obj is None:
                 continue
             if self._score_field:
@@ -687,22 +939,28 @@ class WhooshIndex(BaseIndex):
         indexing.submit(self.backend, delete_keys=[document_key(type(obj), obj.pk)])
 
 
+class RebuildIndex(WhooshIndex):
+    """The index as ``update_index`` sees it between start() and finish(): every chunk goes
+    into the rebuild's single writer."""
+
+    def add_items(self, model, items):
+        self.backend.store.rebuild_add([make_document(obj) for obj in items])
+
+
 class WhooshRebuilder:
-    """``update_index``: empty the index, then fill it chunk by chunk with direct writes."""
+    """``update_index``: empty the index, fill it through one writer (two processes for a
+    large index), commit once without merging."""
 
     def __init__(self, index):
         self.index = index
 
     def start(self):
-        self.index.reset()
-        self.index.backend.store.rebuilding = True
-        return self.index
+        store = self.index.backend.store
+        store.begin_rebuild()
+        return RebuildIndex(self.index.backend)
 
     def finish(self):
-        store = self.index.backend.store
-        store.rebuilding = False
-        store.write(optimize=True, timeout=600)
-        store.rebuild_needed = False
+        self.index.backend.store.finish_rebuild()
 
 
 class SearchBackend(BaseSearchBackend):

@@ -112,6 +112,13 @@ def apply_spool(store, timeout=None) -> int:
 
 def _write_or_defer(backend, documents, delete_keys, refs):
     store = backend.store
+    if store.rebuild_in_progress():
+        # a full rebuild holds the lock: spool at once instead of waiting for the timeout;
+        # the rebuild applies the spool right after its commit
+        spool(store, refs, delete_keys)
+        if not store.rebuilding:
+            _queue_drain(store)
+        return
     try:
         write_now(store, documents, delete_keys)
     except IndexBusy:
@@ -152,10 +159,6 @@ def submit(backend, documents=(), delete_keys=()):
     (at once when there is no transaction)."""
     documents = list(documents)
     delete_keys = list(delete_keys)
-    if backend.store.rebuilding:
-        # update_index: a single command writes; wait as long as it takes
-        write_now(backend.store, documents, delete_keys, timeout=600)
-        return
     pending = _PendingWrite(backend, documents, delete_keys)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(pending, robust=True)

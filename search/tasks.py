@@ -36,5 +36,11 @@ def apply_pending_index_writes(self, index_path: str):
 def rebuild_search_index():
     """Full rebuild after a schema change (the version marker no longer matched)."""
     from django.core.management import call_command
+    from modelsearch.backends import get_search_backend
 
-    call_command("update_index", stdout=StringIO())
+    try:
+        call_command("update_index", stdout=StringIO())
+    finally:
+        store = getattr(get_search_backend(), "store", None)
+        if store is not None and store.rebuilding:  # the rebuild failed half-way
+            store.abort_rebuild()

@@ -30,8 +30,7 @@ WRITER = textwrap.dedent(
         key = f"searchtestapp.document:{worker * 1000 + n}"
         doc = {"doc_key": key, "doc_ct": "searchtestapp.document",
                "doc_pk": str(worker * 1000 + n), "doc_hash": "x", "doc_text": "",
-               "w__title": f"并发写入 第{worker}组 {n}", "b__title": "并发写入",
-               "u__title": "并发"}
+               "w__title": f"并发写入 第{worker}组 {n}", "b__title": "并发写入"}
         indexing.write_now(store, [doc], [])
     print("done", worker)
     """
