@@ -76,23 +76,38 @@ def test_dashboard_warns_when_next_year_is_not_covered(client, admin_user_role, 
     assert "工作日历尚未覆盖" not in body
 
 
-def test_staff_without_permission_cannot_edit_calendar(client, staff_user):
-    client.force_login(staff_user)
+def test_archivist_cannot_edit_calendar(client, archivist_user):
+    client.force_login(archivist_user)
     response = client.get("/admin/snippets/workdays/dayoverride/add/")
     assert response.status_code in (302, 403)
+    response = client.post(
+        "/admin/snippets/workdays/dayoverride/add/",
+        {"date": "2026-12-01", "kind": DayKind.HOLIDAY, "name": "县庆"},
+    )
     assert not DayOverride.objects.exists()
 
 
-def test_model_permission_is_enough(client, staff_user):
-    staff_user.user_permissions.add(
+def test_model_permission_is_enough(client, archivist_user):
+    archivist_user.user_permissions.add(
         Permission.objects.get(content_type__app_label="workdays", codename="add_dayoverride")
     )
-    client.force_login(staff_user)
+    client.force_login(archivist_user)
     response = client.post(
         "/admin/snippets/workdays/dayoverride/add/",
         {"date": "2026-12-01", "kind": DayKind.HOLIDAY, "name": "县庆"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert DayOverride.objects.get().name == "县庆"
+
+
+def test_staff_role_enters_overrides(client, staff_user):
+    """Staff enter next year's holiday notice (domain.md §9): their role holds the rights."""
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/snippets/workdays/dayoverride/add/",
+        {"date": "2026-12-02", "kind": DayKind.HOLIDAY, "name": "县庆"},
+    )
+    assert response.status_code == 302
     assert DayOverride.objects.get().name == "县庆"
 
 
