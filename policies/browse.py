@@ -89,9 +89,14 @@ def facets(chosen: dict) -> list[dict]:
         rows.append((category.pk, "\u3000" * depth + category.name, count))
     facet("category", "分类", rows)
 
-    levels = dict(_apply(base, chosen, "level").values_list("effect_level").annotate(n=Count("pk")))
+    # order_by() first: Page's default ordering (path) would split every group into rows of 1
+    levels = dict(
+        _apply(base, chosen, "level").order_by().values_list("effect_level").annotate(n=Count("pk"))
+    )
     facet("level", "效力级别", [(v, label, levels.get(v, 0)) for v, label in EffectLevel.choices])
-    statuses = dict(_apply(base, chosen, "status").values_list("status").annotate(n=Count("pk")))
+    statuses = dict(
+        _apply(base, chosen, "status").order_by().values_list("status").annotate(n=Count("pk"))
+    )
     facet("status", "时效性", [(v, label, statuses.get(v, 0)) for v, label in Validity.choices])
     issuers = (
         _apply(base, chosen, "issuer")

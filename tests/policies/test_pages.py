@@ -170,6 +170,10 @@ def test_browse_facets_with_counts(client, deputy_user, notice, budget_law):
         "预算绩效": 1,
     }
     assert {o["value"]: o["count"] for o in facets["year"]["options"]} == {2021: 1, 2014: 1}
+    # both documents are in force: one status row counting two, not two rows of one
+    statuses = {o["label"]: o["count"] for o in facets["status"]["options"]}
+    assert statuses["现行有效"] == 2
+    assert sum(statuses.values()) == 2
     response = client.get(reverse("policies:browse"), {"category": parent.pk})
     assert [p.pk for p in response.context["results"]] == [notice.pk]
     response = client.get(reverse("policies:browse"), {"year": "2014"})
