@@ -1,7 +1,17 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from cms import roles
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: Wagtail caches site roots and our apps cache
+    dictionaries and calendars, which would otherwise leak from one test's data to the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

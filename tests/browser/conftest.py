@@ -34,7 +34,37 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def site_tree(transactional_db):
+    """The page tree, site and role groups the data migrations make.
+
+    Transactional tests flush the database after each test and serialized rollback
+    does not reliably bring the migrated rows back, so build them here when missing.
+    """
+    from django.contrib.auth.models import Group
+    from wagtail.models import Collection, Locale, Page, Site
+
+    from cms.models import HomePage
+    from cms.roles import ROLES, sync_role_permissions
+
+    Locale.objects.get_or_create(language_code="zh-hans")
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
+    root = Page.objects.filter(depth=1).first() or Page.add_root(
+        instance=Page(title="Root", slug="root")
+    )
+    home = HomePage.objects.first()
+    if home is None:
+        home = root.add_child(instance=HomePage(title="首页", slug="home"))
+    if not Site.objects.exists():
+        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True)
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    sync_role_permissions()
+    return home
+
+
+@pytest.fixture
+def page(browser, live_server, site_tree):
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
     outside = []
 

@@ -16,6 +16,7 @@ def run_check(tmp_path, **env):
         "DJANGO_SETTINGS_MODULE": "cms.settings.production",
     }
     full_env.pop("DATABASE_URL", None)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],

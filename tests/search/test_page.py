@@ -345,7 +345,7 @@ def test_suggest_endpoint_lists_only_visible_titles(client, deputy_user, corpus)
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_header_box_suggests_visible_titles_by_keyboard(page, make_user, searchable_types):  # noqa: F811
     Document.objects.create(title="预算 受限 资料", restricted=True)
     target = add_page("预算 公开 栏目")
