@@ -885,7 +885,8 @@ def _insert_figures(batch_id: int, figures: list[ParsedFigure]) -> None:
     ]
     table = connection.ops.quote_name(Figure._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(Figure._meta.get_field(n).column) for n in names)
-    per_statement = max(1, min(BULK_SIZE, 990 // len(names)))
+    max_params = connection.features.max_query_params or BULK_SIZE * len(names)
+    per_statement = max(1, min(BULK_SIZE, max_params // len(names)))
     with connection.cursor() as cursor:
         for start in range(0, len(figures), per_statement):
             chunk = figures[start : start + per_statement]

@@ -5,6 +5,8 @@ from celery.schedules import crontab
 
 from cms.celery import app
 
+NIGHTLY = "budget-nightly-alerts"
+
 
 @shared_task
 def evaluate_alerts_after_import(batch_id: int) -> int:
@@ -21,8 +23,8 @@ def nightly_alerts() -> dict:
     return {"raised": len(evaluate_all()), "reminded": len(remind_overdue())}
 
 
-@app.on_after_finalize.connect
-def schedule_nightly(sender, **kwargs):
-    sender.add_periodic_task(
-        crontab(hour=2, minute=15), nightly_alerts.s(), name="budget-nightly-alerts"
-    )
+# Beat reads its schedule after the worker modules are imported, so the module that owns
+# the task adds its entry here; a CELERY_BEAT_SCHEDULE entry of the same name wins.
+app.conf.beat_schedule.setdefault(
+    NIGHTLY, {"task": "budget.tasks.nightly_alerts", "schedule": crontab(hour=2, minute=15)}
+)

@@ -207,3 +207,13 @@ def test_alert_list_for_deputy_but_not_liaison(lagging, rule, client, deputy_use
     assert "一般公共服务支出" in client.get(reverse("budget:alerts")).content.decode()
     client.force_login(liaison_user)
     assert client.get(reverse("budget:alerts")).status_code == 403
+
+
+def test_nightly_task_evaluates_and_reminds(lagging, rule):
+    from budget import tasks
+    from cms.celery import app
+
+    assert app.conf.beat_schedule[tasks.NIGHTLY]["task"] == "budget.tasks.nightly_alerts"
+    result = tasks.nightly_alerts.delay().get()
+    assert result == {"raised": 1, "reminded": 0}
+    assert Alert.objects.count() == 1
