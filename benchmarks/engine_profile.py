@@ -58,6 +58,8 @@ def main():
     parser.add_argument("--corpus", default="/work/shared/corpus/laws")
     parser.add_argument("--profile", choices=["rebuild", "query", ""], default="")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--single", action="store_true", help="rebuild with one writer process")
+    parser.add_argument("--no-queries", action="store_true")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="engine-profile-"))
@@ -83,6 +85,10 @@ def main():
     print(f"{len(docs)} documents, mean body {chars:.0f} characters", flush=True)
     load_documents(docs)
     backend = get_search_backend("default")
+    if args.single:
+        import search.backend
+
+        search.backend.PARALLEL_REBUILD_MIN = 10**9
 
     profiler = cProfile.Profile()
     backend.reset_indexes()
@@ -95,6 +101,8 @@ def main():
     seconds = time.perf_counter() - t0
     print(f"rebuild {seconds:.1f} s, {len(docs) / seconds:.0f} docs/s", flush=True)
 
+    if args.no_queries:
+        return
     known = known_item_queries(docs)
     classes = latency_queries(docs, known)
     classes["mixed"] = MIXED

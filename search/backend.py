@@ -28,6 +28,7 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import re
 import shutil
 import threading
@@ -49,9 +50,12 @@ from modelsearch.index import AutocompleteField, RelatedFields, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from whoosh import analysis as wa
 from whoosh import fields as wf
+from whoosh import formats as wformats
 from whoosh import index as wi
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.multiproc import MpWriter
+from whoosh.system import pack_uint
 
 from search.analysis import (
     HAN,
@@ -69,7 +73,7 @@ from search.index_lock import IndexBusy, WriteLock, index_write_lock
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the analysis changes in a way that needs a re-index.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 VERSION_FILE = "SCHEMA_VERSION"
 INDEX_NAME = "main"
 #: How long a request waits for the writer lock before deferring the write to a task.
@@ -144,14 +148,21 @@ class _AnalysedText(wf.TEXT):
     def index(self, value, **kwargs):
         positions = value if isinstance(value, dict) else self.analyzer.positions(normalize(value))
         boost = self.format.field_boost
-        encode = self.format.encode
-        for term, poses in positions.items():
-            yield term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses)
+        if isinstance(self.format, wformats.Positions):
+            encode = self.format.encode
+            for term, poses in positions.items():
+                yield term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses)
+        else:  # frequencies only
+            for term, poses in positions.items():
+                freq = len(poses)
+                yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
 
 
 class WordText(_AnalysedText):
+    """Words for ranking: frequencies only (phrases use the pair field's positions)."""
+
     def __init__(self):
-        super().__init__(analyzer=WordTokenizer(), phrase=True)
+        super().__init__(analyzer=WordTokenizer(), phrase=False)
 
 
 class PairText(_AnalysedText):
@@ -337,6 +348,7 @@ class IndexStore:
         self.rebuilding = False
         self._rebuild_lock = None
         self._rebuild_writer = None
+        self._rebuild_buffer: list[dict] = []
 
     # -- opening
     def _version_ok(self) -> bool:
@@ -446,27 +458,44 @@ class IndexStore:
             self.rebuilding = True
 
     def rebuild_add(self, documents: list[dict]) -> None:
-        """Add documents to the rebuild (the index was emptied: no deletes needed)."""
-        writer = self._rebuild_writer
-        if writer is None:
-            get_lexicon()  # loaded before any fork, so sub-writers never touch the database
-            procs = _rebuild_procs(len(documents))
-            if procs > 1:
-                writer = self._index.writer(
-                    procs=procs, multisegment=True, limitmb=96, start_method="fork"
-                )
-            else:
-                writer = self._index.writer(limitmb=256)
-            self._rebuild_writer = writer
+        """Add documents to the rebuild (the index was emptied: no deletes needed).
+
+        The first documents wait in a buffer until there are enough of them to know whether
+        the rebuild is worth a second writer process."""
+        if self._rebuild_writer is None:
+            self._rebuild_buffer.extend(documents)
+            if len(self._rebuild_buffer) < PARALLEL_REBUILD_MIN:
+                return
+            documents, self._rebuild_buffer = self._rebuild_buffer, []
+            self._rebuild_writer = self._open_rebuild_writer(len(documents))
         for doc in documents:
-            writer.add_document(**doc)
+            self._rebuild_writer.add_document(**doc)
+
+    def _open_rebuild_writer(self, count: int):
+        get_lexicon()  # loaded before any fork, so sub-writers never touch the database
+        procs = _rebuild_procs(count)
+        if procs > 1:
+            return WatchedMpWriter(
+                self._index, procs=procs, multisegment=True, limitmb=96, start_method="fork"
+            )
+        return self._index.writer(limitmb=256)
 
     def finish_rebuild(self) -> None:
         with self._lock:
             writer, self._rebuild_writer = self._rebuild_writer, None
+            buffered, self._rebuild_buffer = self._rebuild_buffer, []
             try:
+                if writer is None and buffered:
+                    writer = self._open_rebuild_writer(len(buffered))
+                for doc in buffered:
+                    writer.add_document(**doc)
                 if writer is not None:
+                    if isinstance(writer, WatchedMpWriter):
+                        writer.check_workers()
                     writer.commit(merge=False)
+                    if isinstance(writer, WatchedMpWriter):
+                        self.rebuild_needed = True  # until the workers are known to be fine
+                        writer.check_workers(finished=True)
             finally:
                 self._end_rebuild()
             self.rebuild_needed = False
@@ -478,6 +507,7 @@ class IndexStore:
     def abort_rebuild(self) -> None:
         """Give up a rebuild that did not finish (its documents are discarded)."""
         writer, self._rebuild_writer = self._rebuild_writer, None
+        self._rebuild_buffer = []
         if writer is not None:
             writer.cancel()
         self._end_rebuild()
@@ -526,6 +556,43 @@ def get_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT) -> IndexStore:
         return store
 
 
+class _WatchedQueue:
+    """Whoosh's job queue for sub-writers, but a put gives up when a sub-writer has died
+    (Whoosh itself would wait on the full queue for ever)."""
+
+    def __init__(self, inner, tasks):
+        self._inner = inner
+        self._tasks = tasks
+
+    def put(self, item, block=True, timeout=None):
+        while True:
+            try:
+                return self._inner.put(item, timeout=1.0)
+            except queue.Full:
+                if any(task.exitcode not in (None, 0) for task in self._tasks):
+                    raise RuntimeError("索引子进程异常退出，重建未完成") from None
+
+    def get(self, *args, **kwargs):
+        return self._inner.get(*args, **kwargs)
+
+
+class WatchedMpWriter(MpWriter):
+    """Whoosh's multiprocessing writer that notices a sub-writer that died."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.jobqueue = _WatchedQueue(self.jobqueue, self.tasks)
+
+    def check_workers(self, finished: bool = False) -> None:
+        failed = [
+            task.exitcode
+            for task in self.tasks
+            if task.exitcode not in ((0,) if finished else (None, 0))
+        ]
+        if failed:
+            raise RuntimeError(f"索引子进程异常退出（{failed}），重建未完成")
+
+
 def _rebuild_procs(first_chunk: int) -> int:
     """Two writer processes for a large rebuild, unless this process may not fork workers
     (a daemonic process such as a Celery prefork worker cannot have children)."""
@@ -549,6 +616,9 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
     # Chinese queries are short and precise: every word must match unless asked otherwise.
     DEFAULT_OPERATOR = "and"
     autocomplete = False
+    #: While compiling the *word-level* query: Han substrings are left out, so every hit
+    #: is also a hit of the full query (see WhooshSearchResults._ranked).
+    precise = False
 
     def field_boosts(self) -> list[tuple[str, float]]:
         """(index field name, boost) searched by this query: SearchFields for search(),
@@ -572,12 +642,13 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
         for field, field_boost in self.field_boosts():
             weight = boost * field_boost
             if is_han(term) and len(term) == 1:
-                alternatives.append(CharQuery(f"b__{field}", term, boost=weight))
+                if not self.precise:
+                    alternatives.append(CharQuery(f"b__{field}", term, boost=weight))
                 alternatives.append(wq.Term(f"w__{field}", term, boost=weight))
                 continue
             for word in expand_synonyms(term):
                 alternatives.append(wq.Term(f"w__{field}", word, boost=weight))
-                if _HAN_RUN_FULL_RE.fullmatch(word) and len(word) > 1:
+                if _HAN_RUN_FULL_RE.fullmatch(word) and len(word) > 1 and not self.precise:
                     alternatives.append(_substring(field, word, weight * BIGRAM_WEIGHT))
         return _or(alternatives)
 
@@ -586,7 +657,12 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
         exact by construction; anything else (digits, Latin words, punctuation) also has to
         be found in the stored text (see ``verify_phrases``)."""
         norm = normalize(text).strip()
-        if not _HAN_RUN_FULL_RE.fullmatch(norm):
+        pure_han = bool(_HAN_RUN_FULL_RE.fullmatch(norm))
+        if self.precise and pure_han and len(norm) > 1:
+            # a document with the word 人民政府 among its words contains the string
+            # (word tokens are literal pieces of the normalised text)
+            return _or([wq.Term(f"w__{f}", norm, boost=b) for f, b in self.field_boosts()])
+        if not pure_han and norm not in self.verify_phrases:
             self.verify_phrases.append(norm)
         return _or([_phrase_query(field, norm, boost) for field, boost in self.field_boosts()])
 
@@ -642,7 +718,12 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
                 return None
             return wq.Or(parts)
         if isinstance(query, Not):
-            inner = self.compile(query.subquery, boost)
+            # what is excluded must be the full set, also in the word-level query
+            precise, self.precise = self.precise, False
+            try:
+                inner = self.compile(query.subquery, boost)
+            finally:
+                self.precise = precise
             if inner is None:
                 return wq.NullQuery
             return wq.Not(inner)
@@ -659,12 +740,25 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
     def whoosh_query(self) -> wq.Query | None:
         self.verify_phrases = []
         compiled = self.compile()
-        ct = wq.Term("doc_ct", model_label(self.queryset.model))
         if compiled is None:
             return None
-        if isinstance(compiled, wq.Not):
-            return wq.And([ct, compiled])
-        return wq.And([ct, compiled])
+        return wq.And([wq.Term("doc_ct", model_label(self.queryset.model)), compiled])
+
+    def precise_query(self) -> wq.Query | None:
+        """The word-level version of :meth:`whoosh_query` (call after it): no Han substring
+        or character-pair recall, so it is cheap, and its hits are a subset of the full
+        query's. None when it would be the same query."""
+        if self.autocomplete:
+            return None
+        self.precise = True
+        try:
+            compiled = self.compile()
+        finally:
+            self.precise = False
+        if compiled is None:
+            return None
+        query = wq.And([wq.Term("doc_ct", model_label(self.queryset.model)), compiled])
+        return None if query == self._full_query_for_compare else query
 
 
 class WhooshAutocompleteQueryCompiler(WhooshQueryCompiler):
@@ -756,6 +850,14 @@ class WhooshSearchResults(BaseSearchResults):
             cached = compiler._whoosh_query = (compiler.whoosh_query(),)
         return cached[0]
 
+    def _precise_query(self):
+        compiler = self.query_compiler
+        cached = getattr(compiler, "_precise_whoosh_query", None)
+        if cached is None:
+            compiler._full_query_for_compare = self._query()
+            cached = compiler._precise_whoosh_query = (compiler.precise_query(),)
+        return cached[0]
+
     def _pks(self, searcher, docnums) -> list[tuple[int, object]]:
         """(docnum, pk) for ``docnums`` that pass phrase verification, in the given order."""
         if not docnums:
@@ -827,14 +929,25 @@ class WhooshSearchResults(BaseSearchResults):
         compiler = self.query_compiler
         queryset = compiler.queryset
         query = self._query()
+        # A page first ranks the documents that match at word level (cheap); only when
+        # those do not fill the window does the full query (substrings, pairs) rank them.
+        # Word-level hits are full-query hits too, ranked ahead of substring-only ones.
+        precise = self._precise_query() if needed is not None else None
         searcher = self.backend.store.searcher()
         limit = None if needed is None else needed + CANDIDATE_MARGIN
         while True:
-            hits = searcher.search(query, limit=limit, scored=True, terms=False)
-            top = [(docnum, score) for score, docnum in hits.top_n]
+            top = []
+            if precise is not None and limit is not None:
+                hits = searcher.search(precise, limit=limit, scored=True, terms=False)
+                top = [(docnum, score) for score, docnum in hits.top_n]
+            if len(top) < (limit or 0) or limit is None:
+                hits = searcher.search(query, limit=limit, scored=True, terms=False)
+                top = [(docnum, score) for score, docnum in hits.top_n]
+                exhausted = limit is None or len(top) < limit
+            else:
+                exhausted = False
             scores = dict(top)
             candidates = [(pk, scores[d]) for d, pk in self._pks(searcher, [d for d, _ in top])]
-            exhausted = limit is None or len(top) < limit
             objects = {}
             if limit is None and len(candidates) > LARGE_HIT_COUNT:
                 allowed = set(queryset.values_list("pk", flat=True))
