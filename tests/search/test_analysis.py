@@ -114,3 +114,23 @@ def test_jieba_cache_lives_under_the_data_dir(settings):
     analysis.get_lexicon()
     cache_dir = settings.JIEBA_CACHE_DIR
     assert any(p.name.endswith(".cache") for p in cache_dir.iterdir())
+
+
+def test_pair_stream_closes_each_han_run_with_its_last_character():
+    tokens = [t for t, _ in analysis.pair_tokens("预算执行 api v2，税")]
+    assert tokens == ["预算", "算执", "执行", "行", "api", "v2", "税"]
+    assert analysis.pair_positions("预算预算")["预算"] == [0, 2]
+
+
+def test_word_positions_stack_sub_words_on_their_word():
+    positions = analysis.word_positions("知识管理制度")
+    assert positions["知识"] == positions["知识管理"] or "知识" in positions
+
+
+def test_query_analysis_is_cached_per_lexicon():
+    first = tokenize_query("知识管理 制度")
+    lexicon = analysis.get_lexicon()
+    assert "知识管理 制度" in lexicon.query_cache
+    assert tokenize_query("知识管理 制度") == first
+    first.append("changed")  # callers get their own list
+    assert tokenize_query("知识管理 制度") != first

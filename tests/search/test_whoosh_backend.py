@@ -226,3 +226,93 @@ def test_highlight_marks_and_escapes():
     snippet = highlight("前" * 300 + "税收" + "后" * 300, "税", max_chars=40)
     assert "<mark>税</mark>" in snippet and len(snippet) < 80 and snippet.startswith("…")
     assert highlight('正文"预算执行"', '"预算执行"') == "正文&quot;<mark>预算执行</mark>&quot;"
+
+
+def test_one_character_query_finds_the_last_character_of_a_run(whoosh):
+    Document.objects.create(title="缴纳说明", body="依法缴纳个人所得税。")
+    Document.objects.create(title="单字", body="第3条 罚 款")
+    Document.objects.create(title="无关", body="预算编制。")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    assert found(whoosh, "税") == {"缴纳说明"}
+    assert found(whoosh, "罚") == {"单字"}
+    assert found(whoosh, "条") == {"单字"}
+    assert found(whoosh, Phrase("税")) == {"缴纳说明"}
+
+
+def test_pair_phrase_does_not_cross_punctuation(whoosh):
+    Document.objects.create(title="甲", body="预算，算执")
+    Document.objects.create(title="乙", body="编制预算执行报告")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    assert found(whoosh, Phrase("预算执")) == {"乙"}
+    assert found(whoosh, Phrase("预算，算执")) == {"甲"}
+    assert found(whoosh, Phrase("2019年")) == set()
+
+
+def test_page_ranking_keeps_substring_only_hits_and_counts_them(whoosh):
+    # 政府 is a word in the first documents; in the last one it only occurs across the
+    # word boundary of 行政/府库 — it is still a hit, counted, and on a later page
+    for n in range(4):
+        Document.objects.create(title=f"政府文件{n}", body="人民政府工作。")
+    Document.objects.create(title="边界", body="行政府库")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    results = whoosh.search("政府", Document)
+    assert results.count() == 5
+    assert {o.title for o in results[:2]} <= {f"政府文件{n}" for n in range(4)}
+    assert "边界" in {o.title for o in results}
+    assert "边界" in {o.title for o in whoosh.search("政府", Document)[:10]}
+    assert found(whoosh, Phrase("政府")) == {f"政府文件{n}" for n in range(4)} | {"边界"}
+
+
+def test_page_ranking_skips_hidden_rows(whoosh):
+    for n in range(40):
+        Document.objects.create(title=f"隐藏文件{n}", body="预算公开。", published=False)
+    Document.objects.create(title="公开文件", body="预算公开。")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    visible = Document.objects.filter(published=True)
+    assert [o.title for o in whoosh.search("预算", visible)[:10]] == ["公开文件"]
+    assert whoosh.search("预算", visible).count() == 1
+
+
+def test_parallel_rebuild_and_writes_during_a_rebuild(
+    whoosh, monkeypatch, django_capture_on_commit_callbacks
+):
+    import search.backend
+
+    monkeypatch.setattr(search.backend, "PARALLEL_REBUILD_MIN", 3)
+    for n in range(12):
+        Document.objects.create(title=f"并行重建{n}", body=f"第{n}号文件，预算执行情况。")
+    rebuilder = search.backend.WhooshRebuilder(whoosh.get_index_for_model(Document))
+    index = rebuilder.start()
+    assert whoosh.store.rebuild_in_progress()
+    index.add_items(Document, list(Document.objects.all()))
+    assert isinstance(whoosh.store._rebuild_writer, search.backend.WatchedMpWriter)
+    with django_capture_on_commit_callbacks(execute=True):
+        Document.objects.create(title="重建期间保存", body="专项债券")  # spooled
+    rebuilder.finish()
+    assert not whoosh.store.rebuild_in_progress()
+    assert whoosh.search("预算执行", Document).count() == 12
+    assert found(whoosh, "专项债券") == {"重建期间保存"}
+    assert found(whoosh, Phrase("执行情况")) == {f"并行重建{n}" for n in range(12)}
+
+
+def test_a_dead_sub_writer_fails_the_rebuild_instead_of_hanging(whoosh, monkeypatch):
+    import search.backend
+
+    monkeypatch.setattr(search.backend, "PARALLEL_REBUILD_MIN", 3)
+
+    def broken(self, value, **kwargs):
+        raise ValueError("broken analysis")
+
+    monkeypatch.setattr(search.backend.PairText, "index", broken)
+    for n in range(6):
+        Document.objects.create(title=f"失败{n}")
+    with pytest.raises(RuntimeError):
+        call_command("update_index", backend_name="default", verbosity=0)
+    assert not whoosh.store.rebuild_in_progress()
+    assert whoosh.store.rebuild_needed
+    monkeypatch.undo()
+    whoosh.store.write([])  # the lock was released
