@@ -1,11 +1,6 @@
 """Background work of the budget module: alert evaluation after imports and nightly."""
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from cms.celery import app
-
-NIGHTLY = "budget-nightly-alerts"
 
 
 @shared_task
@@ -22,9 +17,3 @@ def nightly_alerts() -> dict:
 
     return {"raised": len(evaluate_all()), "reminded": len(remind_overdue())}
 
-
-# Beat reads its schedule after the worker modules are imported, so the module that owns
-# the task adds its entry here; a CELERY_BEAT_SCHEDULE entry of the same name wins.
-app.conf.beat_schedule.setdefault(
-    NIGHTLY, {"task": "budget.tasks.nightly_alerts", "schedule": crontab(hour=2, minute=15)}
-)

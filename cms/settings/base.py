@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var")).resolve()
@@ -211,6 +212,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # alert rules are evaluated after each import and once a night
+    "budget-nightly-alerts": {
+        "task": "budget.tasks.nightly_alerts",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
     "clear-expired-sessions": {"task": "cms.tasks.clear_expired_sessions", "schedule": 6 * 3600.0},
     "saved-search-subscriptions": {

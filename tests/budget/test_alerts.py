@@ -213,7 +213,7 @@ def test_nightly_task_evaluates_and_reminds(lagging, rule):
     from budget import tasks
     from cms.celery import app
 
-    assert app.conf.beat_schedule[tasks.NIGHTLY]["task"] == "budget.tasks.nightly_alerts"
+    assert app.conf.beat_schedule["budget-nightly-alerts"]["task"] == "budget.tasks.nightly_alerts"
     result = tasks.nightly_alerts.delay().get()
     assert result == {"raised": 1, "reminded": 0}
     assert Alert.objects.count() == 1
