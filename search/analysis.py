@@ -297,7 +297,7 @@ def han_bigrams(text: str) -> list[tuple[str, int]]:
     a lone Han character yields itself."""
     norm = normalize(text)
     out: list[tuple[str, int]] = []
-    for match in re.finditer(rf"[{HAN}]+|[^\W_]+", norm):
+    for match in _PAIR_RUN_RE.finditer(norm):
         run = match.group(0)
         base = match.start()
         if _HAN_RE.match(run):
@@ -310,7 +310,9 @@ def han_bigrams(text: str) -> list[tuple[str, int]]:
     return out
 
 
-_PAIR_RUN_RE = re.compile(rf"[{HAN}]+|[^\W_]+")
+# a Han run, or a run of other word characters (Han characters are word characters too, so
+# they must be excluded from the second kind, or 2019年中央 would become one token)
+_PAIR_RUN_RE = re.compile(rf"[{HAN}]+|[^\W_{HAN}]+")
 
 
 def pair_tokens(norm: str) -> list[tuple[str, int]]:

@@ -73,7 +73,7 @@ from search.index_lock import IndexBusy, WriteLock, index_write_lock
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the analysis changes in a way that needs a re-index.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 VERSION_FILE = "SCHEMA_VERSION"
 INDEX_NAME = "main"
 #: How long a request waits for the writer lock before deferring the write to a task.
@@ -638,6 +638,7 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
     # -- leaves
     def _term(self, term: str, boost: float) -> wq.Query:
         """One query word over every field: whole word (with synonyms) or Han substring."""
+        self.leaf_count += 1
         alternatives = []
         for field, field_boost in self.field_boosts():
             weight = boost * field_boost
@@ -656,6 +657,7 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
         """An exact string. A run of Han characters is a positional phrase of pairs, which is
         exact by construction; anything else (digits, Latin words, punctuation) also has to
         be found in the stored text (see ``verify_phrases``)."""
+        self.leaf_count += 1
         norm = normalize(text).strip()
         pure_han = bool(_HAN_RUN_FULL_RE.fullmatch(norm))
         if self.precise and pure_han and len(norm) > 1:
@@ -739,6 +741,7 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
 
     def whoosh_query(self) -> wq.Query | None:
         self.verify_phrases = []
+        self.leaf_count = 0
         compiled = self.compile()
         if compiled is None:
             return None
@@ -747,8 +750,9 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
     def precise_query(self) -> wq.Query | None:
         """The word-level version of :meth:`whoosh_query` (call after it): no Han substring
         or character-pair recall, so it is cheap, and its hits are a subset of the full
-        query's. None when it would be the same query."""
-        if self.autocomplete:
+        query's. None when it would be the same query, and for queries of several words:
+        there a document with one word only as a substring can still be the best hit."""
+        if self.autocomplete or self.leaf_count != 1:
             return None
         self.precise = True
         try:

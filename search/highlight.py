@@ -33,9 +33,13 @@ def query_terms(query: str | Iterable[str]) -> list[str]:
     return sorted(cleaned, key=lambda t: (-len(t), t))
 
 
-def _normalised_with_map(text: str) -> tuple[str, list[int]]:
+def _normalised_with_map(text: str) -> tuple[str, list[int] | range]:
     """Normalise character by character, remembering which original index each
     normalised character came from (NFKC may expand one character into several)."""
+    lowered = text.lower()
+    if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", lowered):
+        # the common case (already NFKC, lowercasing keeps the length): 1:1 positions
+        return lowered, range(len(text))
     chars: list[str] = []
     origin: list[int] = []
     for index, ch in enumerate(text):

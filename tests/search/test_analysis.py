@@ -134,3 +134,9 @@ def test_query_analysis_is_cached_per_lexicon():
     assert tokenize_query("知识管理 制度") == first
     first.append("changed")  # callers get their own list
     assert tokenize_query("知识管理 制度") != first
+
+
+def test_digits_do_not_swallow_the_han_text_after_them():
+    tokens = [t for t, _ in analysis.pair_tokens("1950年中央人民政府")]
+    assert tokens[:3] == ["1950", "年中", "中央"] and "民政" in tokens
+    assert [g for g, _ in han_bigrams("2019年度")] == ["2019", "年度"]

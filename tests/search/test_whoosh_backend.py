@@ -316,3 +316,12 @@ def test_a_dead_sub_writer_fails_the_rebuild_instead_of_hanging(whoosh, monkeypa
     assert whoosh.store.rebuild_needed
     monkeypatch.undo()
     whoosh.store.write([])  # the lock was released
+
+
+def test_phrase_right_after_digits(whoosh):
+    Document.objects.create(title="沿革", body="1950年6月29日中央人民政府颁布。")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    assert found(whoosh, Phrase("人民政府")) == {"沿革"}
+    assert found(whoosh, Phrase("29日中央")) == {"沿革"}
+    assert found(whoosh, "央人") == {"沿革"}
