@@ -16,4 +16,3 @@ def nightly_alerts() -> dict:
     from .alerts import evaluate_all, remind_overdue
 
     return {"raised": len(evaluate_all()), "reminded": len(remind_overdue())}
-

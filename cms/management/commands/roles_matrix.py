@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand
 
 from cms.roles import PAGE_PERMISSIONS, ROLE_MATRIX, ROLES, seat_limit
 
-
 _VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看", "choose": "选用"}
 
 
