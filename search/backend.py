@@ -355,6 +355,18 @@ class IndexStore:
         marker = self.path / VERSION_FILE
         return marker.exists() and marker.read_text().strip() == SCHEMA_VERSION
 
+    def _open_existing(self):
+        """The index on disk when it has the current schema and can be read, else None."""
+        if not self._version_ok():
+            return None
+        try:
+            # exists_in opens the index too, so both sit inside the guard
+            if wi.exists_in(str(self.path), indexname=INDEX_NAME):
+                return wi.open_dir(str(self.path), indexname=INDEX_NAME)
+        except Exception:  # unreadable: pickled schema from older code, damaged files
+            log.warning("search index at %s unreadable; it will be recreated", self.path)
+        return None
+
     def _create(self):
         if self.path.exists():
             for child in self.path.iterdir():
@@ -374,19 +386,16 @@ class IndexStore:
             if self._index is not None and self._version_ok():
                 return self._index
             self._close_searcher()
-            if wi.exists_in(str(self.path), indexname=INDEX_NAME) and self._version_ok():
-                try:
-                    self._index = wi.open_dir(str(self.path), indexname=INDEX_NAME)
-                    return self._index
-                except Exception:  # unreadable (e.g. pickled schema from older code)
-                    log.warning("search index at %s unreadable; recreating", self.path)
-            had_index = (self.path / VERSION_FILE).exists() or wi.exists_in(
-                str(self.path), indexname=INDEX_NAME
-            )
+            existing = self._open_existing()
+            if existing is not None:
+                self._index = existing
+                return existing
+            had_index = (self.path / VERSION_FILE).exists() or any(self.path.glob("*.toc"))
             with index_write_lock(self.path, self.lock_timeout):
-                if wi.exists_in(str(self.path), indexname=INDEX_NAME) and self._version_ok():
-                    self._index = wi.open_dir(str(self.path), indexname=INDEX_NAME)
-                    return self._index
+                existing = self._open_existing()  # another process may have just made it
+                if existing is not None:
+                    self._index = existing
+                    return existing
                 self._index = self._create()
             if had_index:
                 # the schema changed under an existing index: its content must be rebuilt

@@ -106,6 +106,22 @@ def test_schema_version_change_triggers_rebuild(whoosh, django_capture_on_commit
     assert {o.pk for o in whoosh.search("版本标记", Document)} == {doc.pk}
 
 
+def test_unreadable_index_is_recreated_and_rebuilt(whoosh, django_capture_on_commit_callbacks):  # noqa: F811
+    """An index written by older code (its pickled schema no longer loads) with a current
+    version marker must not break searching: it is recreated and rebuilt."""
+    doc = Document.objects.create(title="损坏索引测试")
+    whoosh.add(doc)
+    whoosh.refresh_indexes()
+    store = whoosh.store
+    store._close_searcher()
+    store._index = None
+    for toc in store.path.glob("_*.toc"):
+        toc.write_bytes(b"not a whoosh table of contents")
+    with django_capture_on_commit_callbacks(execute=True):
+        store.index()
+    assert {o.pk for o in whoosh.search("损坏索引", Document)} == {doc.pk}
+
+
 def test_search_index_check_reports_and_repairs(whoosh, capsys):  # noqa: F811
     kept = Document.objects.create(title="一致的文件")
     stale = Document.objects.create(title="旧标题")
