@@ -4,6 +4,8 @@ from django.core.cache import cache
 
 from cms import roles
 
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

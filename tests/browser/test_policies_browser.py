@@ -14,7 +14,7 @@ from cms.usage.models import UsageAction, UsageRecord
 from policies import ingest
 from policies.models import PolicyArticle, PolicyFile, PolicyPage
 
-from .conftest import login
+from .fixtures import login
 
 pytestmark = [
     pytest.mark.browser,

@@ -2,7 +2,7 @@ import pytest
 
 from cms import roles
 
-from .conftest import login
+from .fixtures import login
 
 pytestmark = [
     pytest.mark.browser,

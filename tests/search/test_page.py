@@ -11,7 +11,7 @@ from cms import roles
 from cms.models import HomePage
 from cms.usage.models import UsageAction, UsageRecord
 from search.registry import register_searchable, run_search, unregister_searchable
-from tests.browser.conftest import browser, login, page, site_tree  # noqa: F401
+from tests.browser.fixtures import login
 from tests.search.testapp.models import Document, EffectLevel, Note, Status
 
 

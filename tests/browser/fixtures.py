@@ -1,4 +1,8 @@
-"""Browser tests: Debian's chromium driven by Playwright against pytest-django's live server."""
+"""Browser fixtures (Debian's chromium driven by Playwright against pytest-django's live server).
+
+Loaded for the whole test tree by tests/conftest.py (pytest_plugins), so any test module can
+ask for ``page`` without importing fixtures (a second import of the session-scoped ``browser``
+would start a second Playwright inside the first one's event loop)."""
 
 import os
 import shutil
