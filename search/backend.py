@@ -759,9 +759,10 @@ class WhooshQueryCompiler(BaseSearchQueryCompiler):
     def precise_query(self) -> wq.Query | None:
         """The word-level version of :meth:`whoosh_query` (call after it): no Han substring
         or character-pair recall, so it is cheap, and its hits are a subset of the full
-        query's. None when it would be the same query, and for queries of several words:
-        there a document with one word only as a substring can still be the best hit."""
-        if self.autocomplete or self.leaf_count != 1:
+        query's. Its hits (every query word found as a whole word) rank ahead of the
+        documents where some word only occurs inside a longer word. None when it would be
+        the same query."""
+        if self.autocomplete or not self.leaf_count:
             return None
         self.precise = True
         try:
@@ -942,21 +943,29 @@ class WhooshSearchResults(BaseSearchResults):
         compiler = self.query_compiler
         queryset = compiler.queryset
         query = self._query()
-        # A page first ranks the documents that match at word level (cheap); only when
-        # those do not fill the window does the full query (substrings, pairs) rank them.
-        # Word-level hits are full-query hits too, ranked ahead of substring-only ones.
-        precise = self._precise_query() if needed is not None else None
+        # Two tiers: the documents where every query word is a whole word (the word-level
+        # query, cheap) rank first; the documents that match only through a Han substring
+        # (the full query: pairs, positions) follow. A page whose window the first tier
+        # fills never evaluates the full query; the whole list (counts, later pages) is
+        # built the same way, so pages and list agree.
+        precise = self._precise_query()
         searcher = self.backend.store.searcher()
         limit = None if needed is None else needed + CANDIDATE_MARGIN
         while True:
             top = []
-            if precise is not None and limit is not None:
+            if precise is not None:
                 hits = searcher.search(precise, limit=limit, scored=True, terms=False)
                 top = [(docnum, score) for score, docnum in hits.top_n]
-            if len(top) < (limit or 0) or limit is None:
+            if precise is None or limit is None or len(top) < limit:
                 hits = searcher.search(query, limit=limit, scored=True, terms=False)
-                top = [(docnum, score) for score, docnum in hits.top_n]
-                exhausted = limit is None or len(top) < limit
+                full = [(docnum, score) for score, docnum in hits.top_n]
+                exhausted = limit is None or len(full) < limit
+                if top:
+                    first = {docnum for docnum, _score in top}
+                    top.extend((d, sc) for d, sc in full if d not in first)
+                    top = top if limit is None else top[:limit]
+                else:
+                    top = full
             else:
                 exhausted = False
             scores = dict(top)

@@ -325,3 +325,21 @@ def test_phrase_right_after_digits(whoosh):
     assert found(whoosh, Phrase("人民政府")) == {"沿革"}
     assert found(whoosh, Phrase("29日中央")) == {"沿革"}
     assert found(whoosh, "央人") == {"沿革"}
+
+
+def test_whole_word_matches_rank_ahead_of_substring_only_matches(whoosh):
+    # 政府 is a whole word in the long body of the first document; in the second it only
+    # occurs across the word boundary of 行政/府库, next to 工作 in its short, boosted title.
+    # By score alone the second would come first; the rule puts the whole-word match
+    # first, and the substring-only match still follows it, on the page and in the list.
+    Document.objects.create(title="通知", body="政府工作。" + "其他内容。" * 60)
+    Document.objects.create(title="工作 行政府库", body="工作，行政府库，工作。")
+    whoosh.add_bulk(Document, Document.objects.all())
+    whoosh.refresh_indexes()
+    results = whoosh.search("政府 工作", Document)
+    assert [o.title for o in results[:1]] == ["通知"]
+    assert [o.title for o in results[:10]] == ["通知", "工作 行政府库"]
+    assert [o.title for o in results] == ["通知", "工作 行政府库"]
+    assert results.count() == 2
+    # the substring-only document is the better match for its own words
+    assert [o.title for o in whoosh.search("府库 工作", Document)[:10]][0] == "工作 行政府库"
