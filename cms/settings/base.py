@@ -157,6 +157,11 @@ SITE_NAME = os.environ.get("SITE_NAME", "预算联网监督 · 文档与知识�
 COUNTY_NAME = os.environ.get("COUNTY_NAME", "元江县")
 WAGTAIL_SITE_NAME = SITE_NAME
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# Wagtail would load avatars from gravatar.com: the network is closed.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# ...and would ask releases.wagtail.org for a newer version from every admin dashboard.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "xls", "csv", "txt", "md", "zip"]
 
 # Seat limits per role (domain.md §1: the example county uses 1 / 6 / 6).

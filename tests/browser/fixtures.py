@@ -83,9 +83,17 @@ def page(browser, live_server, site_tree):
     context.route("**/*", guard)
     page = context.new_page()
     page.outside_requests = outside
+    # The CSP stops a reference to an outside address before it becomes a request; the
+    # browser reports that on the console, and it counts as a page loading from outside.
+    blocked = []
+    page.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield page
     context.close()
     assert not outside, f"pages requested outside addresses: {outside}"
+    assert not blocked, f"pages referred to addresses the CSP blocked: {blocked}"
 
 
 def login(page, username, password):
