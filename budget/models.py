@@ -340,10 +340,6 @@ class Alert(models.Model):
         return bool(self.is_open and self.due_date and self.due_date < today)
 
 
-class AlertEventQuerySet(AppendOnlyQuerySet):
-    pass
-
-
 class AlertEvent(AppendOnlyModel):
     """Every step of an alert, append-only."""
 
@@ -366,7 +362,7 @@ class AlertEvent(AppendOnlyModel):
     note = models.TextField("说明", blank=True)
     due_date = models.DateField("办理期限", null=True, blank=True)
 
-    objects = AlertEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "预警处理记录"

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from cms.usage.models import AppendOnlyError
+from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class CredentialAction(models.TextChoices):
@@ -13,15 +13,7 @@ class CredentialAction(models.TextChoices):
     RESET = "reset", "重置"
 
 
-class CredentialEventQuerySet(models.QuerySet):
-    def delete(self):
-        raise AppendOnlyError("凭证记录只能追加，不能删除。")
-
-    def update(self, **kwargs):
-        raise AppendOnlyError("凭证记录只能追加，不能修改。")
-
-
-class CredentialEvent(models.Model):
+class CredentialEvent(AppendOnlyModel):
     """凭证记录: one append-only row per change to a user's login credentials."""
 
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -43,7 +35,7 @@ class CredentialEvent(models.Model):
     device = models.CharField("凭证", max_length=300, blank=True)
     reason = models.TextField("原因", blank=True)
 
-    objects = CredentialEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "凭证记录"
@@ -52,14 +44,6 @@ class CredentialEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("凭证记录只能追加，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("凭证记录只能追加，不能删除。")
 
 
 class RevokedCredential(models.Model):
