@@ -82,46 +82,28 @@ def execution(request):
     return _render_report(request, "budget/execution.html", context, form, params)
 
 
-@query_required
-def departments(request):
-    form, params = _params(request)
-    context = {"section": "departments"}
-    if params and params.year:
-        context["table"] = reports.department_report(params)
-        context["export_url"] = params.url("export", report="departments")
-    return _render_report(request, "budget/report.html", context, form, params)
+def _table_view(section, build, with_crumbs=False):
+    """A report page that is one table of the chosen period, with its XLSX export."""
+
+    @query_required
+    def view(request):
+        form, params = _params(request)
+        context = {"section": section}
+        if params and params.year:
+            context["table"] = build(params)
+            if with_crumbs:
+                context["crumbs"] = reports.breadcrumbs(params, section)
+            context["export_url"] = params.url("export", report=section)
+        return _render_report(request, "budget/report.html", context, form, params)
+
+    view.__name__ = section
+    return view
 
 
-@query_required
-def final_accounts(request):
-    form, params = _params(request)
-    context = {"section": "final"}
-    if params and params.year:
-        context["table"] = reports.final_report(params)
-        context["crumbs"] = reports.breadcrumbs(params, "final")
-        context["export_url"] = params.url("export", report="final")
-    return _render_report(request, "budget/report.html", context, form, params)
-
-
-@query_required
-def three_public(request):
-    form, params = _params(request)
-    context = {"section": "three_public"}
-    if params and params.year:
-        context["table"] = reports.three_public_report(params)
-        context["export_url"] = params.url("export", report="three_public")
-    return _render_report(request, "budget/report.html", context, form, params)
-
-
-@query_required
-def compare(request):
-    form, params = _params(request)
-    context = {"section": "compare"}
-    if params and params.year:
-        context["table"] = reports.compare_report(params)
-        context["crumbs"] = reports.breadcrumbs(params, "compare")
-        context["export_url"] = params.url("export", report="compare")
-    return _render_report(request, "budget/report.html", context, form, params)
+departments = _table_view("departments", reports.department_report)
+final_accounts = _table_view("final", reports.final_report, with_crumbs=True)
+three_public = _table_view("three_public", reports.three_public_report)
+compare = _table_view("compare", reports.compare_report, with_crumbs=True)
 
 
 @query_required
