@@ -476,11 +476,15 @@ def remind_overdue(today=None) -> list[Alert]:
 
 def open_alerts_for(user):
     """Alerts a user may see: all of them with cms.handle_alerts or cms.query_data;
-    a liaison (cms.department_scope) sees none, as users carry no department link yet."""
+    a liaison (cms.department_scope) sees those raised on the units he or she acts for."""
+    from .departments import department_ids_for, is_department_scoped
+
     if not getattr(user, "is_authenticated", False):
         return Alert.objects.none()
     if user.has_perm(HANDLE_PERMISSION) or user.has_perm("cms.query_data"):
         return Alert.objects.all()
+    if is_department_scoped(user):
+        return Alert.objects.filter(department_id__in=department_ids_for(user))
     return Alert.objects.none()
 
 

@@ -215,7 +215,21 @@ def ensure_departments() -> int:
             continue
         by_code[code] = Department.objects.create(code=code, name=name, parent=by_code.get(parent))
         created += 1
+    link_demo_liaison(by_code)
     return created
+
+
+# The demo liaison account (cms.demo) acts for the finance bureau.
+DEMO_LIAISON = ("liaison", "006")
+
+
+def link_demo_liaison(by_code) -> None:
+    from django.contrib.auth import get_user_model
+
+    username, code = DEMO_LIAISON
+    user = get_user_model().objects.filter(username=username).first()
+    if user is not None and code in by_code:
+        by_code[code].liaisons.add(user)
 
 
 def ensure_rules() -> None:

@@ -94,6 +94,14 @@ class Department(models.Model):
         related_name="children",
     )
     is_active = models.BooleanField("有效", default=True)
+    # 部门联络员: the accounts that act for this unit (and its 二级单位). Suggestions,
+    # letters and pushed materials assigned to the unit are scoped through this link.
+    liaisons = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="部门联络员",
+        blank=True,
+        related_name="liaison_departments",
+    )
 
     class Meta:
         verbose_name = "预算单位"

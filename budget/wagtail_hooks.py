@@ -15,6 +15,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from cms.home import HomePanel, HomePanelItem
+from cms.nav import NavItem
 
 from .choices import AlertStatus
 from .models import Alert, AlertRule, Department, ImportBatch, Subject
@@ -147,3 +148,10 @@ def load_budget_demo(stdout):
     from .demo import load_demo
 
     load_demo(stdout)
+
+
+@hooks.register("register_site_nav")
+def budget_nav(request):
+    if request.user.has_perm("cms.query_data"):
+        return NavItem("预算数据", reverse("budget:index"), order=30)
+    return None

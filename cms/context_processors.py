@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from .nav import nav_for
 from .roles import primary_role
 
 
@@ -9,4 +10,5 @@ def site(request):
         "SITE_NAME": settings.SITE_NAME,
         "COUNTY_NAME": settings.COUNTY_NAME,
         "current_role": primary_role(user) if user is not None else None,
+        "site_nav": nav_for(request),
     }

@@ -19,6 +19,9 @@ urlpatterns = [
     path("search/", include("search.urls")),
     path("policies/", include("policies.urls")),
     path("budget/", include("budget.urls")),
+    path("suggestions/", include("suggestions.urls")),
+    path("briefings/", include("briefings.urls")),
+    path("archive/", include("archive.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -5,6 +5,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.home import HomePanel, HomePanelItem
+from cms.nav import NavItem
 
 from . import admin_views
 from .models import READ_PERMISSION, UPLOAD_PERMISSION, PolicyCategory, PolicyPage
@@ -73,3 +74,10 @@ def load_policy_demo(stdout):
     from .demo import load_demo_policies
 
     load_demo_policies(stdout)
+
+
+@hooks.register("register_site_nav")
+def policies_nav(request):
+    if request.user.has_perm(READ_PERMISSION):
+        return NavItem("政策法规", reverse("policies:browse"), order=20)
+    return None

@@ -1,8 +1,11 @@
 """Admin screens for the administrator-maintained search dictionary and synonyms."""
 
+from django.urls import reverse
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from cms.nav import NavItem
 from search.models import DictionaryTerm, SynonymGroup
 
 
@@ -30,3 +33,8 @@ class SearchDictionaryGroup(SnippetViewSetGroup):
 
 
 register_snippet(SearchDictionaryGroup)
+
+
+@hooks.register("register_site_nav")
+def search_nav(request):
+    return NavItem("全文检索", reverse("search:index"), order=10)

@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "search.saved",
     "policies",
     "budget",
+    "suggestions",
+    "briefings",
+    "archive",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -229,6 +232,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30 * 60.0,
     },
 }
+
+# --- suggestions/ (代表建议): its own settings and schedule go here
+
+# --- briefings/ (工作资料): its own settings and schedule go here
+
+# --- archive/ (立卷归档): its own settings and schedule go here
 
 # --- e-mail: written to files under DATA_DIR unless configured
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
