@@ -5,3 +5,7 @@ class ArchiveConfig(AppConfig):
     name = "archive"
     verbose_name = "立卷归档"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Celery's autodiscovery looks only for tasks.py; the backup has its own module.
+        from . import backup_tasks  # noqa: F401

@@ -94,6 +94,25 @@ ROLE_MATRIX = {
     LIAISON: [_cap["department_scope"], _cap["upload_material"]],
 }
 
+# Each module's own model permissions (mostly its Wagtail admin screens), one dict per
+# module, merged into ROLE_MATRIX below. A module edits only its own dict.
+SUGGESTIONS_PERMISSIONS: dict[str, list[str]] = {}
+BRIEFINGS_PERMISSIONS: dict[str, list[str]] = {}
+LETTERS_PERMISSIONS: dict[str, list[str]] = {}
+ARCHIVE_PERMISSIONS: dict[str, list[str]] = {}
+
+for _module in (
+    SUGGESTIONS_PERMISSIONS,
+    BRIEFINGS_PERMISSIONS,
+    LETTERS_PERMISSIONS,
+    ARCHIVE_PERMISSIONS,
+):
+    for _role, _perms in _module.items():
+        ROLE_MATRIX[_role] = [
+            *ROLE_MATRIX[_role],
+            *(p for p in _perms if p not in ROLE_MATRIX[_role]),
+        ]
+
 
 # Wagtail page permissions on the whole tree (GroupPagePermission at the root page).
 PAGE_PERMISSIONS = {

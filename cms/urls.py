@@ -21,6 +21,7 @@ urlpatterns = [
     path("budget/", include("budget.urls")),
     path("suggestions/", include("suggestions.urls")),
     path("briefings/", include("briefings.urls")),
+    path("letters/", include("briefings.letters.urls")),
     path("archive/", include("archive.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

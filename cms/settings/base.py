@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "budget",
     "suggestions",
     "briefings",
+    "briefings.letters",
     "archive",
     # Wagtail
     "wagtail.contrib.forms",
@@ -238,6 +239,16 @@ CELERY_BEAT_SCHEDULE = {
 # --- briefings/ (工作资料): its own settings and schedule go here
 
 # --- archive/ (立卷归档): its own settings and schedule go here
+# items, filing, catalogue, fixity (archive/ except backups)
+CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
+    "task": "archive.tasks.verify_fixity",
+    "schedule": crontab(day_of_week="sun", hour=3, minute=0),
+}
+# monthly backup (archive/backup.py, archive/backup_tasks.py)
+CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
+    "task": "archive.backup_tasks.monthly_backup",
+    "schedule": crontab(day_of_month=1, hour=1, minute=30),
+}
 
 # --- e-mail: written to files under DATA_DIR unless configured
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

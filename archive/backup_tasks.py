@@ -1,0 +1,1 @@
+"""Celery tasks of the monthly backup (see archive/backup.py)."""
