@@ -235,11 +235,31 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- suggestions/ (代表建议): its own settings and schedule go here
+# deadlines of domain.md §4, counted from 交办 (calendar months) or in working days
+SUGGESTIONS_ANSWER_MONTHS = 3  # 书面答复 within 3 months of 交办
+SUGGESTIONS_EXTENDED_MONTHS = 6  # at most 6 months, with an explanation to the deputy
+SUGGESTIONS_CO_UNIT_MONTHS = 1  # 协办意见 to the lead unit within 1 month
+SUGGESTIONS_RETURN_WORKDAYS = 7  # 退办 may be requested within 7 working days of 交办
+SUGGESTIONS_SECOND_ANSWER_MONTHS = 2  # second answer after 不满意 (1–2 months, local)
+SUGGESTIONS_MOTION_MIN_DEPUTIES = 10  # 议案: lead deputy plus co-signers, county level
+SUGGESTIONS_REMINDER_DAYS = 7  # reminder this many days before a due date
+SUGGESTIONS_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+CELERY_BEAT_SCHEDULE["suggestions-reminders"] = {
+    "task": "suggestions.tasks.send_reminders",
+    "schedule": crontab(hour=7, minute=30),
+}
 
 # --- briefings/ (工作资料): its own settings and schedule go here
 
 # --- archive/ (立卷归档): its own settings and schedule go here
 # items, filing, catalogue, fixity (archive/ except backups)
+ARCHIVE_FONDS_CODE = os.environ.get("ARCHIVE_FONDS_CODE", "J001")  # 全宗号, 4 characters
+ARCHIVE_CATEGORY_CODE = "WS"  # 门类代码: 文书
+# 机构 or 问题: which kind of class code the 档号 carries (never both).
+ARCHIVE_CLASS_SCHEME = os.environ.get("ARCHIVE_CLASS_SCHEME", "organisation")
+ARCHIVE_SOFFICE = os.environ.get("ARCHIVE_SOFFICE", "soffice")
+ARCHIVE_SOFFICE_TIMEOUT = int(os.environ.get("ARCHIVE_SOFFICE_TIMEOUT", "180"))
+ARCHIVE_ACCESS_PURPOSE_MIN_LENGTH = 2  # 利用登记: a reason of at least this many characters
 CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
     "task": "archive.tasks.verify_fixity",
     "schedule": crontab(day_of_week="sun", hour=3, minute=0),
