@@ -9,3 +9,8 @@ class ArchiveConfig(AppConfig):
     def ready(self):
         # Celery's autodiscovery looks only for tasks.py; the backup has its own module.
         from . import backup_tasks  # noqa: F401
+        from .searchables import register as register_searchables
+        from .source_adapters import register_all as register_sources
+
+        register_sources()
+        register_searchables()

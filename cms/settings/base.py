@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "policies",
     "budget",
     "suggestions",
+    "suggestions.opinions",
     "briefings",
     "briefings.letters",
     "archive",
@@ -250,11 +251,36 @@ CELERY_BEAT_SCHEDULE["suggestions-reminders"] = {
 }
 
 # --- briefings/ (工作资料): its own settings and schedule go here
+# Local rules (domain.md §5): briefings are due 15 working days after the period ends.
+BRIEFINGS_DUE_WORKDAYS = int(os.environ.get("BRIEFINGS_DUE_WORKDAYS", "15"))
+BRIEFINGS_REMIND_WORKDAYS_BEFORE = int(os.environ.get("BRIEFINGS_REMIND_WORKDAYS_BEFORE", "3"))
+BRIEFINGS_OVERDUE_REPEAT_DAYS = int(os.environ.get("BRIEFINGS_OVERDUE_REPEAT_DAYS", "7"))
+BRIEFINGS_MASTHEAD = os.environ.get("BRIEFINGS_MASTHEAD", "预算联网监督简报")
+BRIEFINGS_EDITOR = os.environ.get("BRIEFINGS_EDITOR", "县人大常委会预算工委")
+BRIEFINGS_PRINT_COUNT = int(os.environ.get("BRIEFINGS_PRINT_COUNT", "40"))
+BRIEFINGS_RENDITION_RETRIES = int(os.environ.get("BRIEFINGS_RENDITION_RETRIES", "2"))
+CELERY_BEAT_SCHEDULE["briefings-plan-and-remind"] = {
+    "task": "briefings.tasks.plan_and_remind",
+    "schedule": crontab(hour=7, minute=30),
+}
+# letters (briefings/letters/): 通报 and 函 that follow alerts; answer deadlines come from
+# BUDGET_ALERT_WORKDAYS (10 working days, 15 for major issues)
+LETTERS_DOC_NUMBER_PREFIXES = {"bulletin": "元人预通", "letter": "元人预函"}  # 发文字号 prefix per series
+LETTERS_ISSUER = os.environ.get("LETTERS_ISSUER", f"{COUNTY_NAME}人大常委会预算工作委员会")
+LETTERS_GOVERNMENT = os.environ.get("LETTERS_GOVERNMENT", f"{COUNTY_NAME}人民政府")
+LETTERS_ANSWER_MAX_BYTES = 20 * 1024 * 1024
+LETTERS_RENDITION_TIMEOUT = int(os.environ.get("LETTERS_RENDITION_TIMEOUT", "120"))
+CELERY_BEAT_SCHEDULE["letters-overdue-answers"] = {
+    "task": "briefings.letters.tasks.remind_overdue_answers",
+    "schedule": crontab(hour=7, minute=40),
+}
 
 # --- archive/ (立卷归档): its own settings and schedule go here
 # items, filing, catalogue, fixity (archive/ except backups)
 ARCHIVE_FONDS_CODE = os.environ.get("ARCHIVE_FONDS_CODE", "J001")  # 全宗号, 4 characters
 ARCHIVE_CATEGORY_CODE = "WS"  # 门类代码: 文书
+# 责任者 of the records this office makes itself (alerts, exports, usage log)
+ARCHIVE_OFFICE_NAME = os.environ.get("ARCHIVE_OFFICE_NAME", f"{COUNTY_NAME}人大常委会预算工委")
 # 机构 or 问题: which kind of class code the 档号 carries (never both).
 ARCHIVE_CLASS_SCHEME = os.environ.get("ARCHIVE_CLASS_SCHEME", "organisation")
 ARCHIVE_SOFFICE = os.environ.get("ARCHIVE_SOFFICE", "soffice")
@@ -265,6 +291,8 @@ CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
     "schedule": crontab(day_of_week="sun", hour=3, minute=0),
 }
 # monthly backup (archive/backup.py, archive/backup_tasks.py)
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "12"))  # good backups kept; older ones go after a new one verified
 CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
     "task": "archive.backup_tasks.monthly_backup",
     "schedule": crontab(day_of_month=1, hour=1, minute=30),
