@@ -44,6 +44,7 @@ from .choices import (
     ClassificationKind,
     Phase,
 )
+from .measures import rebuild_rollups as build_rollups_for
 from .models import Department, Figure, ImportBatch, Subject, level_of, parent_code
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -994,6 +995,7 @@ def store_batch(collector, content, filename, file_format, user=None, username="
     batch.save()
     _delete_stale(existing)
     _insert_figures(batch.pk, collector.figures)
+    build_rollups_for({(year, budget, kind) for year, budget, kind, *_rest in groups})
     emptied = [
         pk
         for pk in touched_batches | {b.pk for b in same_scope}

@@ -264,32 +264,125 @@ def _measures_tree(year, month, budget, kind, department_ids=None, group_by_depa
 
 
 def _compute_tree(year, month, budget, kind, department_ids, group_by_department):
-    current = _resolve_groups(
-        _load(year, month, budget, kind, department_ids, group_by_department),
-        month,
-        kind,
-        group_by_department,
-    )
-    prior = _resolve_groups(
-        _load(
-            year - 1,
+    county = department_ids is None and not group_by_department and 1 <= month <= 12
+    current = _rollup_tree(year, month, budget, kind) if county else None
+    if current is None:
+        current = _resolve_groups(
+            _load(year, month, budget, kind, department_ids, group_by_department),
             month,
-            budget,
             kind,
-            department_ids,
             group_by_department,
-            phases=(Phase.EXECUTION, Phase.CUMULATIVE),
-        ),
-        month,
-        kind,
-        group_by_department,
-    )
+        )
+    prior_county = _rollup_tree(year - 1, month, budget, kind) if county else None
+    prior = prior_county
+    if prior is None:
+        prior = _resolve_groups(
+            _load(
+                year - 1,
+                month,
+                budget,
+                kind,
+                department_ids,
+                group_by_department,
+                phases=(Phase.EXECUTION, Phase.CUMULATIVE),
+            ),
+            month,
+            kind,
+            group_by_department,
+        )
     for group, tree in prior.items():
         for code, measures in tree.items():
             if measures.cumulative is None:
                 continue
             current[group].setdefault(code, Measures()).prior_cumulative = measures.cumulative
     return {group: _roll_up(tree, kind) for group, tree in current.items()}
+
+
+# --- rollups: county totals per code and month, written at import ------------------------
+
+
+def _rollup_tree(year, month, budget, kind):
+    """{None: {code: Measures}} from the stored rollups, or None when they are not built."""
+    from .models import FigureRollup, RollupScope
+
+    if not RollupScope.objects.filter(year=year, budget=budget, kind=kind).exists():
+        return None
+    tree = {}
+    rows = FigureRollup.objects.filter(year=year, budget=budget, kind=kind, month=month)
+    for code, initial, adjusted, month_amount, cumulative, final in rows.values_list(
+        "code", "initial", "adjusted", "month_amount", "cumulative", "final"
+    ):
+        tree[code] = Measures(
+            initial=initial,
+            adjusted=adjusted,
+            month=month_amount,
+            cumulative=cumulative,
+            final=final,
+        )
+    return defaultdict(dict, {None: tree})
+
+
+def _first_month(raw: _Raw) -> int:
+    return min((m for months in raw.phases.values() for m in months), default=0)
+
+
+def build_rollups(year: int, budget: str, kind: str) -> int:
+    """Recompute the rollups of one year, budget and classification from its figures
+    (the same resolution the views apply, for each month end). Returns rows written."""
+    from .models import FigureRollup, RollupScope
+
+    FigureRollup.objects.filter(year=year, budget=budget, kind=kind).delete()
+    raws = _load(year, 12, budget, kind, None, False)
+    first = {key: _first_month(raw) for key, raw in raws.items()}
+    reported = [
+        m
+        for raw in raws.values()
+        for phase in (Phase.EXECUTION, Phase.CUMULATIVE)
+        for m in raw.phases[phase]
+    ]
+    pending = []
+    for month in range(1, 13):
+        subset = {key: raw for key, raw in raws.items() if first[key] <= month}
+        if not subset:
+            continue
+        tree = _roll_up(_resolve_groups(subset, month, kind, False)[None], kind)
+        for code, m in tree.items():
+            pending.append(
+                FigureRollup(
+                    year=year,
+                    month=month,
+                    budget=budget,
+                    kind=kind,
+                    code=code,
+                    initial=m.initial,
+                    adjusted=m.adjusted,
+                    month_amount=m.month,
+                    cumulative=m.cumulative,
+                    final=m.final,
+                )
+            )
+    FigureRollup.objects.bulk_create(pending, batch_size=2000)
+    RollupScope.objects.update_or_create(
+        year=year, budget=budget, kind=kind, defaults={"last_month": max(reported, default=0)}
+    )
+    return len(pending)
+
+
+def rebuild_rollups(scopes=None) -> int:
+    """Rebuild the given (year, budget, kind) scopes, or every scope that has figures."""
+    if scopes is None:
+        scopes = set(Figure.objects.values_list("year", "budget", "kind").distinct().order_by())
+        from .models import FigureRollup, RollupScope
+
+        RollupScope.objects.exclude(
+            pk__in=[
+                pk
+                for pk, y, b, k in RollupScope.objects.values_list("pk", "year", "budget", "kind")
+                if (y, b, k) in scopes
+            ]
+        ).delete()
+        FigureRollup.objects.exclude(year__in={s[0] for s in scopes}).delete()
+    return sum(build_rollups(*scope) for scope in sorted(scopes))
 
 
 def subject_names(year: int, kind: str) -> dict[str, str]:

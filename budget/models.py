@@ -220,6 +220,59 @@ class Figure(models.Model):
         return f"{self.year}-{self.month} {self.code} {self.get_phase_display()} {self.amount}"
 
 
+class FigureRollup(models.Model):
+    """County totals of one code at one month end, resolved and rolled up (类/款/项).
+
+    Written only by the importer (imports are the only writers of figures), for every
+    year, budget and classification a batch touches; the execution view and
+    budget_report read these few hundred rows instead of aggregating the figures."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    budget = models.CharField("预算类型", max_length=16, choices=BudgetKind.choices)
+    kind = models.CharField("分类", max_length=16, choices=ClassificationKind.choices)
+    code = models.CharField("科目编码", max_length=12)
+    initial = models.DecimalField("年初预算数", max_digits=20, decimal_places=2, null=True)
+    adjusted = models.DecimalField("调整预算数", max_digits=20, decimal_places=2, null=True)
+    month_amount = models.DecimalField("本月执行数", max_digits=20, decimal_places=2, null=True)
+    cumulative = models.DecimalField("累计执行数", max_digits=20, decimal_places=2, null=True)
+    final = models.DecimalField("决算数", max_digits=20, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = "执行汇总"
+        verbose_name_plural = "执行汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "budget", "kind", "month", "code"], name="budget_rollup_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.year}-{self.month} {self.budget} {self.code}"
+
+
+class RollupScope(models.Model):
+    """Marks a year, budget and classification whose rollups are built and current."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    budget = models.CharField("预算类型", max_length=16, choices=BudgetKind.choices)
+    kind = models.CharField("分类", max_length=16, choices=ClassificationKind.choices)
+    last_month = models.PositiveSmallIntegerField("最后执行月份", default=0)
+    built_at = models.DateTimeField("汇总时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "执行汇总范围"
+        verbose_name_plural = "执行汇总范围"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "budget", "kind"], name="budget_rollup_scope_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.budget} {self.kind}"
+
+
 # --- alerts (监督预警) ----------------------------------------------------------------
 
 

@@ -103,6 +103,15 @@ class ReportForm(forms.Form):
         label="预算单位", queryset=Department.objects.all(), required=False, empty_label="全县"
     )
 
+    def __init__(self, *args, departments=None, **kwargs):
+        """*departments*: the units a liaison may choose (no 全县 choice then)."""
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            field = self.fields["department"]
+            field.queryset = departments
+            field.empty_label = None
+            field.required = True
+
     def clean(self):
         data = super().clean()
         data["budget"] = data.get("budget") or BudgetKind.GENERAL
@@ -126,6 +135,8 @@ class Params:
     parent: str = ""
     code: str = ""
     department: Department | None = None
+    # a liaison's units: the per-department table keeps to these
+    unit_ids: list[int] | None = None
 
     @classmethod
     def from_form(cls, data) -> "Params":
@@ -252,7 +263,12 @@ DEPARTMENT_HEADERS = ["单位编码", "单位名称", *EXECUTION_HEADERS[2:]]
 
 def department_report(params: Params) -> Table:
     rows = department_table(
-        params.year, params.month, params.budget, code=params.code, kind=params.kind
+        params.year,
+        params.month,
+        params.budget,
+        code=params.code,
+        kind=params.kind,
+        department_ids=params.unit_ids,
     )
     names = subject_names(params.year, params.kind)
     what = f" · {params.code} {names.get(params.code, '')}" if params.code else ""

@@ -9,3 +9,19 @@ def page_published(sender, instance, **kwargs):
 
 def page_unpublished(sender, instance, **kwargs):
     forget_citations(instance)
+
+
+def batch_deleting(sender, instance, **kwargs):
+    """Remember which rollups a batch feeds before its figures go (imports are the only
+    other writers, and they rebuild what they touch)."""
+    instance._rollup_scopes = set(
+        instance.figures.values_list("year", "budget", "kind").distinct().order_by()
+    )
+
+
+def batch_deleted(sender, instance, **kwargs):
+    from .measures import rebuild_rollups
+
+    scopes = getattr(instance, "_rollup_scopes", None)
+    if scopes:
+        rebuild_rollups(scopes)

@@ -2,10 +2,13 @@
 monthly trend, cited figures, imports and alerts. Business rules live in measures,
 reports, importing and alerts; views only read parameters and render."""
 
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -27,24 +30,61 @@ from .alerts import (
     transition,
 )
 from .choices import AlertGrade, AlertStatus
+from .departments import department_ids_for, departments_for, is_department_scoped
 from .figures import FigureSpec, FigureSpecError, citing_pages
 from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
 from .measures import time_progress
-from .models import Alert, ImportBatch
+from .models import Alert, Department, ImportBatch
 from .services import can_import, run_import
 
 QUERY = "cms.query_data"
 query_required = permission_required(QUERY, raise_exception=True)
 
 
+def is_scoped(user) -> bool:
+    """A 部门联络员 without cms.query_data: sees only the units he or she acts for."""
+    return not user.has_perm(QUERY) and is_department_scoped(user)
+
+
+def query_or_unit_required(view):
+    """cms.query_data, or a liaison linked to at least one unit (read-only, own units)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user.has_perm(QUERY):
+            return view(request, *args, **kwargs)
+        if is_department_scoped(user):
+            if not department_ids_for(user):
+                raise PermissionDenied("您的账号尚未关联预算单位，请联系系统管理员")
+            return view(request, *args, **kwargs)
+        raise PermissionDenied("无权查询预算数据")
+
+    return wrapped
+
+
 def _params(request):
-    form = reports.ReportForm(request.GET or None)
+    scoped = is_scoped(request.user)
+    units = departments_for(request.user) if scoped else None
+    data = request.GET.copy()
+    if scoped:
+        wanted = data.get("department", "")
+        if wanted and not (wanted.isdigit() and units.filter(pk=int(wanted)).exists()):
+            raise PermissionDenied("只能查看本单位及所属二级单位的预算数据")
+        if not wanted:
+            own = Department.objects.filter(liaisons=request.user, is_active=True)
+            data["department"] = str(own.order_by("code").values_list("pk", flat=True).first())
+    form = reports.ReportForm(data, departments=units)
     if request.GET and not form.is_valid():
         return form, None
     if not request.GET:
-        form = reports.ReportForm({})
+        form = reports.ReportForm(data, departments=units)
         form.is_valid()
     params = reports.Params.from_form(form.cleaned_data)
+    if scoped:
+        params.unit_ids = [u.pk for u in units]
     return form, params
 
 
@@ -53,7 +93,8 @@ def _render_report(request, template, context, form, params):
         {
             "form": form,
             "params": params,
-            "can_export": request.user.has_perm("cms.export_data"),
+            "can_export": request.user.has_perm("cms.export_data") and request.user.has_perm(QUERY),
+            "budget_scoped": is_scoped(request.user),
         }
     )
     if params is None:
@@ -63,7 +104,7 @@ def _render_report(request, template, context, form, params):
     return render(request, template, context)
 
 
-@query_required
+@query_or_unit_required
 def execution(request):
     form, params = _params(request)
     context = {"section": "execution"}
@@ -82,10 +123,11 @@ def execution(request):
     return _render_report(request, "budget/execution.html", context, form, params)
 
 
-def _table_view(section, build, with_crumbs=False):
-    """A report page that is one table of the chosen period, with its XLSX export."""
+def _table_view(section, build, with_crumbs=False, scoped=False):
+    """A report page that is one table of the chosen period, with its XLSX export.
+    With *scoped*, liaisons may open it too (limited to their units by the builder)."""
 
-    @query_required
+    @(query_or_unit_required if scoped else query_required)
     def view(request):
         form, params = _params(request)
         context = {"section": section}
@@ -100,7 +142,7 @@ def _table_view(section, build, with_crumbs=False):
     return view
 
 
-departments = _table_view("departments", reports.department_report)
+departments = _table_view("departments", reports.department_report, scoped=True)
 final_accounts = _table_view("final", reports.final_report, with_crumbs=True)
 three_public = _table_view("three_public", reports.three_public_report)
 compare = _table_view("compare", reports.compare_report, with_crumbs=True)
@@ -303,7 +345,7 @@ def _visible_alerts(request):
     return open_alerts_for(request.user)
 
 
-@query_required
+@query_or_unit_required
 def alert_list(request):
     alerts = _visible_alerts(request).select_related("rule", "owner", "department")
     status = request.GET.get("status", "open")
@@ -329,11 +371,12 @@ def alert_list(request):
             "statuses": AlertStatus.choices,
             "grades": AlertGrade.choices,
             "section": "alerts",
+            "budget_scoped": is_scoped(request.user),
         },
     )
 
 
-@query_required
+@query_or_unit_required
 def alert_detail(request, pk):
     alert = get_object_or_404(
         _visible_alerts(request).select_related("rule", "owner", "department"), pk=pk
@@ -356,6 +399,7 @@ def alert_detail(request, pk):
             "handlers": handlers,
             "overdue": alert.is_overdue(),
             "section": "alerts",
+            "budget_scoped": is_scoped(request.user),
             "all_moves": TRANSITIONS,
         },
     )
@@ -382,6 +426,6 @@ def alert_transition(request, pk):
     return redirect("budget:alert", pk)
 
 
-@query_required
+@query_or_unit_required
 def index(request):
     return redirect("budget:execution")

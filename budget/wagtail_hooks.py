@@ -18,6 +18,7 @@ from cms.home import HomePanel, HomePanelItem
 from cms.nav import NavItem
 
 from .choices import AlertStatus
+from .departments import department_ids_for, is_department_scoped
 from .models import Alert, AlertRule, Department, ImportBatch, Subject
 
 # Staff (工作人员) and the system administrator maintain budget reference data and rules.
@@ -154,4 +155,27 @@ def load_budget_demo(stdout):
 def budget_nav(request):
     if request.user.has_perm("cms.query_data"):
         return NavItem("预算数据", reverse("budget:index"), order=30)
+    if is_department_scoped(request.user) and department_ids_for(request.user):
+        return NavItem("本单位预算", reverse("budget:index"), order=30)
     return None
+
+
+@hooks.register("register_home_panel")
+def unit_budget_panel(request):
+    """部门联络员: the unit's execution and the alerts raised on it."""
+    user = request.user
+    if user.has_perm("cms.query_data") or not is_department_scoped(user):
+        return None
+    unit_ids = department_ids_for(user)
+    if not unit_ids:
+        return None
+    open_count = (
+        Alert.objects.filter(department_id__in=unit_ids).exclude(status=AlertStatus.CLOSED).count()
+    )
+    items = [
+        HomePanelItem(title="本单位预算执行情况", url=reverse("budget:execution")),
+        HomePanelItem(
+            title="本单位监督预警", url=reverse("budget:alerts"), meta=f"未关闭 {open_count} 条"
+        ),
+    ]
+    return HomePanel(title="本单位预算", items=items, order=40)
