@@ -156,8 +156,9 @@ LINES_PER_PAGE = 22
 CHARS_PER_LINE = 28
 
 _MM_TO_PT = 72 / 25.4
-# 225 mm / 22 lines ≈ 28.95 pt: the fixed line spacing that gives exactly 22 lines a page.
-LINE_PITCH_PT = round(TEXT_HEIGHT_MM * _MM_TO_PT / LINES_PER_PAGE, 2)
+# 225 mm / 22 lines ≈ 28.99 pt → 28.95 pt: the fixed line spacing that gives exactly 22 lines a page.
+# Rounded down to 1/20 pt (Word's unit) so the 22nd line never spills onto the next page.
+LINE_PITCH_PT = math.floor(TEXT_HEIGHT_MM * _MM_TO_PT / LINES_PER_PAGE * 20) / 20
 # 156 mm / 28 characters ≈ 15.79 pt a character.
 CHAR_PITCH_PT = TEXT_WIDTH_MM * _MM_TO_PT / CHARS_PER_LINE
 
