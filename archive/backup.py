@@ -89,6 +89,8 @@ DEFAULT_SEEDED = {
     "wagtailcore.page",
     "cms.homepage",
     "usage.usagerecord",
+    "archive.archiveclass",  # archive 0002_default_rules
+    "archive.retentionrule",
 }
 # ...but never more pages than the migration creates (root + home page), and no usage rows
 # other than the system's own permission changes.

@@ -1,0 +1,42 @@
+"""备份 page: the backups with their status, and a button that starts one (cms.run_backups)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from . import backup
+from .backup_tasks import backup_on_request
+
+RUN_BACKUPS = "cms.run_backups"
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(RUN_BACKUPS, raise_exception=True)
+def backup_list(request):
+    if request.method == "POST":
+        result = backup_on_request.delay(request.user.pk)
+        outcome = result.result if getattr(result, "ready", lambda: False)() else None
+        if isinstance(outcome, dict) and outcome.get("ok"):
+            messages.success(request, f"备份 {outcome['name']} 已完成并通过核验。")
+        elif isinstance(outcome, dict):
+            messages.error(request, outcome.get("error") or "备份失败。")
+        else:
+            messages.info(request, "备份已开始，完成后会在站内消息中通知您。")
+        return redirect("archive_backup:list")
+    history = backup.read_history(limit=20)
+    for entry in history:
+        entry["started"] = backup._parse_time(entry.get("started_at"))
+    context = {
+        "backups": backup.list_backups(),
+        "history": history,
+        "keep": backup.keep_count(),
+        "root": backup.backup_root(),
+        "algorithms": " / ".join(a.upper() for a in backup.hash_algorithms()),
+    }
+    return render(request, "archive/backup/list.html", context)
+
+
+app_name = "archive_backup"
+urlpatterns = [path("", backup_list, name="list")]
