@@ -88,9 +88,7 @@ def test_backup_layout_manifest_and_digests(content, places):
     assert counts["usage.usagerecord"]["rows"] == UsageRecord.objects.count()
     assert counts["notifications.message"]["rows"] == 1
     assert "sessions.session" not in counts
-    assert manifest["database"]["records_sha256"] == backup.combined_digest(
-        backup.records_digest()
-    )
+    assert manifest["database"]["records_sha256"] == backup.combined_digest(backup.records_digest())
     lines = (folder / "database.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == manifest["database"]["rows"]
     # microseconds survive (Django's own JSON encoder would cut them to milliseconds)
