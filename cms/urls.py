@@ -22,6 +22,7 @@ urlpatterns = [
     path("suggestions/", include("suggestions.urls")),
     path("briefings/", include("briefings.urls")),
     path("letters/", include("briefings.letters.urls")),
+    path("archive/backups/", include("archive.backup_views")),
     path("archive/", include("archive.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
