@@ -96,10 +96,46 @@ ROLE_MATRIX = {
 
 # Each module's own model permissions (mostly its Wagtail admin screens), one dict per
 # module, merged into ROLE_MATRIX below. A module edits only its own dict.
-SUGGESTIONS_PERMISSIONS: dict[str, list[str]] = {}
-BRIEFINGS_PERMISSIONS: dict[str, list[str]] = {}
-LETTERS_PERMISSIONS: dict[str, list[str]] = {}
-ARCHIVE_PERMISSIONS: dict[str, list[str]] = {}
+SUGGESTIONS_PERMISSIONS: dict[str, list[str]] = {
+    # terms, sessions, per-term categories and answer classes, the deputies' register
+    role: [
+        f"suggestions.{verb}_{model}"
+        for model in ("term", "session", "category", "answerclass", "deputy")
+        for verb in ("add", "change", "view", *(("delete",) if role == ADMIN else ()))
+    ]
+    for role in (ADMIN, STAFF)
+}
+BRIEFINGS_PERMISSIONS: dict[str, list[str]] = {
+    ADMIN: [
+        f"briefings.{verb}_{model}"
+        for model in ("materialtype", "recipientgroup", "scheduleditem", "departmentupload")
+        for verb in ("add", "change", "delete", "view")
+    ],
+    STAFF: [
+        *(
+            f"briefings.{verb}_{model}"
+            for model in ("materialtype", "recipientgroup", "scheduleditem")
+            for verb in ("add", "change", "view")
+        ),
+        "briefings.view_departmentupload",
+    ],
+}
+LETTERS_PERMISSIONS: dict[str, list[str]] = {
+    # the approver register (函件审批人): who signs 通报 and letters in which capacity
+    ADMIN: [f"letters.{verb}_lettersigner" for verb in ("add", "change", "delete", "view")],
+    STAFF: ["letters.view_lettersigner"],
+}
+# 档案员 and 系统管理员 keep the retention table and class codes; 工作人员 may read the archive.
+_archive_admin = [
+    f"archive.{verb}_{model}"
+    for model in ("retentionrule", "archiveclass")
+    for verb in ("add", "change", "delete", "view")
+]
+ARCHIVE_PERMISSIONS: dict[str, list[str]] = {
+    ADMIN: ["archive.view_archiveitem", *_archive_admin],
+    ARCHIVIST: ["archive.view_archiveitem", *_archive_admin],
+    STAFF: ["archive.view_archiveitem"],
+}
 
 for _module in (
     SUGGESTIONS_PERMISSIONS,

@@ -6,6 +6,7 @@ State changes go through ``suggestions.services``; these models hold data only.
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.search import index
 
 from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
@@ -154,6 +155,9 @@ class SessionCounter(models.Model):
         verbose_name = "编号计数"
         verbose_name_plural = "编号计数"
 
+    def __str__(self):
+        return f"{self.session} 已编至 {self.last_number} 号"
+
 
 class Suggestion(index.Indexed, models.Model):
     """议案、建议、批评和意见: one item and where its handling stands."""
@@ -265,13 +269,13 @@ class Suggestion(index.Indexed, models.Model):
     def __str__(self):
         return f"{self.code} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("suggestions:detail", args=[self.pk])
+
     @property
     def code(self) -> str:
         """编号 as written in the office: 届-次-号, e.g. 18-3-027."""
         return f"{self.term.number}-{self.session.number}-{self.number:03d}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("suggestions:detail", args=[self.pk])
 
     def lead_deputy_name(self) -> str:
         return self.lead_deputy.name if self.lead_deputy_id else ""
@@ -487,7 +491,7 @@ class TimelineEvent(AppendOnlyModel):
     """Every step of a suggestion, append-only: who, when, what, with which documents."""
 
     suggestion = models.ForeignKey(Suggestion, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField("时间", auto_now_add=True)
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="操作人",

@@ -13,6 +13,8 @@ Deadlines (domain.md §4; the numbers are settings, these are the defaults):
   再次答复 due 重新办理 + 2 months (SUGGESTIONS_SECOND_ANSWER_MONTHS).
 """
 
+import contextlib
+import contextvars
 import datetime
 import hashlib
 import os
@@ -105,6 +107,41 @@ STEPS: dict[str, Step] = {
     "attach": Step("添加附件", LIVE + (S.CLOSED,), (), frozenset({STAFF})),
     "link": Step("添加相关链接", tuple(Status), (), frozenset({STAFF})),
 }
+
+
+# --- the clock ---------------------------------------------------------------------------
+# The demo loader replays a year of handling: it runs the steps "as of" past dates, quietly.
+_as_of: contextvars.ContextVar = contextvars.ContextVar("suggestions_as_of", default=None)
+
+
+def current_date() -> datetime.date:
+    state = _as_of.get()
+    return state[0] if state else timezone.localdate()
+
+
+today = current_date
+
+
+def now() -> datetime.datetime:
+    state = _as_of.get()
+    if not state:
+        return timezone.now()
+    return timezone.make_aware(datetime.datetime.combine(state[0], datetime.time(9, 30)))
+
+
+def _quiet() -> bool:
+    state = _as_of.get()
+    return bool(state and state[1])
+
+
+@contextlib.contextmanager
+def as_of(date: datetime.date, quiet: bool = True):
+    """Run steps as if on *date* (timeline times, default dates); *quiet* sends no messages."""
+    token = _as_of.set((date, quiet))
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
 
 
 class TransitionError(ValidationError):
@@ -245,7 +282,7 @@ def _extra_ok(name: str, suggestion: Suggestion) -> bool:
 
 def _extra_checks(name: str, s: Suggestion, today: datetime.date | None = None) -> None:
     """Conditions beyond the table: the clock and the item's own data."""
-    today = today or timezone.localdate()
+    today = today or current_date()
     if name == "convert" and s.kind != SuggestionKind.MOTION:
         raise TransitionError("只有议案可以转为建议")
     if name == "request_return" and s.return_deadline and today > s.return_deadline:
@@ -292,6 +329,7 @@ def _event(s, user, name, from_status="", note="", documents=(), label=None):
     actor, actor_name = _actor(user)
     return TimelineEvent.objects.create(
         suggestion=s,
+        at=now(),
         actor=actor,
         actor_name=actor_name,
         action=name,
@@ -444,7 +482,7 @@ def submit(
         lead_deputy=lead_deputy,
         is_public=is_public,
         status=S.SUBMITTED,
-        submitted_on=submitted_on or timezone.localdate(),
+        submitted_on=submitted_on or today(),
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
     s.full_clean(exclude=["co_signers", "co_units"])
@@ -470,7 +508,7 @@ def register(s: Suggestion, user, note: str = "", on: datetime.date | None = Non
     if s.category_id is None:
         raise TransitionError("登记前请选择分类")
     before = _apply(s, S.REGISTERED)
-    s.registered_on = on or timezone.localdate()
+    s.registered_on = on or today()
     s.save()
     _event(s, user, "register", before, note)
     return s
@@ -529,7 +567,7 @@ def unit_users(departments):
 
 def _notify_later(recipients, subject, url, body=""):
     recipients = list(recipients)
-    if recipients:
+    if recipients and not _quiet():
         transaction.on_commit(
             lambda: notify(recipients, subject[:200], body=body, url=url, category="代表建议")
         )
@@ -575,7 +613,7 @@ def assign(
         raise TransitionError("主办单位不能同时是协办单位")
     if not lead_unit.is_active or any(not d.is_active for d in co_units):
         raise TransitionError("不能交办给已停用的单位")
-    assigned_on = assigned_on or timezone.localdate()
+    assigned_on = assigned_on or today()
     if s.registered_on and assigned_on < s.registered_on:
         raise TransitionError("交办日期不能早于登记日期")
     before = _apply(s, S.ASSIGNED)
@@ -664,7 +702,7 @@ def add_co_unit_view(
     if not text:
         raise TransitionError("请填写协办意见")
     view = CoUnitView(
-        suggestion=s, unit=unit, text=text, submitted_on=on or timezone.localdate(), created_by=user
+        suggestion=s, unit=unit, text=text, submitted_on=on or today(), created_by=user
     )
     if document is not None:
         name, data = read_upload(document)
@@ -730,10 +768,10 @@ def _answer(name, s, user, *, answer_class, signed_by, answered_on, summary, doc
     summary = (summary or "").strip()
     if document is None and not summary:
         raise TransitionError("请上传答复文件或填写答复要点")
-    answered_on = answered_on or timezone.localdate()
+    answered_on = answered_on or today()
     if s.assigned_on and answered_on < s.assigned_on:
         raise TransitionError("答复日期不能早于交办日期")
-    if answered_on > timezone.localdate():
+    if answered_on > today():
         raise TransitionError("答复日期不能晚于今天")
     round_ = 2 if name == "second_answer" else 1
     reply = Reply(
@@ -811,7 +849,7 @@ def evaluate(s: Suggestion, user, *, result: str, comment: str = "", on=None) ->
         reply=reply,
         result=result,
         comment=comment,
-        evaluated_on=on or timezone.localdate(),
+        evaluated_on=on or today(),
         deputy=s.lead_deputy,
         recorded_by=user,
     )
@@ -833,7 +871,7 @@ def rehandle(s: Suggestion, user, note: str = "") -> Suggestion:
     s = _locked(s)
     _check("rehandle", s, user)
     before = _apply(s, S.REHANDLING)
-    s.second_due_on = add_months(timezone.localdate(), second_answer_months())
+    s.second_due_on = add_months(today(), second_answer_months())
     s.reminded_for = None
     s.save()
     _event(s, user, "rehandle", before, note or f"再次答复期限：{s.second_due_on:%Y-%m-%d}")
@@ -855,7 +893,7 @@ def close(s: Suggestion, user, note: str = "", on=None) -> Suggestion:
     if s.status != S.EVALUATED and not note:
         raise TransitionError("代表尚未评价或不满意时办结，须说明理由")
     before = _apply(s, S.CLOSED)
-    s.closed_on = on or timezone.localdate()
+    s.closed_on = on or today()
     s.save()
     _event(s, user, "close", before, note)
     _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”已办结", deputy_url(s), note)
@@ -874,7 +912,7 @@ def add_follow_up(s: Suggestion, user, *, progress: str, completed=False, on=Non
     follow = FollowUp.objects.create(
         suggestion=s,
         reply=reply,
-        followed_on=on or timezone.localdate(),
+        followed_on=on or today(),
         progress=progress,
         completed=bool(completed),
         created_by=user,
@@ -944,7 +982,7 @@ def add_link(
 
 def overdue(today: datetime.date | None = None):
     """Items whose answer is owed and past due (first answer or second answer)."""
-    today = today or timezone.localdate()
+    today = today or current_date()
     return Suggestion.objects.filter(
         Q(status__in=[S.ASSIGNED, S.RETURN_REQUESTED, S.HANDLING], due_on__lt=today)
         | Q(status=S.REHANDLING, second_due_on__lt=today)
@@ -953,7 +991,7 @@ def overdue(today: datetime.date | None = None):
 
 def due_soon(today: datetime.date | None = None, days: int | None = None):
     """Items whose answer is owed within *days* (SUGGESTIONS_REMINDER_DAYS) from today."""
-    today = today or timezone.localdate()
+    today = today or current_date()
     horizon = today + datetime.timedelta(days=reminder_days() if days is None else days)
     return Suggestion.objects.filter(
         Q(
@@ -966,7 +1004,7 @@ def due_soon(today: datetime.date | None = None, days: int | None = None):
 
 
 def is_overdue(s: Suggestion, today: datetime.date | None = None) -> bool:
-    today = today or timezone.localdate()
+    today = today or current_date()
     due = s.effective_due_on
     return bool(
         s.status in (S.ASSIGNED, S.RETURN_REQUESTED, S.HANDLING, S.REHANDLING)
