@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "review_opinions"
+
+urlpatterns = [
+    path("", views.opinion_list, name="list"),
+    path("<int:pk>/", views.opinion_detail, name="detail"),
+]

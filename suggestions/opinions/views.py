@@ -1,0 +1,116 @@
+"""预算审议意见 pages: a list filtered by year, stage, unit, subject code or words, and a detail
+page with the budget items each opinion concerns (links into /budget/)."""
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from budget.models import Department
+
+from .budget_links import department_link, subject_links
+from .choices import HandlingStatus, ReviewStage
+from .services import can_manage, can_read, filter_opinions, opinions_for
+
+PER_PAGE = 30
+
+
+class OpinionFilterForm(forms.Form):
+    year = forms.IntegerField(label="预算年度", min_value=1990, max_value=2100, required=False)
+    stage = forms.ChoiceField(
+        label="审议阶段", choices=[("", "全部阶段"), *ReviewStage.choices], required=False
+    )
+    department = forms.ModelChoiceField(
+        label="预算单位", queryset=Department.objects.all(), required=False, empty_label="全部单位"
+    )
+    code = forms.RegexField(
+        label="科目编码",
+        regex=r"^\d{3,9}$",
+        required=False,
+        error_messages={"invalid": "科目编码应为 3 至 9 位数字"},
+    )
+    q = forms.CharField(label="关键词", max_length=50, required=False)
+
+
+def _require_reader(request):
+    if not can_read(request.user):
+        raise PermissionDenied("您的角色无权查看预算审议意见。")
+
+
+def opinion_list(request):
+    _require_reader(request)
+    form = OpinionFilterForm(request.GET or None)
+    queryset = opinions_for(request.user)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        queryset = queryset.none()
+        status = 400
+    elif form.is_bound:
+        data = form.cleaned_data
+        queryset = filter_opinions(
+            queryset,
+            year=data.get("year"),
+            stage=data.get("stage"),
+            department=data.get("department"),
+            subject_code=data.get("code"),
+            text=data.get("q", ""),
+        )
+    years = sorted(set(opinions_for(request.user).values_list("year", flat=True)), reverse=True)
+    page = Paginator(queryset.order_by("-year", "stage", "-raised_on", "pk"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "suggestions/insights/opinions/list.html",
+        {
+            "form": form,
+            "page": page,
+            "years": years,
+            "stages": ReviewStage.choices,
+            "query": query.urlencode(),
+            "can_manage": can_manage(request.user),
+            "admin_url": _admin_url(),
+            "section": "opinions",
+            "nav": _nav(request.user),
+        },
+        status=status,
+    )
+
+
+def opinion_detail(request, pk):
+    _require_reader(request)
+    opinion = get_object_or_404(opinions_for(request.user), pk=pk)
+    subjects = list(opinion.subjects.order_by("year", "kind", "code"))
+    departments = list(opinion.departments.order_by("code"))
+    budget_links = [link for subject in subjects for link in subject_links(subject)]
+    budget_links += [department_link(d, opinion.year) for d in departments]
+    return render(
+        request,
+        "suggestions/insights/opinions/detail.html",
+        {
+            "opinion": opinion,
+            "subjects": subjects,
+            "departments": departments,
+            "budget_links": budget_links,
+            "pending": opinion.handling_status == HandlingStatus.PENDING,
+            "can_manage": can_manage(request.user),
+            "edit_url": _admin_url(opinion),
+            "section": "opinions",
+            "nav": _nav(request.user),
+        },
+    )
+
+
+def _nav(user) -> dict:
+    from suggestions.insights_views import insights_nav
+
+    return insights_nav(user)
+
+
+def _admin_url(opinion=None) -> str:
+    if opinion is None:
+        return reverse("wagtailsnippets_review_opinions_reviewopinion:list")
+    return reverse("wagtailsnippets_review_opinions_reviewopinion:edit", args=[opinion.pk])

@@ -1,0 +1,216 @@
+"""相关材料 of a suggestion: policies and budget lines, found two ways.
+
+* **Explicit links** staff add (``SuggestionLink``: a policy page, or a budget subject code of
+  a year) come first, marked 工作人员关联.
+* **Similarity**: the suggestion's key terms (its words, title words first, then the most
+  frequent words of its content; the generic words of suggestion writing left out) are
+  searched as one OR query through the site search (``search.registry``), so the same
+  permission rules apply as in the search page: a user sees only policies his or her role may
+  read. Budget subjects of the suggestion's year (or the latest year with a classification)
+  whose names contain a key term, and the lead unit, are offered as budget lines.
+
+Budget lines link to the figure views under /budget/ and are shown only to users who may
+query data (the budget views refuse everyone else).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from search.analysis import get_lexicon, is_han, normalize
+from suggestions.opinions.budget_links import department_link, subject_links
+
+from .hot_topics import stop_words
+
+BUDGET_PERMISSION = "cms.query_data"
+DEFAULT_TERMS = 8
+DEFAULT_POLICIES = 6
+DEFAULT_SUBJECTS = 6
+# subject names that name no subject matter (every department has them)
+GENERIC_SUBJECT_NAMES = ("行政运行", "一般行政管理事务", "机关服务", "事业运行")
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def key_terms(title: str, content: str, limit: int | None = None) -> list[str]:
+    """The words that say what the suggestion is about, most telling first."""
+    limit = limit or _limit("SUGGESTIONS_RELATED_TERMS", DEFAULT_TERMS)
+    stop = stop_words()
+    lexicon = get_lexicon()
+
+    def words(text):
+        return [
+            w
+            for w in (w.strip() for w in lexicon.cut(normalize(text)))
+            if len(w) >= 2 and w not in stop and is_han(w) and not w[0].isdigit()
+        ]
+
+    in_title = list(dict.fromkeys(words(title)))
+    counts = Counter(words(content))
+    for word in in_title:
+        counts[word] += 3
+    ranked = sorted(counts, key=lambda w: (-counts[w], -len(w), w))
+    return ranked[:limit]
+
+
+@dataclass
+class RelatedItem:
+    title: str
+    url: str
+    source: str  # "link" (staff) or "similar"
+    note: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return "工作人员关联" if self.source == "link" else "内容相近"
+
+
+@dataclass
+class RelatedMaterial:
+    terms: list[str] = field(default_factory=list)
+    policies: list[RelatedItem] = field(default_factory=list)
+    budget_lines: list[RelatedItem] = field(default_factory=list)
+    shows_budget: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.policies and not self.budget_lines
+
+
+def _policy_types() -> list[str]:
+    from search.registry import searchables
+
+    return [entry.key for entry in searchables() if entry.key.startswith("policies.")]
+
+
+def _visible_page(user, page) -> bool:
+    from search.registry import searchable_for
+
+    specific = page.specific
+    entry = searchable_for(specific)
+    if entry is None:
+        return False
+    return entry.visible_to(user).filter(pk=page.pk).exists()
+
+
+def similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> list[RelatedItem]:
+    from search.query_syntax import QuerySyntaxError, parse_query
+    from search.registry import collect_hits
+
+    if not terms:
+        return []
+    try:
+        parsed = parse_query(" | ".join(terms))
+    except QuerySyntaxError:
+        return []
+    hits = collect_hits(user, parsed, types=_policy_types())
+    hits.sort(key=lambda h: (-h.score, h.rank))
+    items, seen = [], set(exclude_urls)
+    for hit in hits:
+        # an article (条) of a policy stands for its policy: list the document once
+        obj = hit.obj
+        page = getattr(obj, "page", None)
+        title, url = (page.title, page.url) if page is not None else (hit.title, hit.url)
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        items.append(RelatedItem(title, url, "similar", hit.type_label))
+        if len(items) >= limit:
+            break
+    return items
+
+
+def _subject_year(suggestion) -> int | None:
+    from budget.models import Subject
+
+    year = suggestion.submitted_on.year if suggestion.submitted_on else None
+    if year and Subject.objects.filter(year=year).exists():
+        return year
+    return Subject.objects.order_by("-year").values_list("year", flat=True).first()
+
+
+def similar_subjects(terms: list[str], year: int | None, limit: int) -> list:
+    """Subjects of ``year`` whose names contain a key term, most terms matched first,
+    then the more general level (类 before 款 before 项)."""
+    from budget.models import Subject
+
+    if not terms or not year:
+        return []
+    scored: Counter = Counter()
+    subjects = {}
+    for term in terms:
+        for subject in Subject.objects.filter(year=year, name__contains=term):
+            if subject.name in GENERIC_SUBJECT_NAMES:
+                continue
+            subjects[subject.pk] = subject
+            scored[subject.pk] += 1
+    ranked = sorted(
+        subjects.values(), key=lambda s: (-scored[s.pk], s.level, s.kind != "function", s.code)
+    )
+    return ranked[:limit]
+
+
+def related_material(user, suggestion) -> RelatedMaterial:
+    """What the detail page of ``suggestion`` shows under 相关材料, for ``user``."""
+    from budget.models import Subject
+
+    material = RelatedMaterial(
+        terms=key_terms(suggestion.title, suggestion.content),
+        shows_budget=bool(user and user.has_perm(BUDGET_PERMISSION)),
+    )
+    links = list(suggestion.links.select_related("page"))
+    for link in links:
+        if link.page_id and _visible_page(user, link.page):
+            page = link.page.specific
+            material.policies.append(RelatedItem(page.title, page.url or "", "link", link.note))
+    material.policies += similar_policies(
+        user,
+        material.terms,
+        _limit("SUGGESTIONS_RELATED_POLICIES", DEFAULT_POLICIES),
+        exclude_urls={item.url for item in material.policies},
+    )
+    if not material.shows_budget:
+        return material
+    linked_pks = set()
+    for link in links:
+        if not link.subject_code:
+            continue
+        subject = Subject.objects.filter(year=link.subject_year, code=link.subject_code).first()
+        if subject is None:
+            material.budget_lines.append(
+                RelatedItem(
+                    f"{link.subject_year}年 科目{link.subject_code}",
+                    "",
+                    "link",
+                    "该年度科目表中没有此编码",
+                )
+            )
+            continue
+        linked_pks.add(subject.pk)
+        for budget_link in subject_links(subject)[:1]:
+            material.budget_lines.append(
+                RelatedItem(
+                    budget_link.label, budget_link.url, "link", link.note or budget_link.note
+                )
+            )
+    year = _subject_year(suggestion)
+    if suggestion.lead_unit_id:
+        unit = department_link(suggestion.lead_unit, year)
+        material.budget_lines.append(
+            RelatedItem(unit.label, unit.url, "similar", "主办单位 · " + unit.note)
+        )
+    for subject in similar_subjects(
+        material.terms, year, _limit("SUGGESTIONS_RELATED_SUBJECTS", DEFAULT_SUBJECTS)
+    ):
+        if subject.pk in linked_pks:
+            continue
+        budget_link = subject_links(subject)[0]
+        material.budget_lines.append(
+            RelatedItem(budget_link.label, budget_link.url, "similar", budget_link.note)
+        )
+    return material

@@ -1,0 +1,322 @@
+"""Statistics of 代表建议 for a term (届) or a year: pure functions over querysets.
+
+The measures people watch (domain.md §4):
+
+* 办复率 = answered ÷ assigned: of the suggestions handed to a unit (交办), how many have had
+  their first written answer;
+* 按期办结率 = answered on time ÷ answered: the first answer dated on or before the due date
+  (the extended date where an extension was granted and explained to the deputy);
+* 满意率 = (满意 + 基本满意) ÷ evaluated, and 满意 alone ÷ evaluated: each suggestion counts once,
+  by the deputy's latest evaluation (after re-handling the second verdict replaces the first).
+
+A motion turned into a suggestion (已转为建议) is counted once, as the suggestion it became.
+Every figure is an aggregate over suggestions and units: nothing here names a deputy.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from .choices import ANSWERED_STATES, OPEN_HANDLING, EvaluationResult, Status
+
+# Who may open the statistics: staff who run the workflows, and everyone who may query data
+# (代表/专家 see aggregate counts and rates, never a deputy's name or contact details).
+STATISTICS_PERMISSIONS = ("cms.run_workflows", "cms.query_data")
+# The list of overdue items (numbers, titles, units) is a working list of the office.
+OVERDUE_LIST_PERMISSION = "cms.run_workflows"
+
+NOT_YET_ASSIGNED = (Status.SUBMITTED, Status.REGISTERED, Status.CONVERTED)
+SATISFIED_RESULTS = (EvaluationResult.SATISFIED, EvaluationResult.BASICALLY)
+
+
+def can_view_statistics(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and any(user.has_perm(p) for p in STATISTICS_PERMISSIONS)
+    )
+
+
+def can_view_overdue_list(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(OVERDUE_LIST_PERMISSION))
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """A percentage with one decimal place; None when there is nothing to divide by."""
+    if not denominator:
+        return None
+    value = Decimal(numerator) * 100 / Decimal(denominator)
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def format_rate(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+# --- scope ---------------------------------------------------------------------------
+
+
+def in_scope(queryset: QuerySet, *, term=None, year: int | None = None) -> QuerySet:
+    """Suggestions of one term and/or submitted in one year, without converted motions."""
+    queryset = queryset.exclude(status=Status.CONVERTED)
+    if term is not None:
+        queryset = queryset.filter(term=term)
+    if year:
+        queryset = queryset.filter(submitted_on__year=year)
+    return queryset
+
+
+def assigned(queryset: QuerySet) -> QuerySet:
+    return queryset.filter(assigned_on__isnull=False).exclude(status__in=NOT_YET_ASSIGNED)
+
+
+def answered(queryset: QuerySet) -> QuerySet:
+    return queryset.filter(status__in=ANSWERED_STATES)
+
+
+def answered_on_time(queryset: QuerySet) -> QuerySet:
+    """First answer on or before the due date (a suggestion without a due date is on time)."""
+    first = answered(queryset)
+    return first.filter(
+        Q(due_on__isnull=True)
+        | Q(first_answered_on__isnull=False, first_answered_on__lte=F("due_on"))
+    )
+
+
+def overdue(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """Still owed an answer and past the date it is owed (the second-answer date while
+    re-handling, when one was set)."""
+    today = today or timezone.localdate()
+    rehandling_due = Q(status=Status.REHANDLING) & (
+        Q(second_due_on__lt=today) | Q(second_due_on__isnull=True, due_on__lt=today)
+    )
+    first_due = Q(status__in=[s for s in OPEN_HANDLING if s != Status.REHANDLING], due_on__lt=today)
+    return queryset.filter(rehandling_due | first_due)
+
+
+def latest_evaluations(queryset: QuerySet) -> dict[int, str]:
+    """suggestion id → result of its latest evaluation."""
+    from .models import Evaluation
+
+    results: dict[int, str] = {}
+    rows = (
+        Evaluation.objects.filter(suggestion__in=queryset.values("pk"))
+        .order_by("suggestion_id", "evaluated_on", "pk")
+        .values_list("suggestion_id", "result")
+    )
+    for suggestion_id, result in rows:
+        results[suggestion_id] = result  # later rows replace earlier ones
+    return results
+
+
+# --- measures ------------------------------------------------------------------------
+
+
+@dataclass
+class Measures:
+    """The counts behind the rates of one group (all suggestions, a unit, a category)."""
+
+    total: int = 0
+    assigned: int = 0
+    answered: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    evaluated: int = 0
+    satisfied: int = 0
+    basically: int = 0
+    dissatisfied: int = 0
+
+    @property
+    def answer_rate(self) -> Decimal | None:  # 办复率
+        return rate(self.answered, self.assigned)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:  # 按期办结率
+        return rate(self.on_time, self.answered)
+
+    @property
+    def satisfaction_rate(self) -> Decimal | None:  # 满意率（含基本满意）
+        return rate(self.satisfied + self.basically, self.evaluated)
+
+    @property
+    def fully_satisfied_rate(self) -> Decimal | None:  # 满意率（仅满意）
+        return rate(self.satisfied, self.evaluated)
+
+
+def measures(queryset: QuerySet, today: datetime.date | None = None) -> Measures:
+    results = Counter(latest_evaluations(queryset).values())
+    return Measures(
+        total=queryset.count(),
+        assigned=assigned(queryset).count(),
+        answered=answered(queryset).count(),
+        on_time=answered_on_time(queryset).count(),
+        overdue=overdue(queryset, today).count(),
+        evaluated=sum(results.values()),
+        satisfied=results[EvaluationResult.SATISFIED],
+        basically=results[EvaluationResult.BASICALLY],
+        dissatisfied=results[EvaluationResult.DISSATISFIED],
+    )
+
+
+def _ids_by(queryset: QuerySet, key: str) -> dict:
+    groups: dict = {}
+    for pk, value in queryset.values_list("pk", key):
+        groups.setdefault(value, set()).add(pk)
+    return groups
+
+
+@dataclass
+class CountRow:
+    key: object
+    label: str
+    count: int
+    share: Decimal | None = None
+
+
+def counts_by_status(queryset: QuerySet) -> list[CountRow]:
+    counts = Counter(queryset.values_list("status", flat=True))
+    total = sum(counts.values())
+    return [
+        CountRow(
+            status.value, status.label, counts[status.value], rate(counts[status.value], total)
+        )
+        for status in Status
+        if counts[status.value]
+    ]
+
+
+def counts_by_category(queryset: QuerySet) -> list[CountRow]:
+    from .models import Category
+
+    counts = Counter(queryset.values_list("category_id", flat=True))
+    total = sum(counts.values())
+    names = dict(Category.objects.filter(pk__in=[k for k in counts if k]).values_list("pk", "name"))
+    order = {
+        pk: i
+        for i, pk in enumerate(
+            Category.objects.filter(pk__in=list(names))
+            .order_by("sort_order", "name")
+            .values_list("pk", flat=True)
+        )
+    }
+    rows = [
+        CountRow(pk, names.get(pk, "未分类") if pk else "未分类", n, rate(n, total))
+        for pk, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (r.key is None, order.get(r.key, 0), -r.count))
+
+
+@dataclass
+class UnitRow:
+    unit_id: int | None
+    code: str
+    name: str
+    measures: Measures
+    rank: int = 0
+    co_handled: int = 0
+
+
+def unit_rows(queryset: QuerySet, today: datetime.date | None = None) -> list[UnitRow]:
+    """Per lead unit (主办单位): its measures, ranked by 办复率, then 按期办结率, then 满意率,
+    then the number handled. Suggestions not yet assigned have no unit and are left out."""
+    from budget.models import Department
+
+    handled = assigned(queryset)
+    groups = _ids_by(handled, "lead_unit_id")
+    units = {d.pk: d for d in Department.objects.filter(pk__in=[k for k in groups if k])}
+    co_counts = Counter(handled.filter(co_units__isnull=False).values_list("co_units", flat=True))
+    rows = []
+    for unit_id, ids in groups.items():
+        if unit_id is None:
+            continue
+        unit = units[unit_id]
+        rows.append(
+            UnitRow(
+                unit_id,
+                unit.code,
+                unit.name,
+                measures(queryset.filter(pk__in=ids), today),
+                co_handled=co_counts.get(unit_id, 0),
+            )
+        )
+
+    def key(row: UnitRow):
+        m = row.measures
+        return (
+            -(m.answer_rate or Decimal(-1)),
+            -(m.on_time_rate or Decimal(-1)),
+            -(m.satisfaction_rate or Decimal(-1)),
+            -m.assigned,
+            row.code,
+        )
+
+    rows.sort(key=key)
+    previous, rank = None, 0
+    for index, row in enumerate(rows, start=1):
+        current = key(row)[:3]
+        if current != previous:
+            rank = index
+        row.rank = rank
+        previous = current
+    return rows
+
+
+@dataclass
+class OverdueRow:
+    suggestion_id: int
+    code: str
+    title: str
+    unit: str
+    status: str
+    due_on: datetime.date | None
+    days_late: int
+    key_supervision: bool
+
+
+def overdue_rows(queryset: QuerySet, today: datetime.date | None = None) -> list[OverdueRow]:
+    today = today or timezone.localdate()
+    rows = []
+    items = overdue(queryset, today).select_related("term", "session", "lead_unit")
+    for s in items:
+        due = s.effective_due_on
+        rows.append(
+            OverdueRow(
+                s.pk,
+                s.code,
+                s.title,
+                s.lead_unit.name if s.lead_unit_id else "",
+                s.get_status_display(),
+                due,
+                (today - due).days if due else 0,
+                s.key_supervision,
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.days_late, r.code))
+
+
+@dataclass
+class Statistics:
+    overall: Measures
+    by_status: list[CountRow]
+    by_category: list[CountRow]
+    units: list[UnitRow]
+    overdue: list[OverdueRow] = field(default_factory=list)
+
+
+def compute(queryset: QuerySet, today: datetime.date | None = None) -> Statistics:
+    """Everything the statistics page shows, for the suggestions in ``queryset``."""
+    today = today or timezone.localdate()
+    return Statistics(
+        overall=measures(queryset, today),
+        by_status=counts_by_status(queryset),
+        by_category=counts_by_category(queryset),
+        units=unit_rows(queryset, today),
+        overdue=overdue_rows(queryset, today),
+    )
