@@ -8,3 +8,8 @@ class LettersConfig(AppConfig):
     label = "letters"
     verbose_name = "预警函件"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import searchables
+
+        searchables.register()
