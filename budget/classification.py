@@ -4,9 +4,12 @@ The full classification is reissued every year by the Ministry of Finance; staff
 correct it in the admin (收支科目). This subset is what the demo county and the tests use.
 """
 
+import re
+from dataclasses import dataclass, field
+
 from django.db import transaction
 
-from .choices import ClassificationKind
+from .choices import LEVEL_LENGTHS, ClassificationKind
 from .models import Subject, level_of, parent_code
 
 # 款 of administrative kind get the usual 项 below them.
@@ -360,3 +363,211 @@ def load_subjects(year: int, rows=None) -> int:
 def copy_subjects(from_year: int, to_year: int) -> int:
     rows = Subject.objects.filter(year=from_year).values_list("kind", "code", "name")
     return load_subjects(to_year, list(rows))
+
+
+# --- importing the Ministry of Finance's full list -------------------------------------------
+
+CLASSIFICATION_CODE_HEADERS = ("科目编码", "科目代码", "编码")
+CLASSIFICATION_NAME_HEADERS = ("科目名称", "名称")
+CLASSIFICATION_KIND_HEADERS = ("科目类别", "科目分类", "类别", "分类")
+KIND_BY_FIRST_DIGIT = {
+    "1": ClassificationKind.REVENUE,
+    "2": ClassificationKind.FUNCTION,
+    "3": ClassificationKind.ECONOMIC,
+    "5": ClassificationKind.ECONOMIC,
+}
+SUBJECT_NAME_MAX = Subject._meta.get_field("name").max_length
+
+
+@dataclass
+class ClassificationResult:
+    status: str
+    year: int | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "year": self.year,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "kept": self.kept,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+def _classification_header(sheet):
+    from .importing import HEADER_SEARCH_ROWS, header_text
+
+    for index, (_number, values) in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        headers = [header_text(v) for v in values]
+
+        def find(names, headers=headers):
+            return next((headers.index(n) for n in names if n in headers), None)
+
+        code, name = find(CLASSIFICATION_CODE_HEADERS), find(CLASSIFICATION_NAME_HEADERS)
+        if code is not None and name is not None:
+            return index, code, name, find(CLASSIFICATION_KIND_HEADERS)
+    return None
+
+
+def _kind_of(text: str):
+    from .importing import KIND_ALIASES
+
+    text = re.sub(r"\s+", "", text)
+    return KIND_ALIASES.get(text) or KIND_ALIASES.get(text.removesuffix("科目"))
+
+
+def parse_classification(content: bytes, filename: str, year: int | None = None):
+    """Read and check a classification list: ([(kind, code, name)], year, [RowError])."""
+    from .importing import (
+        ImportRefused,
+        RowError,
+        cell_text,
+        code_text,
+        is_formula,
+        metadata_from_text,
+        read_table,
+    )
+
+    try:
+        sheet = read_table(content, filename)
+    except ImportRefused as error:
+        return [], year, [RowError(None, str(error))]
+    errors = []
+    found = _classification_header(sheet)
+    if found is None:
+        message = "未找到表头：科目表需要“科目编码”和“科目名称”两列（可选“科目类别”列）"
+        return [], year, [RowError(None, message)]
+    header_index, code_col, name_col, kind_col = found
+    if year is None:
+        above = " ".join(
+            cell_text(v) for _n, values in sheet.rows[:header_index] for v in values if v
+        )
+        for text in (above, sheet.title_hint, filename):
+            year = metadata_from_text(text).get("year")
+            if year:
+                break
+    if year is None:
+        errors.append(
+            RowError(None, "无法确定科目表的年度：标题和文件名中都没有年份，请用 --year 指定")
+        )
+    elif not 1990 <= year <= 2100:
+        errors.append(RowError(None, f"年度 {year} 无效"))
+    header_row = sheet.rows[header_index][0]
+    for top, bottom, _left, _right, ref in sheet.merged:
+        if bottom > header_row:
+            errors.append(
+                RowError(max(top, header_row + 1), f"存在合并单元格 {ref}：请取消合并并逐行填写")
+            )
+    rows, first_row = [], {}
+
+    def cell(values, index):
+        return values[index] if index is not None and index < len(values) else None
+
+    for number, values in sheet.rows[header_index + 1 :]:
+        if all(cell_text(v) == "" for v in values):
+            continue
+        problems = []
+        if any(is_formula(v) for v in values):
+            problems.append("单元格含公式，请先将公式转换为数值或文字")
+        code = code_text(cell(values, code_col))
+        # names keep their full-width punctuation (（）、), as the Ministry writes them
+        raw_name = cell(values, name_col)
+        name = re.sub(r"\s+", " ", "" if raw_name is None else str(raw_name)).strip()
+        kind_text = cell_text(cell(values, kind_col))
+        kind = None
+        if kind_text:
+            kind = _kind_of(kind_text)
+            if kind is None:
+                problems.append(
+                    f"科目类别“{kind_text}”无效，应为{'、'.join(ClassificationKind.labels)}之一"
+                )
+        elif code[:1] in KIND_BY_FIRST_DIGIT:
+            kind = KIND_BY_FIRST_DIGIT[code[:1]]
+        if not code:
+            problems.append("科目编码为空")
+        elif not code.isdigit():
+            problems.append(f"科目编码“{code}”应只包含数字")
+        elif kind is None and not kind_text:
+            problems.append(f"无法从科目编码 {code} 判断科目类别，请填写“科目类别”列")
+        elif kind is not None and level_of(kind, code) is None:
+            lengths = "/".join(str(n) for n in LEVEL_LENGTHS[kind])
+            problems.append(
+                f"科目编码 {code} 的位数不对（{ClassificationKind(kind).label}应为 {lengths} 位）"
+            )
+        if not name:
+            problems.append("科目名称为空")
+        elif len(name) > SUBJECT_NAME_MAX:
+            problems.append(f"科目名称超过 {SUBJECT_NAME_MAX} 个字")
+        if not problems and (kind, code) in first_row:
+            problems.append(f"科目编码 {code} 与第 {first_row[(kind, code)]} 行重复")
+        if problems:
+            errors.append(RowError(number, "；".join(problems)))
+            continue
+        first_row[(kind, code)] = number
+        rows.append((number, kind, code, name))
+    existing = set()
+    if year is not None:
+        existing = set(Subject.objects.filter(year=year).values_list("kind", "code"))
+    for number, kind, code, _name in rows:
+        parent = parent_code(kind, code)
+        if parent and (kind, parent) not in first_row and (kind, parent) not in existing:
+            errors.append(
+                RowError(
+                    number, f"科目编码 {code} 的上级科目 {parent} 不在表中，也未在 {year} 年录入"
+                )
+            )
+    if not errors and not rows:
+        errors.append(RowError(None, "表头之后没有科目行"))
+    return [(kind, code, name) for _n, kind, code, name in rows], year, errors
+
+
+@transaction.atomic
+def store_classification(year: int, rows) -> dict:
+    """Create or update the year's subjects from *rows* (kind, code, name), parents by code.
+    Codes already stored but not in the list are kept (figures may cite them)."""
+    stored = {(s.kind, s.code): s for s in Subject.objects.filter(year=year)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    listed = set()
+    for kind, code, name in sorted(rows, key=lambda r: (r[0], len(r[1]), r[1])):
+        listed.add((kind, code))
+        parent = stored.get((kind, parent_code(kind, code)))
+        parent_id = parent.pk if parent else None
+        subject = stored.get((kind, code))
+        if subject is None:
+            subject = Subject(year=year, kind=kind, code=code, name=name, parent_id=parent_id)
+            subject.save()
+            stored[(kind, code)] = subject
+            counts["created"] += 1
+        elif subject.name != name or subject.parent_id != parent_id:
+            subject.name, subject.parent_id = name, parent_id
+            subject.save(update_fields=["name", "parent", "level"])
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    counts["kept"] = len(set(stored) - listed)
+    return counts
+
+
+def import_classification(content: bytes, filename: str, year: int | None = None):
+    """Read, check and (only when every row is good) store a classification list."""
+    from .importing import MAX_REPORTED_ERRORS
+
+    rows, year, errors = parse_classification(content, filename, year)
+    if errors:
+        errors.sort(key=lambda e: e.row or 0)
+        return ClassificationResult(status="error", year=year, errors=errors[:MAX_REPORTED_ERRORS])
+    counts = store_classification(year, rows)
+    return ClassificationResult(status="ok", year=year, rows=len(rows), **counts)
