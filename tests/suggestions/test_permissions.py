@@ -261,9 +261,10 @@ def test_search_respects_visibility_and_never_indexes_contact_details(
         for s in Suggestion.objects.all():
             backend.add(s)
     archivist = make_user(roles.ARCHIVIST, username="arch2")
-    titles = lambda user, q: {
-        h.obj.pk for h in run_search(user, q).hits if h.searchable.model is Suggestion
-    }  # noqa: E731
+
+    def titles(user, q):
+        return {h.obj.pk for h in run_search(user, q).hits if h.searchable.model is Suggestion}
+
     assert titles(staff, "供水") == {assigned.pk}
     assert titles(deputies["user_b"], "供水") == set()
     assert titles(deputies["user_a"], "供水") == {assigned.pk}
