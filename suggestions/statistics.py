@@ -20,10 +20,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from .choices import ANSWERED_STATES, OPEN_HANDLING, EvaluationResult, Status
+from .choices import ANSWERED_STATES, EvaluationResult, Status
 
 # Who may open the statistics: staff who run the workflows, and everyone who may query data
 # (代表/专家 see aggregate counts and rates, never a deputy's name or contact details).
@@ -82,23 +82,19 @@ def answered(queryset: QuerySet) -> QuerySet:
 
 
 def answered_on_time(queryset: QuerySet) -> QuerySet:
-    """First answer on or before the due date (a suggestion without a due date is on time)."""
-    first = answered(queryset)
-    return first.filter(
-        Q(due_on__isnull=True)
-        | Q(first_answered_on__isnull=False, first_answered_on__lte=F("due_on"))
+    """First answer on or before the (possibly extended) due date, as
+    ``services.answered_on_time`` judges one suggestion."""
+    return answered(queryset).filter(
+        first_answered_on__isnull=False, due_on__isnull=False, first_answered_on__lte=F("due_on")
     )
 
 
 def overdue(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
-    """Still owed an answer and past the date it is owed (the second-answer date while
-    re-handling, when one was set)."""
-    today = today or timezone.localdate()
-    rehandling_due = Q(status=Status.REHANDLING) & (
-        Q(second_due_on__lt=today) | Q(second_due_on__isnull=True, due_on__lt=today)
-    )
-    first_due = Q(status__in=[s for s in OPEN_HANDLING if s != Status.REHANDLING], due_on__lt=today)
-    return queryset.filter(rehandling_due | first_due)
+    """Still owed an answer and past the date it is owed: the office's own rule
+    (``services.overdue``), so the statistics and the reminders count the same items."""
+    from .services import overdue as overdue_items
+
+    return queryset.filter(pk__in=overdue_items(today or timezone.localdate()).values("pk"))
 
 
 def latest_evaluations(queryset: QuerySet) -> dict[int, str]:
