@@ -1,0 +1,123 @@
+"""相关材料 of a suggestion: explicit links first, then policies found by the site search
+(with the reader's permissions) and budget subjects by name, each linking to /budget/."""
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from modelsearch.backends import get_search_backend
+
+from budget.classification import load_subjects
+from policies import ingest
+from policies.models import PolicyPage
+from suggestions import services
+from suggestions.related import key_terms, related_material
+
+from .conftest import TODAY
+
+pytestmark = pytest.mark.django_db
+
+WATER_RULES = (
+    "# 元江县农村饮水安全工程运行管理办法\n\n"
+    "第一条 为加强农村饮水安全工程管理，保障农村居民饮水安全，制定本办法。\n\n"
+    "第二条 农村饮水工程的维修养护经费列入县级财政预算。\n"
+)
+PROCUREMENT = (
+    "# 元江县政府采购内部控制制度\n\n"
+    "第一条 为规范政府采购行为，制定本制度。\n\n"
+    "第二条 采购人应当编制政府采购预算。\n"
+)
+
+
+@pytest.fixture
+def library(django_capture_on_commit_callbacks):
+    backend = get_search_backend()
+    backend.reset_indexes()
+    with django_capture_on_commit_callbacks(execute=True):
+        (water,) = ingest.import_path_data("water.md", WATER_RULES.encode(), publish=True)
+        (procurement,) = ingest.import_path_data("buy.md", PROCUREMENT.encode(), publish=True)
+    backend.refresh_indexes()
+    return {
+        "water": PolicyPage.objects.get(pk=water.page_id),
+        "procurement": PolicyPage.objects.get(pk=procurement.page_id),
+    }
+
+
+@pytest.fixture
+def suggestion(make_suggestion, staff, units, library):
+    load_subjects(2026)
+    s = make_suggestion(
+        title="关于保障山区农村饮水安全的建议",
+        content="山区村组季节性缺水，农村饮水工程老化，维修养护经费不足。",
+    )
+    with services.as_of(TODAY):
+        services.register(s, staff)
+        services.assign(s, staff, lead_unit=units["water"])
+        services.add_link(s, staff, page=library["procurement"], note="维修采购须走政府采购")
+        services.add_link(s, staff, subject_year=2026, subject_code="21303", note="水利")
+    s.refresh_from_db()
+    return s
+
+
+def test_key_terms_put_title_words_first():
+    terms = key_terms("关于保障山区农村饮水安全的建议", "饮水工程老化，维修经费不足。")
+    assert terms[0] in {"饮水", "农村", "山区", "安全", "保障"}
+    assert "饮水" in terms[:3]
+    assert "建议" not in terms and "关于" not in terms
+
+
+def test_policies_explicit_link_first_then_similar(suggestion, deputies, library):
+    material = related_material(deputies["user_b"], suggestion)
+    assert [(p.title, p.source) for p in material.policies[:1]] == [
+        (library["procurement"].title, "link")
+    ]
+    similar = [p for p in material.policies if p.source == "similar"]
+    assert library["water"].url in [p.url for p in similar]
+    # listed once, even though the search also finds the linked one
+    urls = [p.url for p in material.policies]
+    assert len(urls) == len(set(urls))
+
+
+def test_budget_lines_link_to_budget_views(client, suggestion, deputies, units):
+    material = related_material(deputies["user_b"], suggestion)
+    assert material.shows_budget
+    first = material.budget_lines[0]
+    assert first.source == "link" and first.title.startswith("21303")
+    assert first.url == "/budget/execution/?year=2026&kind=function&parent=213"
+    unit_links = [b for b in material.budget_lines if f"department={units['water'].pk}" in b.url]
+    assert unit_links and "主办单位" in unit_links[0].note
+    similar = [b for b in material.budget_lines if b.source == "similar" and b not in unit_links]
+    assert similar, "subjects whose names hold a key term (农村 …) are offered"
+    client.force_login(deputies["user_b"])
+    for line in material.budget_lines:
+        assert line.url.startswith("/budget/")
+        assert client.get(line.url).status_code == 200
+
+
+def test_liaison_gets_neither_policies_nor_budget_lines(suggestion, make_user, units):
+    from cms import roles
+
+    water_liaison = make_user(roles.LIAISON, username="water_liaison")
+    units["water"].liaisons.add(water_liaison)
+    material = related_material(water_liaison, suggestion)
+    assert material.policies == []  # the policy library is for those who may query data
+    assert material.budget_lines == [] and not material.shows_budget
+
+
+def test_unpublished_policy_link_is_not_shown(suggestion, deputies, library):
+    library["procurement"].unpublish()
+    material = related_material(deputies["user_b"], suggestion)
+    assert library["procurement"].title not in [p.title for p in material.policies]
+
+
+def test_template_tag_renders_the_block(suggestion, deputies, library):
+    request = RequestFactory().get("/")
+    request.user = deputies["user_b"]
+    html = Template("{% load suggestion_insights %}{% related_material suggestion %}").render(
+        Context({"request": request, "suggestion": suggestion})
+    )
+    assert "相关材料" in html and "相关预算科目与单位" in html
+    assert library["water"].title in html
+    assert "工作人员关联 · 维修采购须走政府采购" in html
+    assert "/budget/execution/" in html
+    for secret in ("13912345678", "530000197001011234", "秘密单位", "红河路"):
+        assert secret not in html
