@@ -106,6 +106,9 @@ class NumberCounter(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.fonds_code}-{self.category_code}·{self.year}-{self.retention}-{self.class_code}：{self.last_number}"
+
 
 class ItemStatus(models.TextChoices):
     RENDERING = "rendering", "正在生成归档文件"

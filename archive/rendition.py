@@ -20,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from pypdf import PdfReader, PdfWriter
@@ -156,35 +158,55 @@ def blocks_docx(material: FilingMaterial) -> bytes:
 
 
 def stamp_docx(stamp: StampFields, pages: int, width_pt: float, height_pt: float) -> bytes:
-    """A page of the given size with only the 归档章 in its top right corner."""
+    """A page of the given size with only the 归档章 in its top right corner, kept small
+    so that it sits in the top margin of most documents."""
     document = Document()
     _set_cjk_font(document)
     section = document.sections[0]
     section.page_width = Pt(width_pt)
     section.page_height = Pt(height_pt)
-    section.top_margin = Pt(20)
-    section.right_margin = Pt(24)
-    section.left_margin = Pt(24)
-    section.bottom_margin = Pt(20)
+    section.top_margin = Pt(8)
+    section.right_margin = Pt(14)
+    section.left_margin = Pt(14)
+    section.bottom_margin = Pt(8)
     cells = [
-        [("全宗号", stamp.fonds_code), ("年度", str(stamp.year)), ("件号", f"{stamp.sequence:04d}")],
         [
-            ("机构（问题）", stamp.class_code),
+            ("全宗号", stamp.fonds_code),
+            ("年度", str(stamp.year)),
+            ("件号", f"{stamp.sequence:04d}"),
+        ],
+        [
+            ("机构(问题)", stamp.class_code),
             ("保管期限", stamp.retention_label),
             ("页数", str(pages)),
         ],
     ]
+    column = 66  # points
     table = document.add_table(rows=2, cols=3)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.RIGHT
+    table.autofit = False
+    grid = table._tbl.tblGrid
+    for col in grid.findall(qn("w:gridCol")):
+        col.set(qn("w:w"), str(column * 20))
+    width = table._tbl.tblPr.find(qn("w:tblW"))
+    if width is None:
+        width = OxmlElement("w:tblW")
+        table._tbl.tblPr.append(width)
+    width.set(qn("w:type"), "dxa")
+    width.set(qn("w:w"), str(column * 3 * 20))
     for row, values in zip(table.rows, cells, strict=True):
         for cell, (label, value) in zip(row.cells, values, strict=True):
-            cell.width = Pt(62)
+            cell.width = Pt(column)
             paragraph = cell.paragraphs[0]
-            small = paragraph.add_run(label + "\n")
-            small.font.size = Pt(6)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.paragraph_format.space_before = Pt(0)
+            paragraph.paragraph_format.space_after = Pt(0)
+            paragraph.paragraph_format.line_spacing = 1.0
+            small = paragraph.add_run(label + " ")
+            small.font.size = Pt(5.5)
             big = paragraph.add_run(value)
-            big.font.size = Pt(9)
+            big.font.size = Pt(8)
             big.bold = True
     buffer = io.BytesIO()
     document.save(buffer)

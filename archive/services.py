@@ -26,8 +26,8 @@ from .models import (
     ArchiveClass,
     ArchiveFile,
     ArchiveItem,
-    ClassKind,
     Classification,
+    ClassKind,
     Decision,
     FileRole,
     FilingEvent,
@@ -136,6 +136,12 @@ def take_next_sequence(fonds, category, year, retention, class_code) -> int:
 
 
 # --- defaults -------------------------------------------------------------------------------
+
+
+def ensure_default_rules() -> None:
+    from .defaults import ensure_defaults
+
+    ensure_defaults(ArchiveClass, RetentionRule, class_scheme())
 
 
 def default_retention(record_type: str) -> tuple[str, ArchiveClass | None]:
@@ -249,7 +255,9 @@ def _event(item, to_status, user, note="", from_status=""):
 
 def already_filed(source_key: str, source_id: str) -> ArchiveItem | None:
     return (
-        ArchiveItem.objects.filter(source_key=source_key, source_id=source_id, corrects__isnull=True)
+        ArchiveItem.objects.filter(
+            source_key=source_key, source_id=source_id, corrects__isnull=True
+        )
         .order_by("pk")
         .first()
     )
@@ -465,7 +473,10 @@ def build_packages(item_ids: list[int]) -> dict[int, str]:
     try:
         materials = [_material_from_snapshot(item) for item in items]
         renditions = render(
-            [RenditionJob(material=m, stamp=_stamp(i)) for m, i in zip(materials, items, strict=True)]
+            [
+                RenditionJob(material=m, stamp=_stamp(i))
+                for m, i in zip(materials, items, strict=True)
+            ]
         )
     except (RenditionError, OSError) as exc:
         message = str(exc) if isinstance(exc, RenditionError) else f"读取原件失败：{exc}"
@@ -544,9 +555,7 @@ def _finish(item: ArchiveItem, rendition) -> None:
         }
     )
     lines = [f"{d['sha256']}  {d['sm3'] or '-'}  {d['path']}" for d in described]
-    digest_text = (
-        "# SHA-256  SM3  文件\n" + "\n".join(lines) + "\n"
-    ).encode("utf-8")
+    digest_text = ("# SHA-256  SM3  文件\n" + "\n".join(lines) + "\n").encode("utf-8")
     _write(package / "digests.txt", digest_text)
     sha, sm3 = digests(digest_text)
     described.append(

@@ -89,9 +89,11 @@ def register():
         label="监督预警（已关闭）",
         record_type="alert",
         describe=describe,
-        candidates=lambda: Alert.objects.filter(status=AlertStatus.CLOSED)
-        .select_related("rule", "department")
-        .order_by("year", "month", "pk"),
+        candidates=lambda: (
+            Alert.objects.filter(status=AlertStatus.CLOSED)
+            .select_related("rule", "department")
+            .order_by("year", "month", "pk")
+        ),
         display=lambda alert: alert.title,
         url_for=lambda alert: reverse("budget:alert", args=[alert.pk]),
     )

@@ -37,7 +37,9 @@ class UsageMonth:
 
         tz = timezone.get_current_timezone()
         start = datetime.datetime(self.year, self.month, 1, tzinfo=tz)
-        end = datetime.datetime.combine(self.last_day + datetime.timedelta(days=1), datetime.time(), tz)
+        end = datetime.datetime.combine(
+            self.last_day + datetime.timedelta(days=1), datetime.time(), tz
+        )
         return UsageRecord.objects.filter(created_at__gte=start, created_at__lt=end).order_by(
             "created_at", "pk"
         )
@@ -100,14 +102,19 @@ def describe(month: UsageMonth) -> FilingMaterial:
     by_user = Counter(r.username or "（匿名）" for r in records)
     limit = int(getattr(settings, "ARCHIVE_USAGE_RENDITION_ROWS", 300))
     blocks = [
-        Paragraph(f"{month.year}年{month.month}月共 {len(records)} 条使用记录，全部记录见原件 CSV。"),
+        Paragraph(
+            f"{month.year}年{month.month}月共 {len(records)} 条使用记录，全部记录见原件 CSV。"
+        ),
         Heading("按操作统计", 2),
         Table(["操作", "次数"], sorted(by_action.items(), key=lambda kv: -kv[1])),
         Heading("按账号统计", 2),
         Table(["账号", "次数"], sorted(by_user.items(), key=lambda kv: -kv[1])),
     ]
     if len(records) <= limit:
-        blocks += [Heading("全部记录", 2), Table(HEADERS[:3] + ["对象", "详情"], [r[:3] + r[7:9] for r in rows])]
+        blocks += [
+            Heading("全部记录", 2),
+            Table(HEADERS[:3] + ["对象", "详情"], [r[:3] + r[7:9] for r in rows]),
+        ]
     return FilingMaterial(
         title=f"{month.year}年{month.month}月系统使用记录",
         date=month.last_day,

@@ -4,15 +4,14 @@ from cms.usage.exports import xlsx_export
 from cms.usage.models import ExportRegistration
 
 
-@pytest.fixture
-def export_registration(db, deputy_user):
+def make_registration(user, description="2026年预算执行情况"):
     export = xlsx_export("执行情况", ["科目", "金额"], [["201", 100]])
     return ExportRegistration.objects.create(
-        user=deputy_user,
-        username=deputy_user.username,
+        user=user,
+        username=user.username,
         role="代表/专家",
         module="预算数据",
-        description="2026年预算执行情况",
+        description=description,
         purpose="准备预算初审发言材料",
         filename=export.filename,
         file_format="xlsx",
@@ -20,6 +19,11 @@ def export_registration(db, deputy_user):
         byte_size=len(export.content),
         sha256=export.sha256,
     )
+
+
+@pytest.fixture
+def export_registration(db, deputy_user):
+    return make_registration(deputy_user)
 
 
 @pytest.fixture
