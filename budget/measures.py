@@ -326,27 +326,78 @@ def _first_month(raw: _Raw) -> int:
     return min((m for months in raw.phases.values() for m in months), default=0)
 
 
+def _resolve_by_month(raw: _Raw, first: int):
+    """_resolve(raw, m) for m = 1..12 in one pass: yields (month, [initial, adjusted, month,
+    cumulative, final]) from the first month the code has a figure."""
+    phases = raw.phases
+    initial = phases[Phase.INITIAL].get(0)
+    final = phases[Phase.FINAL].get(0)
+    adjustments = phases[Phase.ADJUSTED]
+    execution = phases[Phase.EXECUTION]
+    cumulative = phases[Phase.CUMULATIVE]
+    adjusted = adjustments.get(0)
+    executed = None
+    for month in range(1, 13):
+        if month in adjustments:
+            adjusted = adjustments[month]
+        if month in execution:
+            amount = execution[month]
+            executed = amount if executed is None else executed + amount
+        if month < first:
+            continue
+        total = cumulative[month] if month in cumulative else executed
+        this_month = execution.get(month)
+        if this_month is None and month in cumulative:
+            previous = cumulative.get(month - 1, Decimal(0) if month == 1 else None)
+            if previous is not None:
+                this_month = cumulative[month] - previous
+        yield (
+            month,
+            [initial, adjusted if adjusted is not None else initial, this_month, total, final],
+        )
+
+
+ROLLUP_FIELDS = ("initial", "adjusted", "month", "cumulative", "final")
+
+
 def build_rollups(year: int, budget: str, kind: str) -> int:
-    """Recompute the rollups of one year, budget and classification from its figures
-    (the same resolution the views apply, for each month end). Returns rows written."""
+    """Recompute the rollups of one year, budget and classification from its figures,
+    resolved as the views resolve them (departments one by one, then summed; county totals
+    win field by field; parents filled from children), for each month end."""
     from .models import FigureRollup, RollupScope
 
     FigureRollup.objects.filter(year=year, budget=budget, kind=kind).delete()
     raws = _load(year, 12, budget, kind, None, False)
-    first = {key: _first_month(raw) for key, raw in raws.items()}
-    reported = [
-        m
-        for raw in raws.values()
-        for phase in (Phase.EXECUTION, Phase.CUMULATIVE)
-        for m in raw.phases[phase]
-    ]
+    summed = defaultdict(dict)  # month → code → [five amounts], departments added up
+    given = defaultdict(dict)  # month → code → county totals given without a department
+    last_month = 0
+    for (department, code), raw in raws.items():
+        if level_of(kind, code) is None:
+            continue
+        for phase in (Phase.EXECUTION, Phase.CUMULATIVE):
+            if raw.phases[phase]:
+                last_month = max(last_month, max(raw.phases[phase]))
+        target = given if department is None else summed
+        for month, values in _resolve_by_month(raw, _first_month(raw)):
+            into = target[month]
+            mine = into.get(code)
+            if mine is None:
+                into[code] = values
+                continue
+            for i, value in enumerate(values):
+                if value is not None:
+                    mine[i] = value if mine[i] is None else mine[i] + value
     pending = []
     for month in range(1, 13):
-        subset = {key: raw for key, raw in raws.items() if first[key] <= month}
-        if not subset:
-            continue
-        tree = _roll_up(_resolve_groups(subset, month, kind, False)[None], kind)
-        for code, m in tree.items():
+        tree = {}
+        codes = set(summed[month]) | set(given[month])
+        for code in codes:
+            values = list(summed[month].get(code) or [None] * 5)
+            for i, value in enumerate(given[month].get(code) or ()):
+                if value is not None:
+                    values[i] = value
+            tree[code] = Measures(**dict(zip(ROLLUP_FIELDS, values, strict=True)))
+        for code, m in _roll_up(tree, kind).items():
             pending.append(
                 FigureRollup(
                     year=year,
@@ -363,7 +414,7 @@ def build_rollups(year: int, budget: str, kind: str) -> int:
             )
     FigureRollup.objects.bulk_create(pending, batch_size=2000)
     RollupScope.objects.update_or_create(
-        year=year, budget=budget, kind=kind, defaults={"last_month": max(reported, default=0)}
+        year=year, budget=budget, kind=kind, defaults={"last_month": last_month}
     )
     return len(pending)
 
