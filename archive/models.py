@@ -232,13 +232,13 @@ class ArchiveItem(index.Indexed, models.Model):
                 raise FrozenItemError("已归档的文件不能修改；如需更正，请另行归档一件更正件。")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise FrozenItemError("归档文件不能删除。")
-
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("archive:item", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise FrozenItemError("归档文件不能删除。")
 
     @property
     def is_filed(self) -> bool:
