@@ -380,11 +380,7 @@ def check_may_publish(page, revision, user) -> None:
     if revision_is_approved(page, revision):
         return
     if user is not None and is_sign_off_person(user):
-        transaction.on_commit(
-            lambda: BriefingEvent.objects.create(
-                page_id=page.pk, actor=user, action="负责同志直接签发"
-            )
-        )
+        BriefingEvent.objects.create(page_id=page.pk, actor=user, action="负责同志直接签发")
         return
     from wagtail.actions.publish_revision import PublishPermissionError
 
