@@ -100,3 +100,13 @@ def load_opinions_demo(stdout):
     from .demo import load_demo
 
     load_demo(stdout)
+
+
+@hooks.register("register_site_nav")
+def insights_nav(request):
+    """建议分析 (statistics, hot topics) for those who may see the aggregates."""
+    from suggestions.statistics import can_view_statistics
+
+    if can_view_statistics(request.user):
+        return NavItem("建议分析", reverse("suggestion_insights:stats"), order=47)
+    return None
