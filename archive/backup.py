@@ -1056,7 +1056,7 @@ def restore_backup(path, *, using=DEFAULT_DB_ALIAS, rebuild_index: bool = True, 
             root.parent.mkdir(parents=True, exist_ok=True)
             if root.is_dir():
                 root.rmdir()  # checked empty above
-            os.rename(src, root)
+            shutil.move(src, root)  # a rename; a copy when MEDIA_ROOT is on another disk
         shutil.rmtree(staging, ignore_errors=True)
 
     result = RestoreResult(

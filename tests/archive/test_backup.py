@@ -336,3 +336,22 @@ def test_commands(content, places, capsys):
         call_command("backup_verify", out["path"])
     with pytest.raises(CommandError, match="未写入任何数据"):
         call_command("restore", out["path"])
+
+
+@pytest.mark.django_db
+def test_backup_page_with_a_worker_says_it_started(client, places, archivist_user, monkeypatch):
+    """With a real worker the task is only queued (and there is no result backend to ask)."""
+    from celery.result import AsyncResult
+
+    queued = []
+
+    def delay(*args):
+        queued.append(args)
+        return AsyncResult("queued-task")
+
+    monkeypatch.setattr(backup_tasks.backup_on_request, "delay", delay)
+    client.force_login(archivist_user)
+    html = client.post("/archive/backups/", follow=True).content.decode()
+    assert queued == [(archivist_user.pk,)]
+    assert "备份已开始，完成后会在站内消息中通知您" in html
+    assert backup.list_backups() == []

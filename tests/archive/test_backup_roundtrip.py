@@ -33,6 +33,18 @@ print(json.dumps({"records": backup.combined_digest(per_model), "per_model": per
                   "content": backup.instance_content()}, ensure_ascii=False))
 """
 
+NEW_ROWS_SCRIPT = """
+from django.contrib.auth.models import Group
+from cms.usage.models import UsageRecord
+from cms.notifications.models import Message
+from django.contrib.auth import get_user_model
+Group.objects.create(name="恢复后新建的组")
+UsageRecord.objects.create(username="restored", action="login")
+user = get_user_model().objects.create_user(username="after-restore", password="x-Test-2026")
+Message.objects.create(recipient=user, subject="恢复后")
+print("ok")
+"""
+
 
 def manage(*args, data_dir: Path, db_url: str, timeout=600):
     env = {
@@ -171,6 +183,11 @@ def _round_trip(result, instances, engine, source_records, source_files):
     assert again.returncode != 0
     assert "不是空实例" in again.stderr
     assert _check(data_dir, db_url)["records"] == source_records["records"]
+
+    # the restored instance takes new rows (sequences were moved past the restored keys)
+    more = manage("shell", "-c", NEW_ROWS_SCRIPT, data_dir=data_dir, db_url=db_url)
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert more.stdout.strip().splitlines()[-1] == "ok"
 
 
 @pytest.mark.django_db
