@@ -28,7 +28,7 @@ from .measures import (
     subject_names,
     total_row,
 )
-from .models import Department, Figure, level_of, parent_code
+from .models import Department, Figure, RollupScope, level_of, parent_code
 
 
 @dataclass
@@ -73,6 +73,17 @@ def percent_cell(value, highlight_below=None) -> Cell:
 
 
 def latest_period(budget: str = BudgetKind.GENERAL):
+    """The newest year and month with execution figures (from the rollup scopes the
+    importer keeps; from the figures themselves where none are built)."""
+    if RollupScope.objects.exists():
+        row = (
+            RollupScope.objects.filter(budget=budget, last_month__gt=0)
+            .order_by("-year", "-last_month")
+            .values_list("year", "last_month")
+            .first()
+        )
+        if row:
+            return row
     row = (
         Figure.objects.filter(budget=budget, phase__in=[Phase.EXECUTION, Phase.CUMULATIVE])
         .order_by("-year", "-month")

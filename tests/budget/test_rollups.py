@@ -127,3 +127,20 @@ def test_rebuild_all_restores_missing_rollups(classification, departments):
     written = rebuild_rollups()
     assert written == FigureRollup.objects.count() > 0
     assert set(RollupScope.objects.values_list("year", flat=True)) == {2025, 2026}
+
+
+def test_rebuild_command_and_latest_period(classification, departments):
+    from django.core.management import call_command
+
+    from budget.reports import latest_period
+
+    _import(MIXED)
+    assert latest_period("general") == (2026, 11)
+    FigureRollup.objects.all().delete()
+    RollupScope.objects.all().delete()
+    assert latest_period("general") == (2026, 11)  # from the figures while none are built
+    call_command("rebuild_budget_rollups")
+    assert RollupScope.objects.count() == 2
+    assert _as_dict(_compute_tree(2026, 9, "general", "function", None, False)) == (
+        _from_figures(2026, 9)
+    )
