@@ -2,13 +2,18 @@
 page with the budget items each opinion concerns (links into /budget/)."""
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 
 from budget.models import Department
+from cms.usage.services import UsageAction, record_usage
 
+from . import importing
 from .budget_links import department_link, subject_links
 from .choices import HandlingStatus, ReviewStage
 from .services import can_manage, can_read, filter_opinions, opinions_for
@@ -73,6 +78,7 @@ def opinion_list(request):
             "query": query.urlencode(),
             "can_manage": can_manage(request.user),
             "admin_url": _admin_url(),
+            "import_url": reverse("review_opinions:import"),
             "section": "opinions",
             "nav": _nav(request.user),
         },
@@ -114,3 +120,56 @@ def _admin_url(opinion=None) -> str:
     if opinion is None:
         return reverse("wagtailsnippets_review_opinions_reviewopinion:list")
     return reverse("wagtailsnippets_review_opinions_reviewopinion:edit", args=[opinion.pk])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="审议意见表（XLSX）")
+
+
+def _require_manager(request):
+    if not can_manage(request.user):
+        raise PermissionDenied("只有工作人员可以导入预算审议意见。")
+
+
+def opinion_import(request):
+    _require_manager(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importing.import_opinions(upload.read(), request.user)
+        if result.ok:
+            record_usage(
+                request,
+                UsageAction.UPLOAD,
+                detail=f"导入预算审议意见 {upload.name}：{len(result.created)} 条",
+            )
+            messages.success(request, f"已导入 {len(result.created)} 条预算审议意见")
+            return redirect(reverse("review_opinions:list"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "suggestions/insights/opinions/import.html",
+        {
+            "form": form,
+            "result": result,
+            "required": importing.REQUIRED,
+            "optional": importing.OPTIONAL,
+            "section": "opinions",
+            "nav": _nav(request.user),
+        },
+        status=status,
+    )
+
+
+def import_template(request):
+    _require_manager(request)
+    response = HttpResponse(
+        importing.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "预算审议意见导入模板.xlsx")
+    return response
