@@ -8,6 +8,12 @@ from archive.sources import FilingMaterial, Heading, Paragraph, Table, register_
 from .common import local_date, local_text, office_name
 
 
+def _status_label(value: str) -> str:
+    from budget.choices import AlertStatus
+
+    return AlertStatus(value).label if value in AlertStatus.values else value
+
+
 def describe(alert) -> FilingMaterial:
     events = list(alert.events.select_related("actor").order_by("at", "pk"))
     closed_at = events[-1].at if events else alert.updated_at
@@ -40,7 +46,14 @@ def describe(alert) -> FilingMaterial:
         Table(
             ["时间", "操作人", "事项", "原状态", "新状态", "说明"],
             [
-                [local_text(e.at), e.actor_name, e.action, e.from_status, e.to_status, e.note]
+                [
+                    local_text(e.at),
+                    e.actor_name,
+                    e.action,
+                    _status_label(e.from_status),
+                    _status_label(e.to_status),
+                    e.note,
+                ]
                 for e in events
             ],
         ),

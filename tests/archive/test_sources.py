@@ -1,0 +1,106 @@
+"""Adapters of the modules that exist now: alerts with their events; the archive in search."""
+
+from decimal import Decimal
+
+import pytest
+
+from archive import services
+from archive.sources import FilingMaterial, Paragraph, register_source, unregister_source
+from budget import alerts
+from budget.choices import AlertGrade, AlertStatus, BudgetKind, RuleKind, RuleScope
+from budget.models import Alert, AlertRule
+from search.registry import run_search
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed_alert(staff_user):
+    rule = AlertRule.objects.create(
+        name="进度落后",
+        kind=RuleKind.EXECUTION_LAG,
+        scope=RuleScope.CATEGORY,
+        threshold=Decimal(10),
+        grade=AlertGrade.GENERAL,
+        owner=staff_user,
+    )
+    alert = Alert.objects.create(
+        rule=rule,
+        key="201",
+        year=2026,
+        month=9,
+        budget=BudgetKind.GENERAL,
+        code="201",
+        title="2026年1-9月 201 一般公共服务支出 执行率偏低",
+        figures={"执行率": "40.00%", "进度差": "-35.00%"},
+        grade=AlertGrade.GENERAL,
+    )
+    alerts.transition(alert, AlertStatus.BULLETIN, staff_user, note="已通报财政局")
+    alerts.transition(alert, AlertStatus.CLOSED, staff_user, note="财政局已说明原因")
+    return alert
+
+
+def test_closed_alert_is_filed_with_its_events(file_now, archivist_user, closed_alert):
+    from pypdf import PdfReader
+
+    item = file_now("budget.alert", closed_alert.pk, archivist_user)
+    assert item.is_filed and item.record_type == "alert" and item.retention == "D30"
+    assert item.title.startswith("监督预警：") and item.year == 2026
+    steps = [step["事项"] for step in item.metadata["source"]["处理经过"]]
+    assert steps[-2:] == ["发出联网查询情况通报", "关闭"]
+    reader = PdfReader(services.archive_root() / item.item_number / "rendition.pdf")
+    text = "".join("".join(page.extract_text().split()) for page in reader.pages)
+    assert "财政局已说明原因" in text and "执行率" in text and "已关闭" in text
+
+
+def test_open_alerts_are_not_candidates(closed_alert, staff_user):
+    from archive.sources import unfiled_candidates
+
+    Alert.objects.create(
+        rule=closed_alert.rule,
+        key="205",
+        year=2026,
+        month=9,
+        budget=BudgetKind.GENERAL,
+        title="仍在办理",
+        grade=AlertGrade.GENERAL,
+    )
+    labels = [c.label for c in unfiled_candidates(["budget.alert"])]
+    assert labels == [closed_alert.title]
+
+
+def test_a_new_module_is_one_register_source_call(file_now, archivist_user, staff_user):
+    """What docs/archive.md tells the next module to do."""
+    from cms.models import User
+
+    def describe(user):
+        return FilingMaterial(
+            title=f"账户档案：{user.username}",
+            date=user.date_joined.date(),
+            record_type="briefing",
+            responsible="办公室",
+            blocks=[Paragraph("测试内容")],
+        )
+
+    register_source(
+        "tests.user",
+        model=User,
+        label="测试来源",
+        record_type="briefing",
+        describe=describe,
+        candidates=lambda: User.objects.filter(pk=staff_user.pk),
+    )
+    try:
+        item = file_now("tests.user", staff_user.pk, archivist_user)
+        assert item.is_filed and item.source_type.model == "user"
+    finally:
+        unregister_source("tests.user")
+
+
+def test_filed_items_are_found_by_archive_readers_only(
+    file_now, archivist_user, staff_user, deputy_user, closed_alert
+):
+    item = file_now("budget.alert", closed_alert.pk, archivist_user)
+    for user, expected in ((archivist_user, True), (staff_user, True), (deputy_user, False)):
+        hits = run_search(user, "一般公共服务支出").hits
+        assert (item in [hit.obj for hit in hits]) is expected
