@@ -74,7 +74,7 @@ def render_briefing(page_id: int, revision_id=None, requested_by=None) -> dict:
             )
             docx = made
         else:
-            made, error, attempts = _attempt(lambda: renditions.render_pdf(page, docx), kind)
+            made, error, attempts = _attempt(lambda d=docx: renditions.render_pdf(page, d), kind)
         if made is not None:
             result[str(kind)] = made.pk
             continue

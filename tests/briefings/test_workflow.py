@@ -137,3 +137,23 @@ def test_head_publishing_directly_is_recorded_as_sign_off(workflow, quarterly, h
     page.refresh_from_db()
     assert page.live and page.issue_number == 1
     assert BriefingEvent.objects.filter(page=page, action="负责同志直接签发").exists()
+
+
+def test_publication_reaches_matching_saved_searches(
+    workflow, quarterly, drafter, head, deputy_user, make_user, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from search.saved.models import SavedSearch
+
+    outsider = make_user(roles.LIAISON, username="outsider")
+    for user in (deputy_user, outsider):
+        SavedSearch.objects.create(
+            user=user, name="进度", query="支出进度", subscribed=True, baseline_at=timezone.now()
+        )
+    page = make_briefing(quarterly)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(page, drafter, head)
+    assert Message.objects.filter(recipient=deputy_user).exclude(category="briefings").exists()
+    # a liaison who may not read the briefing is not told about it
+    assert not Message.objects.filter(recipient=outsider).exists()
