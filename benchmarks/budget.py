@@ -113,12 +113,16 @@ def xlsx_content(rows):
 def timed_import(label, content, filename):
     from budget.importing import import_file
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = import_file(content, filename, username="benchmark")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if not result.ok:
         raise SystemExit(f"{label} failed: {result.errors[:3]}")
-    print(f"{label}: {result.rows} rows, {len(content) / 1e6:.1f} MB, {elapsed:.2f} s")
+    print(
+        f"{label}: {result.rows} rows, {len(content) / 1e6:.1f} MB, {elapsed:.2f} s "
+        f"({cpu:.2f} s CPU in this process)",
+        flush=True,
+    )
     return elapsed
 
 
@@ -182,14 +186,17 @@ def fill_figures(total, years, departments, codes):
 
 def time_runs(label, fn, runs):
     fn()  # warm up caches and connections
-    samples = []
+    samples, cpu_samples = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
+        cpu_samples.append((time.process_time() - cpu) * 1000)
     print(
         f"{label}: p50 {statistics.median(samples):.0f} ms, p95 {percentile(samples, 0.95):.0f} ms, "
-        f"max {max(samples):.0f} ms ({runs} runs)"
+        f"max {max(samples):.0f} ms ({runs} runs; CPU in this process p50 "
+        f"{statistics.median(cpu_samples):.0f} ms, p95 {percentile(cpu_samples, 0.95):.0f} ms)",
+        flush=True,
     )
 
 
@@ -214,7 +221,11 @@ def main():
     from budget.models import Figure
     from cms.roles import DEPUTY
 
-    print(f"database: {connection.vendor} {settings.DATABASES['default'].get('NAME')}")
+    print(
+        f"database: {connection.vendor} {settings.DATABASES['default'].get('NAME')}; "
+        f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
     years = list(range(2015, 2027))
     for year in years:
         load_subjects(year)
@@ -239,14 +250,17 @@ def main():
         # the bulk fill bypasses the importer, which would have built these
         start = time.perf_counter()
         rebuild_rollups()
-        print(f"rollups rebuilt in {time.perf_counter() - start:.1f} s")
+        print(f"rollups rebuilt in {time.perf_counter() - start:.1f} s", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE budget_figure")
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    print(f"figures in the database: {Figure.objects.count()}")
+    print(
+        f"figures in the database: {Figure.objects.count()}; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
 
     setup_test_environment()
     from django.contrib.auth import get_user_model
