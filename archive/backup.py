@@ -91,6 +91,8 @@ DEFAULT_SEEDED = {
     "usage.usagerecord",
     "archive.archiveclass",  # archive 0002_default_rules
     "archive.retentionrule",
+    "briefings.materialtype",  # briefings 0002_default_material_types
+    "briefings.recipientgroup",
 }
 # ...but never more pages than the migration creates (root + home page), and no usage rows
 # other than the system's own permission changes.

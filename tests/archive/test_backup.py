@@ -291,7 +291,9 @@ def test_monthly_task_makes_a_backup_and_is_scheduled(content, settings):
 
 @pytest.mark.django_db
 def test_empty_instance_check(places, db):
-    # a freshly migrated test database holds only what migrate writes
+    """A freshly migrated database holds only what migrate writes. If this fails, an app has
+    added a data migration: list its model in archive.backup.DEFAULT_SEEDED (or the setting
+    BACKUP_SEEDED_MODELS), or restores into new instances will be refused."""
     assert backup.instance_content() == []
 
 
