@@ -22,6 +22,7 @@ from cms.usage.exports import RegisteredExportView, xlsx_export
 from suggestions.opinions.services import can_read as can_read_opinions
 
 from . import hot_topics, statistics
+from .choices import Status
 from .models import Session, Suggestion, Term
 from .services import visible_to
 
@@ -354,7 +355,7 @@ def previous_session(session):
 
 def hot_topic_periods(year=None, session=None, today: datetime.date | None = None):
     """(label, current queryset, previous label, previous queryset) of the chosen period."""
-    base = Suggestion.objects.exclude(status="converted")
+    base = Suggestion.objects.exclude(status=Status.CONVERTED)
     if session is not None:
         before = previous_session(session)
         return (

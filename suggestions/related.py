@@ -102,13 +102,14 @@ def similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> lis
     from search.query_syntax import QuerySyntaxError, parse_query
     from search.registry import collect_hits
 
-    if not terms:
+    types = _policy_types()
+    if not terms or not types:  # an empty type list would mean every type to collect_hits
         return []
     try:
         parsed = parse_query(" | ".join(terms))
     except QuerySyntaxError:
         return []
-    hits = collect_hits(user, parsed, types=_policy_types())
+    hits = collect_hits(user, parsed, types=types)
     hits.sort(key=lambda h: (-h.score, h.rank))
     items, seen = [], set(exclude_urls)
     for hit in hits:
