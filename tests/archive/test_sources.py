@@ -104,3 +104,29 @@ def test_filed_items_are_found_by_archive_readers_only(
     for user, expected in ((archivist_user, True), (staff_user, True), (deputy_user, False)):
         hits = run_search(user, "一般公共服务支出").hits
         assert (item in [hit.obj for hit in hits]) is expected
+
+
+def test_archive_page_search(client, file_now, archivist_user, closed_alert):
+    from django.urls import reverse
+
+    item = file_now("budget.alert", closed_alert.pk, archivist_user)
+    client.force_login(archivist_user)
+    body = client.get(reverse("archive:index"), {"q": "一般公共服务支出"}).content.decode()
+    assert item.item_number in body and "检索结果（1）" in body
+    body = client.get(reverse("archive:index"), {"q": "不存在的词语"}).content.decode()
+    assert "没有找到符合条件的归档文件" in body
+
+
+def test_policy_page_editor_offers_filing(client, admin_user_role):
+    from django.urls import reverse
+
+    from policies import ingest
+    from tests.policies.files import SAMPLE_NOTICE
+
+    (record,) = ingest.import_path_data("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    client.force_login(admin_user_role)
+    body = client.get(f"/admin/pages/{record.page_id}/edit/").content.decode()
+    assert (
+        f"{reverse('archive:file')}?source=policies.policypage&amp;source_id={record.page_id}"
+        in body
+    )
