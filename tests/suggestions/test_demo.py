@@ -1,6 +1,7 @@
 """The demo loader: about 150 suggestions in every state, idempotent, the demo accounts linked."""
 
 import pytest
+from django.urls import reverse
 
 from budget.demo import DEMO_LIAISON, ensure_departments
 from cms import roles
@@ -11,7 +12,7 @@ from suggestions.models import Deputy, Suggestion, TimelineEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_covers_every_state_and_is_idempotent(make_user):
+def test_demo_covers_every_state_and_is_idempotent(make_user, client):
     make_user(roles.STAFF, username="staff")
     deputy_user = make_user(roles.DEPUTY, username="deputy")
     liaison = make_user(roles.LIAISON, username=DEMO_LIAISON[0])
@@ -38,6 +39,20 @@ def test_demo_covers_every_state_and_is_idempotent(make_user):
     assert services.visible_to(liaison).filter(lead_unit__code="006").count() >= 8
     # titles are varied
     assert Suggestion.objects.values("title").distinct().count() >= total * 0.9
+    # every state's page renders for the office, and the portal and department pages too
+    staff = services.staff_users()[0]
+    client.force_login(staff)
+    for status in Status.values:
+        s = Suggestion.objects.filter(status=status).first()
+        response = client.get(reverse("suggestions:detail", args=[s.pk]))
+        assert response.status_code == 200, status
+        assert s.title in response.content.decode()
+    assert client.get(reverse("suggestions:list") + "?status=open&overdue=1").status_code == 200
+    client.force_login(deputy_user)
+    page = client.get(reverse("suggestions:mine")).content.decode()
+    assert "请评价答复" in page or "已答复" in page or "我的建议" in page
+    client.force_login(liaison)
+    assert client.get(reverse("suggestions:department")).status_code == 200
     events = TimelineEvent.objects.count()
     demo.load_demo()
     assert Suggestion.objects.count() == total and TimelineEvent.objects.count() == events
