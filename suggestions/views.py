@@ -179,7 +179,6 @@ def _detail(request, pk, mode):
         "my_co_units": [d for d in co_units if services.is_staff(user) or d.pk in my_units],
         "co_signers": s.co_signers.all(),
         "follow_ups": s.follow_ups.all(),
-        "links": s.links.select_related("page"),
         "missing_views": services.co_unit_views_missing(s),
         "overdue": services.is_overdue(s),
         "today": timezone.localdate(),
@@ -188,6 +187,9 @@ def _detail(request, pk, mode):
         "show_personal": can_see_personal_details(user),
         "section": {"staff": "list", "mine": "mine", "department": "department"}[mode],
     }
+    from .related import related_material  # the insights helper's panel (policies, budget lines)
+
+    context["related"] = related_material(user, s)
     if "assign" in steps:
         context["departments"] = Department.objects.filter(is_active=True).order_by("code")
     if "link" in steps:
