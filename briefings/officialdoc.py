@@ -695,6 +695,39 @@ def render_report_docx(doc: ReportDocument) -> bytes:
 # PDF
 
 
+# The documents name the fonts of a government office (仿宋, 黑体, 楷体, 方正小标宋简体); a server
+# rarely has them, and fontconfig's own guess is a sans-serif Japanese face for all of them. These
+# are the nearest free faces from Debian packages (fonts-arphic-uming/ukai, fonts-noto-cjk),
+# tried in order, used only for the conversion (a private fonts.conf).
+DEFAULT_FONT_SUBSTITUTES = {
+    FONT_FANGSONG: ["AR PL UMing CN", "Noto Serif CJK SC"],
+    FONT_SONGTI: ["AR PL UMing CN", "Noto Serif CJK SC"],
+    FONT_KAITI: ["AR PL UKai CN", "AR PL UMing CN", "Noto Serif CJK SC"],
+    FONT_HEITI: ["Noto Sans CJK SC"],
+    FONT_XIAOBIAOSONG: ["Noto Serif CJK SC", "AR PL UMing CN"],
+}
+
+
+def _fontconfig_file(directory: Path) -> Path:
+    from xml.sax.saxutils import escape
+
+    substitutes = getattr(settings, "OFFICIALDOC_FONT_SUBSTITUTES", DEFAULT_FONT_SUBSTITUTES)
+    system = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+    aliases = "".join(
+        f'<alias binding="strong"><family>{escape(name)}</family><prefer>'
+        + "".join(f"<family>{escape(face)}</family>" for face in faces)
+        + "</prefer></alias>"
+        for name, faces in substitutes.items()
+    )
+    path = directory / "fonts.conf"
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<include ignore_missing="yes">{escape(system)}</include>{aliases}</fontconfig>',
+        encoding="utf-8",
+    )
+    return path
+
+
 def _soffice_binary() -> str | None:
     configured = getattr(settings, "OFFICIALDOC_SOFFICE", "")
     if configured:
@@ -738,6 +771,7 @@ def docx_to_pdf(docx_bytes: bytes, timeout: int = 120) -> bytes:
             str(source),
         ]
         env = dict(os.environ, HOME=str(tmp_path))
+        env["FONTCONFIG_FILE"] = str(_fontconfig_file(tmp_path))
         process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

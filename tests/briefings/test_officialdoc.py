@@ -231,6 +231,12 @@ def test_docx_to_pdf_failure_and_timeout(settings, tmp_path):
         od.docx_to_pdf(b"PK", timeout=1)
 
 
+def _font_families():
+    import subprocess
+
+    return subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+
+
 def pdf_text(data):
     from pypdf import PdfReader
 
@@ -262,6 +268,14 @@ def test_report_pdf_has_title_and_28_characters_a_line():
     lines = [ln for ln in reader.pages[0].extract_text().splitlines() if set(ln) == {"预"}]
     # first line indented two characters, then full lines of 28
     assert len(lines[0]) == 26 and len(lines[1]) == 28
+    # 仿宋 is rendered with the substitute from Debian's fonts, not fontconfig's sans-serif guess
+    if shutil.which("fc-list") and "AR PL UMing CN" in _font_families():
+        fonts = {
+            str(font.get_object()["/BaseFont"])
+            for page in reader.pages
+            for font in (page["/Resources"].get("/Font") or {}).values()
+        }
+        assert any("UMing" in name for name in fonts), fonts
     # a page of body text holds 22 lines
     full_page = [ln for ln in reader.pages[1].extract_text().splitlines() if set(ln) == {"预"}]
     assert len(full_page) == 22
