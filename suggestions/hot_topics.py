@@ -1,10 +1,11 @@
 """热点议题: the words that stand out in the suggestions of a period, with their trend.
 
-Words come from the site's own analyzer (search.analysis: jieba with the domain dictionary
-in search/dict/ and the administrators' terms), so 预算绩效 or 农村饮水 stay whole words here
-as they do in search. Only the primary word stream is used, of two or more characters with
-at least one Han character, without the search stop words and without the generic words of
-suggestion writing (建议, 加强, 进一步 …).
+Words come from the site's own lexicon (search.analysis: jieba with the domain dictionary
+in search/dict/ and the administrators' terms), so 绩效目标 or 预算调整方案 stay whole words
+here as they do in search. jieba's part-of-speech tagger over that lexicon keeps nouns,
+verbal nouns and dictionary words of two or more characters with a Han character, without
+the search stop words and without the generic words of suggestion writing (建议, 项目,
+资金 …).
 
 Scoring is TF-IDF-like over documents: a word's document frequency in the period times its
 inverse document frequency in a background (by default every suggestion), so a word that is
@@ -44,7 +45,8 @@ GENERIC_WORDS = frozenset(
     统筹 协调 推动 促进 提出 反映 出现 造成 导致 影响 作为 采取 给予 方式 方面 领域 地方 地区
     特别 尤其 主要 重要 重点 一定 一是 二是 三是 四是 五是 本县 县城 各地 各级 有关部门 相关部门
     县政府 县委 代表 办理 答复 意见 批评 议案 工作者 人员 改善 扶持 发展 水平 突出 不足
-    严重不足 投入 实际 有效性 目标 任务 项目
+    严重不足 投入 实际 有效性 目标 任务 项目 资金 经费 内容 结果 主体
+    年龄 情形 条件 时间 标准 人数 数量 比例 能力 环境 质量 单位 责任 制度 政策
     """.split()
 )
 
@@ -52,7 +54,7 @@ DEFAULT_MIN_COUNT = 3
 DEFAULT_LIMIT = 30
 DEFAULT_TREND_THRESHOLD = 0.2
 # analysed words are cached per suggestion and version of its text
-CACHE_PREFIX = "suggestions:hot-words:v1"
+CACHE_PREFIX = "suggestions:hot-words:v2"
 CACHE_SECONDS = 7 * 24 * 3600
 
 _NUMBERISH = re.compile(r"^[\d.%第]+")
@@ -73,19 +75,42 @@ def stop_words() -> frozenset[str]:
     return GENERIC_WORDS | get_lexicon().stop_words | frozenset(extra)
 
 
-def keywords(text: str, stop: frozenset[str] | None = None) -> set[str]:
-    """The distinct candidate topic words of one text."""
+# Part-of-speech tags kept: nouns of every kind (n, nr, ns, nt, nz, ng …), verbal nouns (vn,
+# 管护, 培训) and words of the domain dictionary, which jieba tags x. Verbs, adjectives and
+# adverbs (缺少, 现有, 难以) say how a suggestion argues, not what it is about.
+KEPT_TAGS = ("n", "vn", "x")
+
+_pos_tokenizer: tuple[int, object] | None = None
+
+
+def _tagger():
+    """jieba's part-of-speech tagger over the search lexicon (rebuilt with it)."""
+    global _pos_tokenizer
+    lexicon = get_lexicon()
+    if _pos_tokenizer is None or _pos_tokenizer[0] != id(lexicon):
+        import jieba.posseg
+
+        _pos_tokenizer = (id(lexicon), jieba.posseg.POSTokenizer(lexicon.tokenizer))
+    return _pos_tokenizer[1]
+
+
+def topic_words(text: str, stop: frozenset[str] | None = None) -> list[str]:
+    """The candidate topic words of one text, in order, with repetitions."""
     stop = stop_words() if stop is None else stop
-    words = set()
-    # the primary word stream of search.analysis.analyze: jieba cuts of the normalised text
-    for word in get_lexicon().cut(normalize(text)):
-        word = word.strip()
-        if len(word) < 2 or word in stop:
+    words = []
+    for pair in _tagger().cut(normalize(text)):
+        word, tag = pair.word.strip(), pair.flag
+        if len(word) < 2 or word in stop or not tag.startswith(KEPT_TAGS):
             continue
         if not is_han(word) or _NUMBERISH.match(word):
             continue
-        words.add(word)
+        words.append(word)
     return words
+
+
+def keywords(text: str, stop: frozenset[str] | None = None) -> set[str]:
+    """The distinct candidate topic words of one text."""
+    return set(topic_words(text, stop))
 
 
 def _text_of(title: str, content: str) -> str:

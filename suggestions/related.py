@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from search.analysis import get_lexicon, is_han, normalize
 from suggestions.opinions.budget_links import department_link, subject_links
 
-from .hot_topics import stop_words
+from .hot_topics import stop_words, topic_words
 
 BUDGET_PERMISSION = "cms.query_data"
 DEFAULT_TERMS = 8
@@ -38,21 +37,12 @@ def _limit(name: str, default: int) -> int:
 
 
 def key_terms(title: str, content: str, limit: int | None = None) -> list[str]:
-    """The words that say what the suggestion is about, most telling first."""
+    """The words that say what the suggestion is about (the hot-topic words: nouns and
+    dictionary terms, generic words left out), title words first, then by frequency."""
     limit = limit or _limit("SUGGESTIONS_RELATED_TERMS", DEFAULT_TERMS)
     stop = stop_words()
-    lexicon = get_lexicon()
-
-    def words(text):
-        return [
-            w
-            for w in (w.strip() for w in lexicon.cut(normalize(text)))
-            if len(w) >= 2 and w not in stop and is_han(w) and not w[0].isdigit()
-        ]
-
-    in_title = list(dict.fromkeys(words(title)))
-    counts = Counter(words(content))
-    for word in in_title:
+    counts = Counter(topic_words(content, stop))
+    for word in dict.fromkeys(topic_words(title, stop)):
         counts[word] += 3
     ranked = sorted(counts, key=lambda w: (-counts[w], -len(w), w))
     return ranked[:limit]
