@@ -30,6 +30,9 @@ DEFAULT_POLICIES = 6
 DEFAULT_SUBJECTS = 6
 # subject names that name no subject matter (every department has them)
 GENERIC_SUBJECT_NAMES = ("行政运行", "一般行政管理事务", "机关服务", "事业运行")
+# words that occur in the names of whole families of subjects (一般公共服务支出, 商品和服务支出,
+# 保障性安居工程支出): matching on them alone offers unrelated lines
+GENERIC_SUBJECT_WORDS = frozenset({"服务", "管理", "支出", "事务", "工程", "保障", "其他", "建设"})
 
 
 def _limit(name: str, default: int) -> int:
@@ -135,6 +138,8 @@ def similar_subjects(terms: list[str], year: int | None, limit: int) -> list:
     scored: Counter = Counter()
     subjects = {}
     for term in terms:
+        if term in GENERIC_SUBJECT_WORDS:
+            continue
         for subject in Subject.objects.filter(year=year, name__contains=term):
             if subject.name in GENERIC_SUBJECT_NAMES:
                 continue
