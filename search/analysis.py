@@ -45,6 +45,8 @@ _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
 _UNITS = set("年月日号条款项章节期次届元万亿个件")
 
 log = logging.getLogger(__name__)
+#: How many distinct jieba pieces each process remembers the sub-words of.
+PIECE_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +141,11 @@ class Lexicon:
         for word, freq in words.items():
             tokenizer.add_word(word, freq)
         self.tokenizer = tokenizer
+        # the words added on top of jieba's stock dictionary, in the order they were added
+        self.added_words: dict[str, int] = dict(words)
         # analysed query strings (tokenize_query), valid as long as this lexicon is
         self.query_cache: dict[str, tuple[str, ...]] = {}
+        self._piece_cache: dict[str, tuple[str, ...] | None] = {}
         self.vocabulary = tokenizer.FREQ
         self.domain_words = set(words)
         self.stop_words = {normalize(w) for w in _read_lines(DICT_DIR / "stopwords.txt")}
@@ -158,12 +163,60 @@ class Lexicon:
             for term in group:
                 if term not in self.vocabulary or not self.vocabulary[term]:
                     tokenizer.add_word(term, 20000)
+                    self.added_words[term] = 20000
+        self.accelerator = _accelerated_tokenizer(self.added_words)
 
     def cut(self, text: str) -> list[str]:
+        if self.accelerator is not None:
+            return self.accelerator.cut(text, True)
+        return list(self.tokenizer.cut(text, HMM=True))
+
+    def cut_python(self, text: str) -> list[str]:
+        """jieba's own (pure Python) segmentation, whatever the accelerator setting."""
         return list(self.tokenizer.cut(text, HMM=True))
 
     def is_word(self, text: str) -> bool:
         return bool(self.vocabulary.get(text))
+
+    def piece_info(self, piece: str) -> tuple[str, ...] | None:
+        """None for a piece that is no word (whitespace, punctuation), else the dictionary
+        sub-words inside it (memoised: the same pieces recur in every document)."""
+        cache = self._piece_cache
+        try:
+            return cache[piece]
+        except KeyError:
+            pass
+        if not _WORD_CHAR_RE.search(piece):
+            info = None
+        else:
+            info = tuple(sub for sub, _at in _sub_words(piece, self))
+        if len(cache) >= PIECE_CACHE_SIZE:
+            cache.clear()
+        cache[piece] = info
+        return info
+
+
+def accelerator_enabled() -> bool:
+    return bool(getattr(settings, "SEARCH_JIEBA_ACCELERATOR", True))
+
+
+def _accelerated_tokenizer(added_words: dict[str, int]):
+    """rjieba (jieba-rs, the same dictionary, HMM and algorithm compiled) with the same added
+    words, or None when it is switched off or not installed (jieba itself is the fallback).
+
+    rjieba embeds the dictionary jieba ships; its cuts were checked token for token against
+    jieba's on the law corpus (tests/search/test_analysis.py checks a sample on every run)."""
+    if not accelerator_enabled():
+        return None
+    try:
+        import rjieba
+    except ImportError:
+        log.info("rjieba not installed; jieba (pure Python) segments the text")
+        return None
+    accelerator = rjieba.Jieba()
+    for word, freq in added_words.items():
+        accelerator.add_word(word, freq, None)
+    return accelerator
 
 
 _lexicon: Lexicon | None = None
@@ -340,10 +393,65 @@ def pair_tokens(norm: str) -> list[tuple[str, int]]:
 
 
 def word_positions(norm: str) -> dict[str, list[int]]:
-    """Term → ascending positions of the word stream (:func:`analyze`) of normalised text."""
+    """Term → ascending positions of the word stream (:func:`analyze`) of normalised text.
+
+    The same tokens as :func:`analyze_normalized` (tests compare them), without making a
+    Token object for each: this runs for every indexed field of every document."""
+    lexicon = get_lexicon()
+    pieces = lexicon.cut(norm)
+    doc_numbers = None
+    if DOC_SERIAL_RE.search(norm):
+        starts, offset = [], 0
+        for piece in pieces:
+            starts.append(offset)
+            offset += len(piece)
+        doc_numbers = _doc_number_starts(norm, starts)
     positions: dict[str, list[int]] = {}
-    for token in analyze_normalized(norm):
-        positions.setdefault(token.text, []).append(token.pos)
+    info = lexicon.piece_info
+    stop_words = lexicon.stop_words
+    pos = 0
+    start = 0
+    previous = None  # (text, pos, end) of the previous kept word
+
+    def put(text, at):
+        slots = positions.get(text)
+        if slots is None:
+            positions[text] = [at]
+        elif slots[-1] != at:
+            slots.append(at)
+
+    for piece in pieces:
+        end = start + len(piece)
+        subs = info(piece)
+        if subs is None:  # whitespace and punctuation
+            start = end
+            continue
+        if piece in stop_words:
+            pos += 1
+            previous = None
+            start = end
+            continue
+        put(piece, pos)
+        for sub in subs:
+            put(sub, pos)
+        if (
+            previous is not None
+            and previous[2] == start
+            and piece in _UNITS
+            and _NUMBER_RE.match(previous[0])
+        ):
+            put(previous[0] + piece, previous[1])
+        if doc_numbers is not None:
+            for issuer, whole in doc_numbers.get(start, ()):
+                if issuer != piece:
+                    put(issuer, pos)
+                put(whole, pos)
+        previous = (piece, pos, end)
+        pos += 1
+        start = end
+    for slots in positions.values():
+        if len(slots) > 1:
+            slots.sort()
     return positions
 
 

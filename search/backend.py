@@ -68,6 +68,7 @@ from search.analysis import (
     tokenize_query,
     word_positions,
 )
+from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
 
 log = logging.getLogger(__name__)
@@ -485,9 +486,9 @@ class IndexStore:
         procs = _rebuild_procs(count)
         if procs > 1:
             return WatchedMpWriter(
-                self._index, procs=procs, multisegment=True, limitmb=96, start_method="fork"
+                self._index, procs=procs, multisegment=True, limitmb=256, start_method="fork"
             )
-        return self._index.writer(limitmb=256)
+        return FastSegmentWriter(self._index, limitmb=256)
 
     def finish_rebuild(self) -> None:
         with self._lock:
@@ -591,6 +592,15 @@ class WatchedMpWriter(MpWriter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.jobqueue = _WatchedQueue(self.jobqueue, self.tasks)
+
+    def _new_task(self):
+        # sub-writers with the term-grouping pool (search/fastwrite.py)
+        task = FastSubWriterTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def check_workers(self, finished: bool = False) -> None:
         failed = [

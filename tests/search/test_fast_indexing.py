@@ -1,0 +1,171 @@
+"""The rebuild's fast paths give exactly what the plain paths give.
+
+* rjieba (the compiled jieba) cuts text into the same words as jieba itself, with the
+  domain dictionary and administrator terms added;
+* ``word_positions`` (no Token objects) equals the positions of ``analyze``;
+* a segment written by ``FastSegmentWriter`` (term-grouped pool, spilled runs, block-wise
+  postings) has the same terms, postings, weights, positions and lengths as one written
+  by Whoosh's own writer.
+"""
+
+import pytest
+from whoosh import index as wi
+
+from search import analysis
+from search.analysis import analyze_normalized, get_lexicon, normalize, word_positions
+from search.backend import build_schema, make_document
+from search.fastwrite import FastSegmentWriter, TermPool
+from tests.search.testapp.models import Document, EffectLevel
+
+# Written for these tests: budget-supervision prose with the shapes that matter to a
+# segmenter — domain terms, numbers with units, document numbers, Latin words, full-width
+# characters, punctuation runs, line breaks and unknown names (HMM territory).
+SAMPLES = [
+    "县人民政府应当在每年六月底前将上一年度决算草案提请县人民代表大会常务委员会审查批准。",
+    "三公经费预算执行情况按季度公开，2023年因公出国（境）费用比上年下降12.5%。",
+    "根据元人办发〔2019〕13号文件，专项债券资金不得用于经常性支出；结转结余资金统筹使用。",
+    "ＰＰＰ项目合同第３条约定：政府性基金预算与国有资本经营预算之间的调入调出须报批。",
+    "审计查出问题整改情况报告显示，A类问题已整改87项，B类问题正在推进，GDP增速6.1%。",
+    "转移支付资金到位后，乡镇财政所须于15个工作日内下达；序时进度低于70%的项目列入预警。",
+    "代表建议由县财政局会同县发展和改革局、县审计局办理，办理结果在三个月内答复代表。",
+    "预算单位（部门）应当按照绩效目标管理要求，填报项目支出绩效自评表——逾期不报的通报。",
+    "第一条\n为了规范政府采购行为，提高政府采购资金的使用效益，制定本办法。\n第二条 适用范围",
+    "龙泉驿区和元江哈尼族彝族傣族自治县的卫健委、医保局联合开展基金监管专项检查。",
+]
+
+
+@pytest.fixture
+def lexicon(db):
+    analysis.reset_lexicon()
+    yield get_lexicon()
+    analysis.reset_lexicon()
+
+
+def test_rjieba_cuts_exactly_like_jieba(lexicon):
+    if lexicon.accelerator is None:
+        pytest.skip("rjieba is not installed (jieba alone segments; nothing to compare)")
+    for text in SAMPLES:
+        norm = normalize(text)
+        assert lexicon.cut(norm) == lexicon.cut_python(norm), text
+
+
+def test_rjieba_knows_the_administrators_terms(db, settings, tmp_path):
+    from search.models import DictionaryTerm
+
+    settings.JIEBA_CACHE_DIR = tmp_path / "jieba"
+    DictionaryTerm.objects.create(word="预决算公开平台", frequency=50000)
+    analysis.reset_lexicon()
+    try:
+        lexicon = get_lexicon()
+        if lexicon.accelerator is None:
+            pytest.skip("rjieba is not installed")
+        text = normalize("县级预决算公开平台上线，预决算公开平台的数据每月更新。")
+        assert "预决算公开平台" in lexicon.cut(text)
+        assert lexicon.cut(text) == lexicon.cut_python(text)
+    finally:
+        analysis.reset_lexicon()
+
+
+def test_jieba_is_the_fallback_when_the_accelerator_is_off(db, settings):
+    settings.SEARCH_JIEBA_ACCELERATOR = False
+    analysis.reset_lexicon()
+    try:
+        lexicon = get_lexicon()
+        assert lexicon.accelerator is None
+        assert "三公经费" in lexicon.cut(normalize(SAMPLES[1]))
+    finally:
+        analysis.reset_lexicon()
+
+
+def test_word_positions_equal_the_analyzer(lexicon):
+    extra = [
+        "13号13号 2019年 a类 ppp项目",
+        "的的 的 与 和",
+        "根据元人办发〔2019〕13号和元人办发〔2020〕7号",
+    ]
+    for text in [*SAMPLES, *extra]:
+        norm = normalize(text)
+        expected: dict[str, list[int]] = {}
+        for token in analyze_normalized(norm):
+            expected.setdefault(token.text, []).append(token.pos)
+        assert word_positions(norm) == {k: sorted(v) for k, v in expected.items()}, text
+
+
+def _documents():
+    docs = []
+    for i in range(60):
+        body = "\n".join(SAMPLES[(i + k) % len(SAMPLES)] for k in range(1 + i % 4))
+        docs.append(
+            Document(
+                pk=i + 1,
+                title=f"预算监督文件{i}号 {SAMPLES[i % len(SAMPLES)][:12]}",
+                body=body,
+                issuer="县人大常委会",
+                year=2020 + i % 5,
+                effect_level=EffectLevel.LAW,
+            )
+        )
+    return docs
+
+
+def _dump(ix):
+    """Everything a search reads from an index: terms, postings, lengths, stored fields."""
+    out = {}
+    with ix.reader() as reader:
+        for field in sorted(reader.indexed_field_names()):
+            for term in reader.lexicon(field):
+                matcher = reader.postings(field, term)
+                postings = []
+                while matcher.is_active():
+                    postings.append((matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+                out[(field, term)] = (reader.doc_frequency(field, term), postings)
+            out[("length", field)] = [
+                reader.doc_field_length(d, field) for d in range(reader.doc_count_all())
+            ]
+        out["stored"] = list(reader.all_stored_fields())
+    return out
+
+
+def test_fast_writer_writes_the_same_index_as_whoosh(lexicon, tmp_path, monkeypatch):
+    documents = [make_document(doc) for doc in _documents()]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "fast").mkdir()
+    plain = wi.create_in(str(tmp_path / "plain"), build_schema())
+    fast = wi.create_in(str(tmp_path / "fast"), build_schema())
+
+    writer = plain.writer()
+    for doc in documents:
+        writer.add_document(**doc)
+    writer.commit()
+
+    # a pool that spills to a run every ~500 postings, so the merge of runs is exercised
+    original_init = TermPool.__init__
+
+    def small_pool(self, limitmb=128):
+        original_init(self, limitmb)
+        self.limit = 500
+
+    monkeypatch.setattr(TermPool, "__init__", small_pool)
+    writer = FastSegmentWriter(fast)
+    for doc in documents:
+        writer.add_document(**doc)
+    assert len(writer.pool.runs) >= 3
+    writer.commit()
+
+    expected, got = _dump(plain), _dump(fast)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        assert got[key] == expected[key], key
+
+
+def test_fast_writer_cleans_up_its_runs(tmp_path):
+    pool = TermPool()
+    pool.limit = 2
+    for docnum in range(5):
+        pool.add(("w__body", b"term", docnum, 1.0, b"\x01"))
+    runs = list(pool.runs)
+    assert runs
+    assert [p[2] for p in pool.iter_postings()] == [0, 1, 2, 3, 4]
+    pool.cleanup()
+    assert not any(__import__("os").path.exists(path) for path in runs)
