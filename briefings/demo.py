@@ -17,7 +17,13 @@ from cms import roles
 
 from .choices import ItemStatus
 from .defaults import ensure_defaults
-from .models import BriefingPage, DepartmentUpload, MaterialType, ScheduledItem
+from .models import (
+    BriefingPage,
+    DepartmentUpload,
+    MaterialType,
+    RecipientGroup,
+    ScheduledItem,
+)
 from .services import ensure_index_page, ensure_workflow, plan_year
 
 HEAD = ("head", "刘强（预算工委负责同志）", "Head-2026!")
@@ -196,6 +202,9 @@ def load_demo_briefings(stdout=None, today=None):
     with transaction.atomic():
         head = _head_user()
         ensure_workflow(head)
+        deputy = User.objects.filter(username="deputy").first()
+        if deputy is not None:  # so the demo deputy finds the issues in the inbox
+            RecipientGroup.objects.get(name="县人大常委会领导、委员").members.add(deputy)
         plan_year(year)
         _briefings(year, drafter, head, stdout)
         _awaiting_sign_off(year, drafter)

@@ -7,6 +7,7 @@ from briefings.demo import load_demo_briefings
 from briefings.models import BriefingPage, DepartmentUpload, ScheduledItem
 from budget.demo import load_demo as load_budget_demo
 from cms.demo import create_demo_accounts
+from cms.notifications.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,8 @@ def test_demo_year_of_materials_is_idempotent():
         ("half-year-briefing", 1, 3),
         ("quarterly-briefing", 3, 4),
     ]
+    pushed_to_deputy = Message.objects.filter(recipient__username="deputy", category="briefings")
+    assert pushed_to_deputy.count() == 4
     awaiting = BriefingPage.objects.get(live=False)
     assert awaiting.workflow_in_progress and awaiting.issue_number is None
     assert DepartmentUpload.objects.filter(is_late=True).exists()
