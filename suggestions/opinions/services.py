@@ -1,6 +1,6 @@
 """Who may read and who may enter budget review opinions."""
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 
 from .choices import ReviewStage
 from .models import ReviewOpinion
@@ -53,3 +53,12 @@ def filter_opinions(
             Q(title__icontains=text) | Q(text__icontains=text) | Q(response__icontains=text)
         )
     return queryset.distinct()
+
+
+def in_stage_order(queryset):
+    """Newest year first, then the stages in the order the review goes through them."""
+    rank = Case(
+        *(When(stage=value, then=Value(i)) for i, value in enumerate(ReviewStage.values)),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(stage_rank=rank).order_by("-year", "stage_rank", "raised_on", "pk")

@@ -16,7 +16,7 @@ from cms.usage.services import UsageAction, record_usage
 from . import importing
 from .budget_links import department_link, subject_links
 from .choices import HandlingStatus, ReviewStage
-from .services import can_manage, can_read, filter_opinions, opinions_for
+from .services import can_manage, can_read, filter_opinions, in_stage_order, opinions_for
 
 PER_PAGE = 30
 
@@ -62,9 +62,7 @@ def opinion_list(request):
             text=data.get("q", ""),
         )
     years = sorted(set(opinions_for(request.user).values_list("year", flat=True)), reverse=True)
-    page = Paginator(queryset.order_by("-year", "stage", "-raised_on", "pk"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(in_stage_order(queryset), PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -209,3 +209,14 @@ def test_demo_data_is_idempotent_and_linked(db):
     assert ReviewOpinion.objects.filter(subjects__isnull=False).distinct().count() >= 20
     assert ReviewOpinion.objects.filter(departments__code="006").exists()
     assert not ReviewOpinion.objects.filter(raised_on__gt=today).exists()
+
+
+def test_list_follows_the_order_of_the_review(client, staff_user, opinions):
+    for stage in (ReviewStage.STANDING_COMMITTEE, ReviewStage.RESEARCH, ReviewStage.FIRST_REVIEW):
+        ReviewOpinion.objects.create(
+            year=2026, stage=stage, title=f"阶段{stage}", text="x", raised_by="县人大财经委"
+        )
+    client.force_login(staff_user)
+    response = client.get(reverse("review_opinions:list"), {"year": 2026})
+    stages = [o.stage for o in response.context["page"]]
+    assert stages == ["research", "first_review", "standing", "congress"]
