@@ -1,6 +1,5 @@
 """The office's pages, the home panels and the navigation entry."""
 
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -105,3 +104,16 @@ def test_home_panels_and_nav(assigned, staff, deputies, finance_liaison, make_us
     assert not [
         i for i in nav_for(Req(make_user(roles.ARCHIVIST, username="a9"))) if i.label == "代表建议"
     ]
+
+
+@pytest.mark.parametrize("model", ["term", "session", "category", "answerclass", "deputy"])
+def test_admin_screens_for_staff_only(client, staff, deputies, finance_liaison, model):
+    url = reverse(f"wagtailsnippets_suggestions_{model}:list")
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 200
+    for value in ("13912345678", "530000197001011234"):
+        assert value not in response.content.decode()
+    for user in (deputies["user_a"], finance_liaison):
+        client.force_login(user)
+        assert client.get(url).status_code in (302, 403)
