@@ -259,6 +259,7 @@ BRIEFINGS_MASTHEAD = os.environ.get("BRIEFINGS_MASTHEAD", "预算联网监督简
 BRIEFINGS_EDITOR = os.environ.get("BRIEFINGS_EDITOR", "县人大常委会预算工委")
 BRIEFINGS_PRINT_COUNT = int(os.environ.get("BRIEFINGS_PRINT_COUNT", "40"))
 BRIEFINGS_RENDITION_RETRIES = int(os.environ.get("BRIEFINGS_RENDITION_RETRIES", "2"))
+BRIEFINGS_RENDITION_RETRY_SECONDS = float(os.environ.get("BRIEFINGS_RENDITION_RETRY_SECONDS", "10"))
 CELERY_BEAT_SCHEDULE["briefings-plan-and-remind"] = {
     "task": "briefings.tasks.plan_and_remind",
     "schedule": crontab(hour=7, minute=30),
