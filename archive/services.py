@@ -50,6 +50,7 @@ TRANSITIONS = {
     (ItemStatus.RENDERING, ItemStatus.FILED): "生成归档文件",
     (ItemStatus.RENDERING, ItemStatus.FAILED): "生成失败",
     (ItemStatus.FAILED, ItemStatus.RENDERING): "重新生成",
+    (ItemStatus.RENDERING, ItemStatus.RENDERING): "重新提交生成任务",
 }
 
 
@@ -382,13 +383,14 @@ def register_item(
 def retry_item(item: ArchiveItem, user) -> ArchiveItem:
     if user is None or not user.has_perm(FILE_PERMISSION):
         raise PermissionDenied("您没有立卷归档的权限。")
-    if item.status != ItemStatus.FAILED:
-        raise FilingError("只有生成失败的文件可以重新生成。")
+    if item.status == ItemStatus.FILED:
+        raise FilingError("该文件已完成归档，无需重新生成。")
     with transaction.atomic():
         ArchiveItem.objects.filter(pk=item.pk).update_unfiled(
             status=ItemStatus.RENDERING, status_message=""
         )
-        _event(item, ItemStatus.RENDERING, user, from_status=ItemStatus.FAILED)
+        # A 正在生成 item whose task was lost (worker stopped) is simply queued again.
+        _event(item, ItemStatus.RENDERING, user, from_status=item.status)
         from .tasks import file_record
 
         transaction.on_commit(lambda: file_record.delay(item.pk))
@@ -517,58 +519,46 @@ def _fail(item: ArchiveItem, message: str) -> None:
         )
 
 
+def _described(role, name, rel, data: bytes) -> dict:
+    sha, sm3 = digests(data)
+    return {"role": role, "name": name, "path": rel, "size": len(data), "sha256": sha, "sm3": sm3}
+
+
 def _finish(item: ArchiveItem, rendition) -> None:
+    """Write the package and freeze the item. Everything is computed first; the item row is
+    then locked so that two workers finishing the same item cannot both write."""
     package = archive_root() / item.item_number
     item.page_count = rendition.page_count
-    _write(package / "rendition.pdf", rendition.pdf)
-    entries = []  # (role, name, relative path)
-    for name in item.metadata.get("originals", []):
-        entries.append((FileRole.ORIGINAL, name, f"originals/{name}"))
-    entries.append((FileRole.RENDITION, "rendition.pdf", "rendition.pdf"))
-    described = []
-    for role, name, rel in entries:
-        path = package / rel
-        sha, sm3 = file_digests(path)
-        described.append(
-            {
-                "role": role,
-                "name": name,
-                "path": rel,
-                "size": path.stat().st_size,
-                "sha256": sha,
-                "sm3": sm3,
-            }
+    described = [
+        _described(
+            FileRole.ORIGINAL,
+            name,
+            f"originals/{name}",
+            (package / "originals" / name).read_bytes(),
         )
+        for name in item.metadata.get("originals", [])
+    ]
+    described.append(
+        _described(FileRole.RENDITION, "rendition.pdf", "rendition.pdf", rendition.pdf)
+    )
     meta = json.dumps(
         metadata_document(item, described), ensure_ascii=False, indent=2, default=_json_default
     ).encode("utf-8")
-    _write(package / "metadata.json", meta)
-    sha, sm3 = digests(meta)
-    described.append(
-        {
-            "role": FileRole.METADATA,
-            "name": "metadata.json",
-            "path": "metadata.json",
-            "size": len(meta),
-            "sha256": sha,
-            "sm3": sm3,
-        }
-    )
+    described.append(_described(FileRole.METADATA, "metadata.json", "metadata.json", meta))
     lines = [f"{d['sha256']}  {d['sm3'] or '-'}  {d['path']}" for d in described]
     digest_text = ("# SHA-256  SM3  文件\n" + "\n".join(lines) + "\n").encode("utf-8")
-    _write(package / "digests.txt", digest_text)
-    sha, sm3 = digests(digest_text)
-    described.append(
-        {
-            "role": FileRole.METADATA,
-            "name": "digests.txt",
-            "path": "digests.txt",
-            "size": len(digest_text),
-            "sha256": sha,
-            "sm3": sm3,
-        }
-    )
+    described.append(_described(FileRole.METADATA, "digests.txt", "digests.txt", digest_text))
     with transaction.atomic():
+        still_pending = (
+            ArchiveItem.objects.select_for_update()
+            .filter(pk=item.pk, status=ItemStatus.RENDERING)
+            .exists()
+        )
+        if not still_pending:
+            return  # finished (or failed) by another worker meanwhile
+        _write(package / "rendition.pdf", rendition.pdf)
+        _write(package / "metadata.json", meta)
+        _write(package / "digests.txt", digest_text)
         for entry in described:
             ArchiveFile.objects.create(
                 item=item,

@@ -168,3 +168,24 @@ def test_subject_scheme_uses_subject_codes_never_organisation(
         "usage.exportregistration", export_registration.pk, archivist_user, class_code="XTGL"
     )
     assert item.item_number.endswith("-D10-XTGL-0001") and item.class_kind == "subject"
+
+
+def test_lost_task_is_resubmitted_and_a_second_run_changes_nothing(
+    archivist_user, export_registration, django_capture_on_commit_callbacks
+):
+    item = services.register_item(
+        "usage.exportregistration", export_registration.pk, archivist_user, enqueue=False
+    )
+    assert item.status == ItemStatus.RENDERING  # as if the worker had died
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_item(item, archivist_user)
+    item.refresh_from_db()
+    assert item.is_filed
+    before = (package(item) / "rendition.pdf").read_bytes()
+    assert services.build_packages([item.pk]) == {}
+    assert (package(item) / "rendition.pdf").read_bytes() == before
+    assert item.files.count() == 3
+    with pytest.raises(services.FilingError, match="已完成归档"):
+        services.retry_item(item, archivist_user)
+    actions = list(item.events.values_list("action", flat=True))
+    assert actions == ["登记归档", "重新提交生成任务", "生成归档文件"]
