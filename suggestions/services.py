@@ -362,7 +362,10 @@ def read_upload(upload) -> tuple[str, bytes]:
     name = os.path.basename(getattr(upload, "name", "") or "").strip()
     if not name:
         raise ValidationError("文件没有名称")
-    ext = os.path.splitext(name)[1].lower()
+    stem, ext = os.path.splitext(name)
+    ext = ext.lower()
+    if len(name) > 120:  # keep the stored name within its column, extension intact
+        name = stem[: 120 - len(ext)] + ext
     if ext not in ALLOWED_EXTENSIONS:
         raise ValidationError(
             f"不支持的文件类型“{ext or name}”，请上传 PDF、OFD、Word、Excel、图片或文本文件"

@@ -1,6 +1,7 @@
 """Admin screens for the per-term data and the deputies' register, the home panels, the
 site navigation entry and the demo loader of 代表建议."""
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from wagtail import hooks
@@ -17,6 +18,8 @@ from .choices import Status
 from .models import AnswerClass, Category, Deputy, Session, Term
 
 HOME_PANEL_SIZE = 6
+# how far ahead a liaison's home panel looks for answers falling due
+LIAISON_HORIZON_DAYS = getattr(settings, "SUGGESTIONS_LIAISON_HORIZON_DAYS", 30)
 
 
 class TermViewSet(SnippetViewSet):
@@ -162,7 +165,7 @@ def overdue_suggestions_panel(request):
     if services.is_liaison(user):
         visible = services.visible_to(user)
         qs = (
-            (services.overdue(today) | services.due_soon(today, days=30))
+            (services.overdue(today) | services.due_soon(today, days=LIAISON_HORIZON_DAYS))
             .filter(pk__in=visible.values("pk"))
             .select_related("term", "session")
             .order_by("due_on")

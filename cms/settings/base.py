@@ -245,6 +245,7 @@ SUGGESTIONS_SECOND_ANSWER_MONTHS = 2  # second answer after 不满意 (1–2 mon
 SUGGESTIONS_MOTION_MIN_DEPUTIES = 10  # 议案: lead deputy plus co-signers, county level
 SUGGESTIONS_REMINDER_DAYS = 7  # reminder this many days before a due date
 SUGGESTIONS_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+SUGGESTIONS_LIAISON_HORIZON_DAYS = 30  # a liaison's home panel lists answers due this soon
 CELERY_BEAT_SCHEDULE["suggestions-reminders"] = {
     "task": "suggestions.tasks.send_reminders",
     "schedule": crontab(hour=7, minute=30),
