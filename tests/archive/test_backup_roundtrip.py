@@ -265,3 +265,85 @@ def test_backup_killed_midway_is_not_taken_for_good(instances, places, settings)
     assert backup.verify_backup(good[0].path).ok
     history = backup.read_history()
     assert history[0]["status"] == "ok"
+
+
+WRITER_SCRIPT = """
+import time
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from cms.notifications.models import Message
+from cms.usage.models import UsageRecord
+User = get_user_model()
+owner = User.objects.create_user(username="bulk-owner", password="x-Test-2026")
+Message.objects.bulk_create(
+    [Message(recipient=owner, subject=f"批量消息 {i}", body="正文" * 20) for i in range(60000)],
+    batch_size=2000,
+)
+print("filled", flush=True)
+deadline = time.monotonic() + 90
+n = 0
+while time.monotonic() < deadline:
+    with transaction.atomic():
+        user = User.objects.create_user(username=f"writer-{n}", password="x-Test-2026")
+        UsageRecord.objects.create(user=user, username=user.username, action="login")
+    n += 1
+    if n % 20 == 0:
+        print("wrote", n, flush=True)
+"""
+
+
+@pytest.mark.django_db
+def test_export_is_one_consistent_snapshot_while_others_write(instances, places, settings):  # noqa: F811
+    """A user and its usage record are written together, over and over, while backup_now runs
+    in another process. The export must hold both or neither: the restore checks every foreign
+    key and every per-table digest, so a torn export would be refused."""
+    data_dir, db_url = instances.new(_engine())
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": db_url,
+    }
+    env.pop("BACKUP_DIR", None)
+    writer = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", WRITER_SCRIPT],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # wait until the writer is writing pairs
+        seen = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = writer.stdout.readline()
+            seen.append(line)
+            if line.startswith("wrote"):
+                break
+            assert writer.poll() is None, writer.stderr.read()[-3000:]
+        done = manage("backup_now", "--json", data_dir=data_dir, db_url=db_url)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert writer.poll() is None, "the writer stopped before the backup ended"
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    summary = json.loads(done.stdout[done.stdout.index("{") :])
+    users, logins, messages = set(), [], 0
+    with open(Path(summary["path"]) / "database.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row["model"] == "cms.user" and row["fields"]["username"].startswith("writer-"):
+                users.add(row["pk"])
+            elif row["model"] == "usage.usagerecord" and row["fields"]["action"] == "login":
+                logins.append(row["fields"]["user"])
+            elif row["model"] == "notifications.message":
+                messages += 1
+    assert messages == 60000
+    assert users and sorted(logins) == sorted(users)  # every pair whole, none torn
+
+    target_dir, target_url = instances.new(_engine())
+    restored = manage("restore", summary["path"], "--json", data_dir=target_dir, db_url=target_url)
+    assert restored.returncode == 0, restored.stderr[-3000:]
+    assert json.loads(restored.stdout[restored.stdout.index("{") :])["rows"] == summary["rows"]
