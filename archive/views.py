@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.encoding import escape_uri_path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from modelsearch.backends import get_search_backend
 
@@ -124,7 +125,7 @@ def file_source(request):
         )
     except services.FilingError as exc:
         messages.error(request, str(exc))
-        return redirect(request.POST.get("back") or reverse("archive:candidates"))
+        return redirect(_safe_back(request))
     messages.success(request, f"已登记归档，档号 {item.item_number}。正在生成带归档章的版式文件。")
     return redirect("archive:item", pk=item.pk)
 
@@ -155,6 +156,13 @@ def _confirm_filing(request):
         "classifications": Classification.choices,
     }
     return render(request, "archive/file_confirm.html", {"section": "candidates"} | context)
+
+
+def _safe_back(request) -> str:
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return reverse("archive:candidates")
 
 
 def _purposes(request) -> dict:

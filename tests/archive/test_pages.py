@@ -228,3 +228,24 @@ def test_usage_month_is_filed_with_csv(file_now, archivist_user, admin_user_role
     assert csv_file.name == "使用记录-2026-10.csv"
     data = (services.archive_root() / csv_file.relative_path).read_bytes().decode("utf-8-sig")
     assert "deputy" in data and "登录" in data
+
+
+def test_failed_filing_does_not_redirect_off_site(client, archivist_user, export_registration):
+    client.force_login(archivist_user)
+    data = {
+        "source": "usage.exportregistration",
+        "source_id": "999999",
+        "back": "https://evil.example/",
+    }
+    response = client.post(reverse("archive:file"), data)
+    assert response.status_code == 302 and response.url == reverse("archive:candidates")
+
+
+def test_retention_table_and_codes_are_kept_in_the_admin_by_the_archivist(
+    client, archivist_user, staff_user
+):
+    client.force_login(archivist_user)
+    for model in ("retentionrule", "archiveclass"):
+        assert client.get(f"/admin/snippets/archive/{model}/").status_code == 200
+    client.force_login(staff_user)
+    assert client.get("/admin/snippets/archive/retentionrule/").status_code in (302, 403)
