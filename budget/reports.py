@@ -123,6 +123,16 @@ class ReportForm(forms.Form):
             field.empty_label = None
             field.required = True
 
+    def department_options(self):
+        """(value, label, selected) for the unit list, from one plain query: the form
+        widget would open a server-side cursor and render one template per option."""
+        field = self.fields["department"]
+        chosen = str(self["department"].value() or "")
+        options = [("", field.empty_label, not chosen)] if field.empty_label else []
+        for pk, code, name in field.queryset.values_list("pk", "code", "name"):
+            options.append((str(pk), f"{code} {name}", str(pk) == chosen))
+        return options
+
     def clean(self):
         data = super().clean()
         data["budget"] = data.get("budget") or BudgetKind.GENERAL
