@@ -21,7 +21,7 @@ from cms import roles
 from cms.personal import can_see_personal_details
 from cms.usage.exports import RegisteredExportView, can_export, xlsx_export
 from cms.usage.models import UsageAction
-from cms.usage.services import record_usage
+from cms.usage.services import record_restricted_view, record_usage
 
 from . import filters, importer, services
 from .choices import EvaluationResult
@@ -160,6 +160,8 @@ def _detail(request, pk, mode):
     user = request.user
     if mode == "staff" and not services.is_staff(user):
         return redirect(portal_url(user, s))
+    if not s.is_public:  # a suggestion not made public is restricted material
+        record_restricted_view(request, s)
     steps = services.allowed_steps(user, s)
     replies = list(s.replies.select_related("answer_class", "unit"))
     evaluations = {e.reply_id: e for e in s.evaluations.all()}

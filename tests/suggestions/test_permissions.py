@@ -276,3 +276,15 @@ def test_search_respects_visibility_and_never_indexes_contact_details(
     for hit in run_search(staff, "王秀兰").hits:
         for value in PERSONAL:
             assert value not in hit.snippet_html(2000)
+
+
+def test_opening_a_suggestion_is_logged(client, assigned, deputies):
+    from cms.usage.models import UsageAction, UsageRecord
+
+    client.force_login(deputies["user_a"])
+    client.get(reverse("suggestions:mine_detail", args=[assigned.pk]))
+    record = UsageRecord.objects.get(action=UsageAction.VIEW_RESTRICTED)
+    assert record.user == deputies["user_a"] and record.object_id == str(assigned.pk)
+    client.force_login(deputies["user_b"])
+    client.get(reverse("suggestions:mine_detail", args=[assigned.pk]))
+    assert UsageRecord.objects.filter(action=UsageAction.DENIED, user=deputies["user_b"]).exists()
