@@ -107,13 +107,14 @@ def _walk(letter, state, staff, signers, liaison, today):
         return letter
     answerer = liaison if liaison and services.can_answer(liaison, letter) else staff
     answered_on = min(today, sent_on + datetime.timedelta(days=12))
+    short_name = (letter.department.name if letter.department else "县").removeprefix("县")[:2]
     services.record_answer(
         letter,
         answerer,
         data=_answer_text(letter),
         filename="书面答复.txt",
         answered_on=answered_on,
-        reference=f"{(letter.department.name if letter.department else '')[:4]}函〔{today.year}〕3号",
+        reference=f"{short_name}函〔{today.year}〕{letter.pk}号",
         signed_by="王德明",
     )
     letter.refresh_from_db()
@@ -144,9 +145,10 @@ def load_demo(stdout=None, today=None):
         )
         # the finance bureau's alerts first, so the demo liaison has letters to answer
         alerts.sort(key=lambda a: 0 if a.department and "财政" in a.department.name else 1)
-        used = [a for a in alerts if a.letters.exists()]
+        # alerts closed since (by staff or other demo loaders) still count as used
+        used = Alert.objects.filter(grade=grade, letters__isnull=False).distinct().count()
         fresh = [a for a in alerts if not a.letters.exists()]
-        for state, alert in zip(states[len(used) :], fresh, strict=False):
+        for state, alert in zip(states[used:], fresh, strict=False):
             with transaction.atomic():
                 letter = services.create_from_alert(alert, staff)
                 letter = _walk(letter, state, staff, signers, liaison, today)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -244,14 +245,16 @@ def draft_texts(alert: Alert, department) -> dict:
     unit = department.name if department else "有关单位"
     days = _answer_workdays(alert.grade)
     subject = alert.title.rstrip("。")
+    # the title names the unit, the year and what the rule found; the details go in the body
+    rule_name = re.sub(r"[（(][^）)]*[）)]", "", alert.rule.name).strip()
+    topic = f"{unit}{alert.year}年{rule_name}"
     found = (
         f"我委通过预算联网监督系统查询发现：{subject}"
         f"（{alert.year}年{'1—' + str(alert.month) + '月' if alert.month else '度'}数据，"
         f"预警规则“{alert.rule.name}”，等级“{alert.get_grade_display()}”）。"
     )
     if kind == LetterKind.BULLETIN:
-        about = _short(subject) if subject.startswith(unit) else unit + _short(subject)
-        title = f"关于{about}的联网查询情况通报"
+        title = f"关于{topic}的联网查询情况通报"
         recipients = unit
         cc = ""
         body = "\n".join(
@@ -263,7 +266,7 @@ def draft_texts(alert: Alert, department) -> dict:
             ]
         )
     elif kind == LetterKind.DEPARTMENT:
-        title = f"关于{_short(subject)}有关问题的函"
+        title = f"关于{topic}有关问题的函"
         recipients = unit
         cc = ""
         body = "\n".join(
@@ -276,7 +279,7 @@ def draft_texts(alert: Alert, department) -> dict:
             ]
         )
     else:
-        title = f"关于{_short(subject)}有关问题的函"
+        title = f"关于{topic}有关问题的函"
         recipients = _government()
         cc = unit if department else ""
         body = "\n".join(
@@ -289,10 +292,6 @@ def draft_texts(alert: Alert, department) -> dict:
             ]
         )
     return {"kind": kind, "title": title[:200], "recipients": recipients, "cc": cc, "body": body}
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 # --- steps -----------------------------------------------------------------------------------

@@ -45,10 +45,13 @@ def test_kind_recipients_and_text_follow_the_grade(make_alert, drafter, settings
         make_alert(AlertGrade.MAJOR, department="education"), drafter
     )
     assert general.kind == LetterKind.BULLETIN and general.series == "bulletin"
-    assert general.title.endswith("的联网查询情况通报") and general.recipients == "县财政局"
+    assert general.title == "关于县财政局2026年支出进度落后的联网查询情况通报"
+    assert general.recipients == "县财政局"
+    assert "查询发现：县财政局一般公共预算支出进度低于序时进度12.5个百分点" in general.body
     assert "10个工作日" in general.body
     assert important.kind == LetterKind.DEPARTMENT and important.series == "letter"
-    assert important.title.endswith("的函") and important.recipients == "县财政局"
+    assert important.title == "关于县财政局2026年支出进度落后有关问题的函"
+    assert important.recipients == "县财政局"
     assert major.kind == LetterKind.GOVERNMENT and major.series == "letter"
     assert major.recipients == "元江县人民政府" and major.cc == "县教育局"
     assert "15个工作日" in major.body

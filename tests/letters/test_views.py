@@ -198,3 +198,29 @@ def test_docx_download_after_rendering(
     # the liaison may read the letter sent to the unit, not ask for new renditions
     assert client.get(reverse("letters:download", args=[letter.pk, "docx"])).status_code == 200
     assert client.post(reverse("letters:render", args=[letter.pk])).status_code == 403
+
+
+def test_home_panel_lists_letters_to_sign_and_overdue_answers(rf, make_alert, drafter, head):
+    from briefings.letters.wagtail_hooks import letters_panel
+
+    waiting = services.act(services.create_from_alert(make_alert(), drafter), "submit", drafter)
+    late = sent_letter(make_alert, drafter, head, days_ago=40)
+    request = rf.get("/")
+    request.user = head
+    titles = [item.title for item in letters_panel(request).items]
+    assert f"待签发：{waiting.title}" in titles
+    request.user = drafter
+    items = letters_panel(request).items
+    assert [(item.title, item.overdue) for item in items] == [(late.title, True)]
+
+
+def test_overdue_reminder_is_scheduled_and_runs(make_alert, drafter, head):
+    from briefings.letters import tasks
+    from cms.celery import app
+
+    entry = app.conf.beat_schedule["letters-overdue-answers"]
+    assert entry["task"] == "briefings.letters.tasks.remind_overdue_answers"
+    assert app.tasks[entry["task"]].name == tasks.remind_overdue_answers.name
+    sent_letter(make_alert, drafter, head, days_ago=40)
+    assert tasks.remind_overdue_answers.delay().get() == 1
+    assert tasks.remind_overdue_answers.delay().get() == 0
