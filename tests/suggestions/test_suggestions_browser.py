@@ -100,6 +100,10 @@ def test_register_assign_answer_evaluate_and_statistics(page, site_tree, make_us
     page.wait_for_load_state("networkidle")
     main = page.inner_text("main")
     assert "临时停车位一百二十个" in main and "李局长" in main
+    # the detail page carries the related-material block (suggestions/related.py)
+    related = page.inner_text("section.related-material")
+    assert "相关材料" in related and "相关预算科目与单位" in related
+    assert "县城市管理综合执法局" in related  # the lead unit's budget line
     page.check("form#evaluate input[name=result][value=satisfied]")
     page.click("form#evaluate button[type=submit]")
     page.wait_for_load_state("networkidle")
