@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url: str
     order: int = 100
+    current: bool = False
 
 
 def nav_for(request) -> list[NavItem]:
@@ -19,4 +20,9 @@ def nav_for(request) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     items = [item for fn in hooks.get_hooks("register_site_nav") if (item := fn(request))]
+    # The entry whose address is the longest prefix of this page is the current one
+    # (/suggestions/insights/… marks 建议分析, not 代表建议).
+    matching = [item for item in items if request.path.startswith(item.url)]
+    if matching:
+        max(matching, key=lambda item: len(item.url)).current = True
     return sorted(items, key=lambda item: item.order)
