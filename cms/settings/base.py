@@ -294,7 +294,8 @@ CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
 }
 # monthly backup (archive/backup.py, archive/backup_tasks.py)
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
-BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "12"))  # good backups kept; older ones go after a new one verified
+# good backups kept; older ones are deleted only after a new one verified
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "12"))
 CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
     "task": "archive.backup_tasks.monthly_backup",
     "schedule": crontab(day_of_month=1, hour=1, minute=30),
