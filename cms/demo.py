@@ -15,6 +15,8 @@ from . import roles
 DEMO_ACCOUNTS = [
     ("admin", "李明（系统管理员）", "县人大常委会预算工委", roles.ADMIN, "Admin-2026!"),
     ("staff", "王芳", "县人大常委会预算工委", roles.STAFF, "Staff-2026!"),
+    # the office head (负责同志) who signs off briefings and letters
+    ("head", "刘强（预算工委负责同志）", "县人大常委会预算工委", roles.STAFF, "Head-2026!"),
     ("deputy", "张建国", "县人大代表（城关镇代表团）", roles.DEPUTY, "Deputy-2026!"),
     ("archivist", "赵敏", "县人大常委会办公室", roles.ARCHIVIST, "Archive-2026!"),
     ("liaison", "陈刚", "县财政局", roles.LIAISON, "Liaison-2026!"),

@@ -267,7 +267,10 @@ CELERY_BEAT_SCHEDULE["briefings-plan-and-remind"] = {
 }
 # letters (briefings/letters/): 通报 and 函 that follow alerts; answer deadlines come from
 # BUDGET_ALERT_WORKDAYS (10 working days, 15 for major issues)
-LETTERS_DOC_NUMBER_PREFIXES = {"bulletin": "元人预通", "letter": "元人预函"}  # 发文字号 prefix per series
+LETTERS_DOC_NUMBER_PREFIXES = {
+    "bulletin": "元人预通",
+    "letter": "元人预函",
+}  # 发文字号 prefix per series
 LETTERS_ISSUER = os.environ.get("LETTERS_ISSUER", f"{COUNTY_NAME}人大常委会预算工作委员会")
 LETTERS_GOVERNMENT = os.environ.get("LETTERS_GOVERNMENT", f"{COUNTY_NAME}人民政府")
 LETTERS_ANSWER_MAX_BYTES = 20 * 1024 * 1024
