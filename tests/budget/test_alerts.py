@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from budget import alerts
 from budget.choices import AlertGrade, AlertStatus, RuleKind, RuleScope
@@ -50,7 +51,7 @@ def test_lag_rule_fires_once_with_figures_and_due_date(lagging, rule, staff_user
     assert [a.code for a in raised] == ["201"]
     alert = raised[0]
     assert alert.figures["执行率"] == "40.00%" and alert.figures["进度差"] == "-35.00%"
-    assert alert.due_date == add_workdays(alert.created_at.date(), 10)
+    assert alert.due_date == add_workdays(timezone.localtime(alert.created_at).date(), 10)
     assert alert.owner == staff_user and alert.status == AlertStatus.NEW
     assert list(alert.events.values_list("action", flat=True)) == ["产生预警"]
     assert Message.objects.filter(recipient=staff_user).exists()
