@@ -13,6 +13,8 @@ ADAPTERS = {
     "archive.source_adapters.alerts": "budget",
     "archive.source_adapters.exports": "cms.usage",
     "archive.source_adapters.usage_log": "cms.usage",
+    "archive.source_adapters.suggestions": "suggestions",
+    "archive.source_adapters.briefings": "briefings",
 }
 
 

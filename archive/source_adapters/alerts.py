@@ -1,6 +1,14 @@
-"""监督预警: a closed alert with every step of its handling (letters are added when the
-letters module files them with the alert)."""
+"""监督预警: a closed alert with every step of its handling and, when the letters app is
+installed, its 通报 / 函 with the departments' written answers.
 
+Order inside the item (DA/T 22-2015: 复文在前，来文在后): for each letter, the department's
+answers (the latest first) come before the letter they answer; the letters in the order
+they were signed. The item's 文号 is the letters' 发文字号.
+"""
+
+from pathlib import Path
+
+from django.apps import apps
 from django.urls import reverse
 
 from archive.sources import FilingMaterial, Heading, Paragraph, Table, register_source
@@ -12,6 +20,106 @@ def _status_label(value: str) -> str:
     from budget.choices import AlertStatus
 
     return AlertStatus(value).label if value in AlertStatus.values else value
+
+
+# letters that went out under a number; drafts and cancelled drafts are not documents
+ISSUED_STATUSES = ("approved", "sent", "answered", "closed")
+
+
+def _read(field_file, name: str):
+    if not field_file:
+        return None
+    try:
+        with field_file.open("rb") as handle:
+            return (name or Path(field_file.name).name, handle.read())
+    except OSError:
+        return None
+
+
+def issued_letters(alert) -> list:
+    if not apps.is_installed("briefings.letters"):
+        return []
+    return list(
+        alert.letters.filter(status__in=ISSUED_STATUSES)
+        .select_related("department")
+        .prefetch_related("answers")
+        .order_by("approved_at", "pk")
+    )
+
+
+def _letter_part(letter) -> tuple[list, list, list, dict]:
+    """Files, blocks, the order of the parts, and metadata of one letter with its answers:
+    answers first (复文在前), then the letter (来文在后)."""
+    answers = sorted(letter.answers.all(), key=lambda a: (a.answered_on, a.pk), reverse=True)
+    files, blocks, order = [], [], []
+    for answer in answers:
+        found = _read(answer.file, f"复文-{letter.doc_number}-{answer.filename}")
+        if found:
+            files.append(found)
+        label = f"书面答复{('（' + answer.reference + '）') if answer.reference else ''}"
+        order.append(f"{label}：答复 {letter.doc_number}")
+        blocks += [
+            Heading(f"{label}：答复{letter.doc_number}", 2),
+            Table(
+                ["项目", "内容"],
+                [
+                    ["答复单位", letter.department.name if letter.department_id else ""],
+                    ["答复文号", answer.reference or "（无）"],
+                    ["答复日期", answer.answered_on.isoformat()],
+                    ["签字负责人", answer.signed_by],
+                    ["逾期答复", "是" if answer.is_late else "否"],
+                    ["原文件", answer.filename],
+                ],
+            ),
+        ]
+        blocks += [Paragraph(line) for line in answer.text.splitlines() if line.strip()]
+    for field, suffix in ((letter.pdf_file, "pdf"), (letter.docx_file, "docx")):
+        found = _read(field, f"来文-{letter.doc_number}.{suffix}")
+        if found:
+            files.append(found)
+    order.append(f"{letter.get_kind_display()} {letter.doc_number}")
+    blocks += [
+        Heading(f"{letter.get_kind_display()} {letter.doc_number}：{letter.title}", 2),
+        Table(
+            ["项目", "内容"],
+            [
+                ["发文字号", letter.doc_number],
+                ["主送", letter.recipients],
+                ["抄送", letter.cc or "（无）"],
+                ["签发时间", local_text(letter.approved_at)],
+                ["发出日期", letter.sent_on.isoformat() if letter.sent_on else ""],
+                ["答复期限", letter.answer_due.isoformat() if letter.answer_due else ""],
+                ["状态", letter.get_status_display()],
+            ],
+        ),
+    ]
+    blocks += [Paragraph(line) for line in letter.body.splitlines() if line.strip()]
+    metadata = {
+        "发文字号": letter.doc_number,
+        "文种": letter.get_kind_display(),
+        "标题": letter.title,
+        "主送": letter.recipients,
+        "抄送": letter.cc,
+        "状态": letter.status,
+        "签发时间": letter.approved_at,
+        "发出日期": letter.sent_on,
+        "送达方式": letter.sent_via,
+        "答复期限": letter.answer_due,
+        "正文": letter.body,
+        "书面答复": [
+            {
+                "答复文号": a.reference,
+                "答复日期": a.answered_on,
+                "签字负责人": a.signed_by,
+                "逾期答复": a.is_late,
+                "原文件": a.filename,
+                "SHA-256": a.sha256,
+                "大小": a.size,
+            }
+            for a in answers
+        ],
+    }
+    return files, blocks, order, metadata
 
 
 def describe(alert) -> FilingMaterial:
@@ -58,11 +166,21 @@ def describe(alert) -> FilingMaterial:
             ],
         ),
     ]
+    files, order, letters_metadata = [], [], []
+    letters = issued_letters(alert)
+    for letter in letters:
+        letter_files, letter_blocks, letter_order, metadata = _letter_part(letter)
+        files += letter_files
+        blocks += letter_blocks
+        order += letter_order
+        letters_metadata.append(metadata)
     return FilingMaterial(
         title=f"监督预警：{alert.title}",
         date=local_date(closed_at),
         record_type="alert",
+        doc_number="、".join(letter.doc_number for letter in letters if letter.doc_number),
         responsible=office_name(),
+        files=files,
         blocks=blocks,
         metadata={
             "预警编号": alert.pk,
@@ -88,6 +206,8 @@ def describe(alert) -> FilingMaterial:
                 }
                 for e in events
             ],
+            "函件": letters_metadata,
+            "排列顺序": order,
         },
     )
 
