@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from pypdf import PdfReader
 
 from archive import services
@@ -32,7 +33,7 @@ def test_export_registration_is_filed_with_number_stamp_and_digests(
 ):
     item = file_now("usage.exportregistration", export_registration.pk, archivist_user)
     item.refresh_from_db()
-    year = export_registration.created_at.year
+    year = timezone.localtime(export_registration.created_at).year
     assert item.status == ItemStatus.FILED, item.status_message
     assert item.item_number == f"J001-WS·{year}-D10-YSGW-0001"
     assert item.retention == "D10" and item.class_code == "YSGW" and item.page_count >= 1
