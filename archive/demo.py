@@ -22,6 +22,9 @@ DEMO_LIMITS = {
     "budget.alert": 6,
     "usage.exportregistration": 6,
     "usage.month": 3,
+    "suggestions.suggestion": 6,
+    "briefings.briefingpage": 4,
+    "briefings.departmentupload": 3,
 }
 DEMO_TAG = "（演示）"
 
@@ -106,17 +109,31 @@ def _demo_usage_months(user):
 
 
 def _demo_closed_alerts():
-    """Close a few demo alerts through the budget module's own transition, if none is closed."""
+    """Close demo alerts through the budget module's own transition until three are closed."""
     from budget import alerts as budget_alerts
     from budget.choices import AlertStatus
     from budget.models import Alert
 
-    if Alert.objects.filter(status=AlertStatus.CLOSED).exists():
+    needed = 3 - Alert.objects.filter(status=AlertStatus.CLOSED).count()
+    if needed <= 0:
         return
     staff = get_user_model().objects.filter(username="staff").first()
     if staff is None:
         return
-    for alert in Alert.objects.exclude(status=AlertStatus.CLOSED).order_by("pk")[:3]:
+    open_alerts = Alert.objects.exclude(status=AlertStatus.CLOSED)
+    try:  # an alert whose letter is still out is not closed by the demo
+        from briefings.letters.choices import LetterStatus
+
+        open_alerts = open_alerts.exclude(
+            letters__status__in=[
+                s
+                for s in LetterStatus.values
+                if s not in (LetterStatus.CLOSED, LetterStatus.CANCELLED)
+            ]
+        )
+    except ImportError:
+        pass
+    for alert in open_alerts.order_by("pk")[:needed]:
         budget_alerts.transition(
             alert, AlertStatus.CLOSED, staff, note="演示：已核实情况，关闭预警"
         )

@@ -36,3 +36,16 @@ def test_load_demo_is_idempotent(django_user_model):
     assert django_user_model.objects.count() == count
     usernames = set(django_user_model.objects.values_list("username", flat=True))
     assert {account[0] for account in DEMO_ACCOUNTS} <= usernames
+    # the demo archive holds a filed year with items from every module (LibreOffice is installed by CI)
+    from archive.models import ArchiveItem
+
+    kinds = set(ArchiveItem.objects.filed().values_list("source_key", flat=True))
+    assert {
+        "policies.policypage",
+        "budget.alert",
+        "suggestions.suggestion",
+        "briefings.briefingpage",
+        "briefings.departmentupload",
+        "usage.exportregistration",
+        "usage.month",
+    } <= kinds
