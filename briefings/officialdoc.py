@@ -101,6 +101,7 @@ class BriefingDocument:
     blocks: list = field(default_factory=list)
     recipients: list = field(default_factory=list)
     print_count: int = 0
+    title: str = ""  # the issue's own title, set under the masthead block in 二号 小标宋
 
 
 @dataclass
@@ -584,6 +585,13 @@ def render_briefing_docx(doc: BriefingDocument) -> bytes:
         note.paragraph_format.first_line_indent = Pt(SIZE_BODY.pt * 2)
         _set_run_font(note.add_run("编者按："), FONT_HEITI, SIZE_BODY)
         _set_run_font(note.add_run(doc.editor_note.strip()), FONT_KAITI, SIZE_BODY)
+        _add_text(document, "")
+
+    if doc.title.strip():
+        _add_text(
+            document, doc.title.strip(), font=_title_font(), size=SIZE_TITLE,
+            align=WD_ALIGN_PARAGRAPH.CENTER, pitch=SIZE_TITLE.pt * 1.5,
+        )  # fmt: skip
         _add_text(document, "")
 
     _blocks(document, doc.blocks)

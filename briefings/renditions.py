@@ -81,6 +81,7 @@ def build_docx(page: BriefingPage) -> bytes:
             blocks=blocks,
             recipients=page.recipient_names(),
             print_count=page.print_count,
+            title=page.title,
         )
         return officialdoc.render_briefing_docx(doc)
     doc = officialdoc.ReportDocument(

@@ -300,3 +300,18 @@ def test_concurrent_conversions_do_not_share_a_profile():
     assert not errors
     assert "元人预函〔2026〕1号" in pdf_text(results[0])[1]
     assert "元人预函〔2026〕2号" in pdf_text(results[1])[1]
+
+
+def test_briefing_title_follows_the_masthead_block_centred_in_title_size():
+    document = open_docx(od.render_briefing_docx(briefing(title="一季度预算执行情况分析")))
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    texts = [p.text for p in paragraphs]
+    title = paragraphs[texts.index("一季度预算执行情况分析")]
+    assert texts.index("一季度预算执行情况分析") > texts.index("第7期")
+    assert texts.index("一季度预算执行情况分析") < texts.index("一、总体情况")
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert title.runs[0].font.size == Pt(22)
+    assert east_asia(title.runs[0]) == "方正小标宋简体"
+    # without a title nothing extra appears
+    plain = [p.text for p in open_docx(od.render_briefing_docx(briefing())).paragraphs]
+    assert "一季度预算执行情况分析" not in plain
