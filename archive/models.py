@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from wagtail.search import index
 
-from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
+from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet, StepEvent
 
 READ_PERMISSION = "archive.view_archiveitem"
 FILE_PERMISSION = "cms.file_records"
@@ -290,28 +290,12 @@ class ArchiveFile(AppendOnlyModel):
         return self.name
 
 
-class FilingEvent(AppendOnlyModel):
+class FilingEvent(StepEvent):
     """Every step of an item: registered, package made, failure, retry, correction."""
 
     item = models.ForeignKey(
         ArchiveItem, verbose_name="归档文件", on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField("时间", auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
-    action = models.CharField("事项", max_length=50)
-    from_status = models.CharField("原状态", max_length=16, blank=True)
-    to_status = models.CharField("新状态", max_length=16, blank=True)
-    note = models.TextField("说明", blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "归档记录"

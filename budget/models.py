@@ -10,7 +10,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
+from cms.usage.models import StepEvent
 
 from .blocks import analysis_body_blocks
 from .choices import (
@@ -401,29 +401,13 @@ class Alert(models.Model):
         return bool(self.is_open and self.due_date and self.due_date < today)
 
 
-class AlertEvent(AppendOnlyModel):
+class AlertEvent(StepEvent):
     """Every step of an alert, append-only."""
 
     alert = models.ForeignKey(
         Alert, verbose_name="预警", on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField("时间", auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
-    action = models.CharField("事项", max_length=50)
-    from_status = models.CharField("原状态", max_length=16, blank=True)
-    to_status = models.CharField("新状态", max_length=16, blank=True)
-    note = models.TextField("说明", blank=True)
     due_date = models.DateField("办理期限", null=True, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "预警处理记录"

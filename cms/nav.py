@@ -22,7 +22,8 @@ def nav_for(request) -> list[NavItem]:
     items = [item for fn in hooks.get_hooks("register_site_nav") if (item := fn(request))]
     # The entry whose address is the longest prefix of this page is the current one
     # (/suggestions/insights/… marks 建议分析, not 代表建议).
-    matching = [item for item in items if request.path.startswith(item.url)]
+    path = getattr(request, "path", "")
+    matching = [item for item in items if path and path.startswith(item.url)]
     if matching:
         max(matching, key=lambda item: len(item.url)).current = True
     return sorted(items, key=lambda item: item.order)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.search import index
 
-from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
+from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet, StepEvent
 
 from .choices import LetterKind, LetterStatus, RenditionStatus, SignerCapacity
 
@@ -160,28 +160,12 @@ class Letter(index.Indexed, models.Model):
         return [r.strip() for r in self.cc.replace("，", "、").split("、") if r.strip()]
 
 
-class LetterEvent(AppendOnlyModel):
+class LetterEvent(StepEvent):
     """Every step of a letter, append-only."""
 
     letter = models.ForeignKey(
         Letter, verbose_name="函件", on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField("时间", auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
-    action = models.CharField("事项", max_length=50)
-    from_status = models.CharField("原状态", max_length=16, blank=True)
-    to_status = models.CharField("新状态", max_length=16, blank=True)
-    note = models.TextField("说明", blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "函件记录"

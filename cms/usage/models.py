@@ -29,6 +29,33 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"{self._meta.verbose_name}只能追加，不能删除。")
 
 
+class StepEvent(AppendOnlyModel):
+    """One step in the life of a record (an alert, a letter, an archive item): who, when,
+    what, from which status to which. A subclass adds the foreign key to its record, its
+    own Meta names and any extra columns."""
+
+    at = models.DateTimeField("时间", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
+    action = models.CharField("事项", max_length=50)
+    from_status = models.CharField("原状态", max_length=16, blank=True)
+    to_status = models.CharField("新状态", max_length=16, blank=True)
+    note = models.TextField("说明", blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class UsageAction(models.TextChoices):
     LOGIN = "login", "登录"
     LOGIN_FAILED = "login_failed", "登录失败"
