@@ -222,8 +222,8 @@ def _lag_findings(rule, year, month):
         yield Finding(
             key=f"{where}:{row.department_id or row.code}",
             title=(
-                f"{year}年1-{month}月 {label} 执行率 {format_percent(row.execution_rate)}，"
-                f"低于序时进度 {format_percent(row.time_progress)} {format_percent(-gap)}个百分点"
+                f"{year}年1-{month}月，{label}执行率{format_percent(row.execution_rate)}，"
+                f"序时进度{format_percent(row.time_progress)}，落后{-gap:.2f}个百分点"
             ),
             figures={
                 "调整预算数（万元）": format_wan(row.adjusted),

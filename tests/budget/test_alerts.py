@@ -51,6 +51,8 @@ def test_lag_rule_fires_once_with_figures_and_due_date(lagging, rule, staff_user
     assert [a.code for a in raised] == ["201"]
     alert = raised[0]
     assert alert.figures["执行率"] == "40.00%" and alert.figures["进度差"] == "-35.00%"
+    # points, not a percentage, behind the time progress (the wording goes into letters)
+    assert alert.title.endswith("执行率40.00%，序时进度75.00%，落后35.00个百分点")
     assert alert.due_date == add_workdays(timezone.localtime(alert.created_at).date(), 10)
     assert alert.owner == staff_user and alert.status == AlertStatus.NEW
     assert list(alert.events.values_list("action", flat=True)) == ["产生预警"]
