@@ -13,9 +13,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from wagtail.search import index
+
+from cms.sequences import locked_counter
 
 from .models import (
     FILE_PERMISSION,
@@ -123,14 +125,7 @@ def take_next_sequence(fonds, category, year, retention, class_code) -> int:
         retention=retention,
         class_code=class_code,
     )
-    counter = NumberCounter.objects.select_for_update().filter(**key).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                counter = NumberCounter.objects.create(**key, last_number=0)
-        except IntegrityError:
-            # Another filer created the row first; wait for its lock like everyone else.
-            counter = NumberCounter.objects.select_for_update().get(**key)
+    counter = locked_counter(NumberCounter, **key)
     counter.last_number += 1
     NumberCounter.objects.filter(pk=counter.pk).update(last_number=counter.last_number)
     return counter.last_number

@@ -14,7 +14,7 @@ import logging
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page, Site, TaskState
@@ -22,6 +22,7 @@ from wagtail.models import Page, Site, TaskState
 from budget.departments import department_ids_for, is_department_scoped
 from cms import roles
 from cms.notifications.services import notify
+from cms.sequences import locked_counter
 from cms.workdays.services import add_workdays
 
 from .choices import Cadence, ItemState, ItemStatus, ResponsibleKind
@@ -391,15 +392,7 @@ def check_may_publish(page, revision, user) -> None:
 
 
 def _lock_counter(year: int) -> IssueCounter:
-    counter = IssueCounter.objects.select_for_update().filter(year=year).first()
-    if counter is not None:
-        return counter
-    try:
-        with transaction.atomic():
-            IssueCounter.objects.create(year=year, last_number=0)
-    except IntegrityError:
-        pass  # another transaction created it first
-    return IssueCounter.objects.select_for_update().get(year=year)
+    return locked_counter(IssueCounter, defaults={"last_number": 0}, year=year)
 
 
 def assign_issue_number(page_id: int, when=None) -> BriefingPage:

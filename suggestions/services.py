@@ -31,6 +31,7 @@ from django.utils import timezone
 from budget.departments import department_ids_for, is_department_scoped
 from budget.models import Department
 from cms.notifications.services import notify
+from cms.sequences import locked_counter
 from cms.workdays import add_months, add_workdays
 
 from .choices import EvaluationResult, Status, SuggestionKind
@@ -397,17 +398,10 @@ def _document(kind: str, obj, name: str) -> dict:
 def _counter(session: Session) -> SessionCounter:
     """The session's counter row, locked. Two first numbers in a new session race on
     the insert; the loser waits for the winner's row and locks it."""
-    try:
-        return SessionCounter.objects.select_for_update().get(session=session)
-    except SessionCounter.DoesNotExist:
-        pass
+    if SessionCounter.objects.filter(session=session).exists():
+        return locked_counter(SessionCounter, session=session)
     highest = Suggestion.objects.filter(session=session).aggregate(m=Max("number"))["m"] or 0
-    try:
-        with transaction.atomic():
-            SessionCounter.objects.create(session=session, last_number=highest)
-    except IntegrityError:
-        pass
-    return SessionCounter.objects.select_for_update().get(session=session)
+    return locked_counter(SessionCounter, defaults={"last_number": highest}, session=session)
 
 
 def next_number(session: Session, explicit: int | None = None) -> int:

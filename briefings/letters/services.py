@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from budget.alerts import workday_rules
 from budget.choices import AlertGrade, AlertStatus
 from budget.departments import acts_for, department_ids_for, is_department_scoped
 from budget.models import Alert, Department
+from cms.sequences import locked_counter
 from cms.workdays import add_workdays
 
 from .choices import LetterKind, LetterStatus, SignerCapacity
@@ -343,12 +344,7 @@ def update_draft(letter: Letter, user, *, title, recipients, body, cc="") -> Let
 
 def next_number(series: str, year: int) -> int:
     """Take the next number of *series* in *year*. Call inside a transaction."""
-    try:
-        with transaction.atomic():
-            LetterSequence.objects.get_or_create(series=series, year=year)
-    except IntegrityError:
-        pass  # another transaction created the row first
-    sequence = LetterSequence.objects.select_for_update().get(series=series, year=year)
+    sequence = locked_counter(LetterSequence, series=series, year=year)
     LetterSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + 1)
     sequence.refresh_from_db(fields=["last_number"])
     return sequence.last_number
