@@ -19,6 +19,7 @@ from wagtail.search import index
 
 from cms.sequences import locked_counter
 
+from .backup import hash_file
 from .models import (
     FILE_PERMISSION,
     RETENTION_YEARS,
@@ -102,14 +103,10 @@ def digests(data: bytes) -> tuple[str, str]:
 
 
 def file_digests(path: Path) -> tuple[str, str]:
-    sha = hashlib.sha256()
-    sm3 = hashlib.new("sm3") if sm3_available() else None
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(chunk)
-            if sm3 is not None:
-                sm3.update(chunk)
-    return sha.hexdigest(), sm3.hexdigest() if sm3 is not None else ""
+    """SHA-256 and SM3 (empty where hashlib lacks it) of a stored file, read in chunks
+    by the same hasher the backup manifest uses."""
+    result = hash_file(path)
+    return result["sha256"], result.get("sm3", "")
 
 
 # --- numbering ------------------------------------------------------------------------------
