@@ -7,8 +7,6 @@ Every test that asks for ``search_backend`` runs once per backend:
   only when the test database is PostgreSQL (DATABASE_URL=postgres://…).
 """
 
-import importlib
-
 import pytest
 from django.db import connection
 from modelsearch.backends import get_search_backend
@@ -20,12 +18,6 @@ BACKEND_NAMES = ["whoosh", "postgres_jieba"]
 
 def backend_settings(name, tmp_path):
     if name == "whoosh":
-        try:
-            importlib.import_module("search.backend")
-        except ModuleNotFoundError as exc:
-            if exc.name != "search.backend":
-                raise
-            pytest.skip("search.backend (the Whoosh backend) does not exist yet")
         return {"BACKEND": "search.backend", "PATH": str(tmp_path / "whoosh-index")}
     if name == "postgres_jieba":
         if connection.vendor != "postgresql":
