@@ -343,3 +343,31 @@ def test_whole_word_matches_rank_ahead_of_substring_only_matches(whoosh):
     assert results.count() == 2
     # the substring-only document is the better match for its own words
     assert [o.title for o in whoosh.search("府库 工作", Document)[:10]][0] == "工作 行政府库"
+
+
+def test_one_character_query_reads_multi_block_postings(whoosh):
+    """税 in 300 documents (posting lists of several blocks, one inlined one): the block
+    reader finds every document, and the document where 税 has the most contexts ranks
+    first (its weight is computed once, not per hit)."""
+    from search.backend import CharQuery, _posting_ids
+
+    bodies = [f"第{i}条 依法缴纳税款。" for i in range(299)]
+    bodies.append("税收、税率、税款、税目和税基由法律规定。")
+    objs = [Document.objects.create(title=f"文件{i}", body=b) for i, b in enumerate(bodies)]
+    Document.objects.create(title="无关文件", body="加强文档资料管理。")
+    whoosh.add_bulk(Document, list(Document.objects.all()))
+    whoosh.refresh_indexes()
+
+    hits = list(whoosh.search("税", Document)[:5])
+    assert hits[0].pk == objs[-1].pk
+    assert whoosh.search("税", Document).count() == 300
+
+    searcher = whoosh.store.searcher()
+    reader = searcher.reader()
+    for term in ("税款", "税收"):  # 税款: three blocks; 税收: one document, inlined
+        assert _posting_ids(reader.postings("b__body", term)) == list(
+            reader.postings("b__body", term).all_ids()
+        )
+    matcher = CharQuery("b__body", "税").matcher(searcher)
+    assert matcher.block_max_weight() == max(matcher._weights)
+    assert matcher.copy().block_max_weight() == matcher.block_max_weight()
