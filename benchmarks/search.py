@@ -64,9 +64,10 @@ def warm_segmenters():
     once, not once per rebuild (our lexicon, and jieba's default one for ChineseAnalyzer)."""
     import jieba
 
-    from search.analysis import get_lexicon
+    from search.analysis import _cache_dir, get_lexicon
 
     get_lexicon()
+    jieba.dt.tmp_dir = str(_cache_dir())  # its cache under DATA_DIR, not /tmp
     jieba.initialize()
 
 

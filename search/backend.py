@@ -53,7 +53,6 @@ from whoosh import fields as wf
 from whoosh import formats as wformats
 from whoosh import index as wi
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.multiproc import MpWriter
 from whoosh.system import pack_uint
@@ -69,6 +68,7 @@ from search.analysis import (
     tokenize_query,
     word_positions,
 )
+from search.fastscore import block_postings, top_docs
 from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
 
@@ -225,32 +225,20 @@ class CharQuery(wq.Query):
     def estimate_min_size(self, reader):
         return self.estimate_size(reader)
 
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
+    def doc_weights(self, reader) -> dict[int, float]:
+        """docnum → weight in one segment (also used by ``search.fastscore``)."""
         counts: Counter = Counter()
         for btext in self._btexts(reader):
-            counts.update(_posting_ids(reader.postings(self.fieldname, btext)))
-        if not counts:
+            counts.update(block_postings(reader, self.fieldname, btext, weights=False)[0])
+        boost, log = self.boost, math.log
+        return {docnum: boost * (1.0 + log(count)) for docnum, count in counts.items()}
+
+    def matcher(self, searcher, context=None):
+        weights = self.doc_weights(searcher.reader())
+        if not weights:
             return NullMatcher()
-        ids = sorted(counts)
-        weights = [self.boost * (1.0 + math.log(counts[i])) for i in ids]
-        return _WeightListMatcher(ids, weights=weights)
-
-
-def _posting_ids(matcher) -> list[int]:
-    """Every document id of a fresh posting matcher, read a whole block at a time (Whoosh's
-    generic ``all_ids`` makes two Python calls per posting)."""
-    if isinstance(matcher, W3LeafMatcher):
-        ids: list[int] = []
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            ids.extend(matcher._ids)
-            matcher._next_block()
-        return ids
-    if type(matcher) is ListMatcher:
-        return list(matcher._ids)
-    return list(matcher.all_ids())
+        ids = sorted(weights)
+        return _WeightListMatcher(ids, weights=[weights[i] for i in ids])
 
 
 class _WeightListMatcher(ListMatcher):
@@ -920,6 +908,16 @@ def _combine(parts, operator):
 # --------------------------------------------------------------------------- results
 
 
+def _top_docs(searcher, query, limit):
+    """(docnum, score) of the best ``limit`` hits (all when None), best first: word-level
+    queries are scored a block at a time (``search.fastscore``), the rest by Whoosh."""
+    fast = top_docs(searcher, query, limit)
+    if fast is not None:
+        return fast
+    hits = searcher.search(query, limit=limit, scored=True, terms=False)
+    return [(docnum, score) for score, docnum in hits.top_n]
+
+
 class WhooshSearchResults(BaseSearchResults):
     """Whoosh finds and ranks; the caller's queryset decides what may be shown.
 
@@ -1028,11 +1026,9 @@ class WhooshSearchResults(BaseSearchResults):
         while True:
             top = []
             if precise is not None:
-                hits = searcher.search(precise, limit=limit, scored=True, terms=False)
-                top = [(docnum, score) for score, docnum in hits.top_n]
+                top = _top_docs(searcher, precise, limit)
             if precise is None or limit is None or len(top) < limit:
-                hits = searcher.search(query, limit=limit, scored=True, terms=False)
-                full = [(docnum, score) for score, docnum in hits.top_n]
+                full = _top_docs(searcher, query, limit)
                 exhausted = limit is None or len(full) < limit
                 if top:
                     first = {docnum for docnum, _score in top}

@@ -1,0 +1,266 @@
+"""Top-N scoring of word-level queries a posting block at a time.
+
+Whoosh scores a query by walking a tree of matchers one posting at a time: for every
+matching document several Python calls per tree node (``next``, ``is_active``, ``id``,
+``score``, the field-length look-up, the block-quality checks). For a dense word such as
+人民政府, found in most documents, that walk is the whole cost of a query.
+
+A query made only of terms joined by And and Or (the word-level tier of every plain-text
+query, see ``WhooshSearchResults._ranked``) needs none of it: this module reads each
+term's posting blocks whole, scores them with the same BM25F formula and the same
+statistics Whoosh uses (the top searcher's idf and average field length, per-field B,
+K1, the term's boost), sums the scores the way Whoosh's union and intersection matchers
+do, and takes the top N with a heap. A query that weighs documents itself (the
+one-character ``CharQuery``, via ``doc_weights``) joins in. Anything else (phrases,
+prefixes, Not, scaled Or) returns ``None`` and the caller lets Whoosh run it.
+
+Per-document field lengths are read once per segment and field and kept with the
+searcher, which lives exactly as long as the index generation it reads.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from itertools import accumulate, repeat
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+_LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
+
+
+def supported(query) -> bool:
+    """Whether :func:`top_docs` can score ``query`` exactly as Whoosh would."""
+    if type(query) is wq.Term or hasattr(query, "doc_weights"):
+        return True
+    if type(query) is wq.And:
+        return query.boost == 1.0 and all(supported(q) for q in query.subqueries)
+    if type(query) is wq.Or:
+        return (
+            query.boost == 1.0
+            and not query.scale
+            and not getattr(query, "minmatch", 0)
+            and all(supported(q) for q in query.subqueries)
+        )
+    return False
+
+
+def block_postings(reader, fieldname: str, btext: bytes, weights: bool = True):
+    """(ids, weights) of one term in one segment, deleted documents left out; weights is
+    None when not asked for. A whole block is decoded at a time."""
+    ids: list[int] = []
+    ws: list[float] | None = [] if weights else None
+    if (fieldname, btext) not in reader:
+        return ids, ws
+    if not hasattr(reader, "_terms"):  # not one segment: Whoosh's own (slower) matcher
+        matcher = reader.postings(fieldname, btext)
+        while matcher.is_active():
+            ids.append(matcher.id())
+            if weights:
+                ws.append(matcher.weight())
+            matcher.next()
+        return ids, ws
+    fieldobj = reader.schema[fieldname]
+    raw = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
+    if isinstance(raw, W3LeafMatcher):
+        # what W3LeafMatcher._read_ids/_read_weights do, without a generator step per id
+        while raw.is_active():
+            if raw._data is None:
+                raw._read_data()
+            block_ids, block_weights = raw._data[0], raw._data[1]
+            ids.extend(block_ids if raw._byteids else accumulate(block_ids))
+            if weights:
+                if block_weights is None:
+                    ws.extend(repeat(1.0, raw._blocklength))
+                elif isinstance(block_weights, float):
+                    ws.extend(repeat(block_weights, raw._blocklength))
+                else:
+                    ws.extend(block_weights)
+            raw._next_block()
+    else:  # inlined postings (a ListMatcher), or an empty term
+        while raw.is_active():
+            ids.append(raw.id())
+            if weights:
+                ws.append(raw.weight())
+            raw.next()
+    deleted = reader.deleted_docs_set
+    if deleted:
+        keep = [i for i, d in enumerate(ids) if d not in deleted]
+        ids = [ids[i] for i in keep]
+        if weights:
+            ws = [ws[i] for i in keep]
+    return ids, ws
+
+
+def sparse_postings(reader, fieldname: str, btext: bytes, docnums: list[int]):
+    """(ids, weights) of one term for the given ascending ``docnums`` only: skips whole
+    blocks by their largest id, so a frequent term costs the blocks that hold the
+    documents asked for, not all of them."""
+    fieldobj = reader.schema[fieldname]
+    raw = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
+    ids: list[int] = []
+    ws: list[float] = []
+    for docnum in docnums:
+        if not raw.is_active():
+            break
+        raw.skip_to(docnum)
+        if raw.is_active() and raw.id() == docnum:
+            ids.append(docnum)
+            ws.append(raw.weight())
+    return ids, ws
+
+
+def _field_lengths(searcher, reader, fieldname: str):
+    """Field length of every document of one segment (Whoosh's one-byte encoding)."""
+    cache = searcher.__dict__.setdefault("_fast_lengths", {})
+    key = (id(reader), fieldname)
+    lengths = cache.get(key)
+    if lengths is None:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        doccount = reader.doc_count_all()
+        if column is None:
+            lengths = array("l", [0]) * doccount
+        else:
+            raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+            lengths = array("l", (_LENGTH_OF_BYTE[b] for b in raw))
+            if len(lengths) < doccount:
+                lengths.extend([0] * (doccount - len(lengths)))
+        cache[key] = lengths
+    return lengths
+
+
+class _Scoring:
+    def __init__(self, top, sub, reader):
+        self.top = top
+        self.sub = sub
+        self.reader = reader
+        weighting = top.weighting
+        self.bm25 = weighting if isinstance(weighting, BM25F) else None
+
+    def _keyword(self, query) -> dict[int, float] | None:
+        """docnum → weight of a term of an unscored field (the model filter doc_ct: the
+        same few terms in every query, kept with the searcher); None for anything else."""
+        if type(query) is not wq.Term:
+            return None
+        reader = self.reader
+        field = reader.schema[query.fieldname] if query.fieldname in reader.schema else None
+        if field is None or field.scorable:
+            return None
+        try:
+            btext = field.to_bytes(query.text)
+        except ValueError:
+            return {}
+        cache = self.top.__dict__.setdefault("_fast_keyword_postings", {})
+        key = (id(reader), query.fieldname, btext)
+        plain = cache.get(key)
+        if plain is None:
+            if (query.fieldname, btext) in reader:
+                ids, weights = block_postings(reader, query.fieldname, btext)
+                plain = dict(zip(ids, weights, strict=True))
+            else:
+                plain = {}
+            cache[key] = plain
+        return plain
+
+    def term(self, query: wq.Term, within=None) -> dict[int, float]:
+        reader = self.reader
+        fieldname = query.fieldname
+        if fieldname not in reader.schema:
+            return {}
+        field = reader.schema[fieldname]
+        try:
+            btext = field.to_bytes(query.text)
+        except ValueError:
+            return {}
+        if (fieldname, btext) not in reader:
+            return {}
+        boost = query.boost
+        if not field.scorable:
+            plain = self._keyword(query)
+            if within is None:
+                return {d: w * boost for d, w in plain.items()}
+            return {d: plain[d] * boost for d in within if d in plain}
+        if within is not None and len(within) * 16 < reader.doc_frequency(fieldname, btext):
+            ids, weights = sparse_postings(reader, fieldname, btext, sorted(within))
+            within = None
+        else:
+            ids, weights = block_postings(reader, fieldname, btext)
+        text = query.text if isinstance(query.text, str) else btext.decode("utf-8")
+        idf = self.top.idf(fieldname, text)
+        avgfl = self.top.avg_field_length(fieldname) or 1
+        bm25 = self.bm25
+        B = bm25._field_B.get(fieldname, bm25.B)
+        K1 = bm25.K1
+        lengths = _field_lengths(self.top, reader, fieldname)
+        num = idf * (K1 + 1)
+        base = K1 * (1 - B)
+        per_len = K1 * B / avgfl
+        pairs = zip(ids, weights, strict=True)
+        if within is not None:
+            pairs = [(d, w) for d, w in pairs if d in within]
+        if boost == 1.0:
+            return {d: (w * num) / (w + (base + per_len * lengths[d])) for d, w in pairs}
+        return {d: ((w * num) / (w + (base + per_len * lengths[d]))) * boost for d, w in pairs}
+
+    def run(self, query, within=None) -> dict[int, float]:
+        kind = type(query)
+        if kind is wq.Term:
+            return self.term(query, within)
+        if hasattr(query, "doc_weights"):  # a query that weighs documents itself (CharQuery)
+            weights = query.doc_weights(self.reader)
+            if within is None:
+                return weights
+            return {d: w for d, w in weights.items() if d in within}
+        if kind is wq.Or:
+            # Whoosh scores an Or as the sum of its matching parts
+            out: dict[int, float] = {}
+            for sub in query.subqueries:
+                part = self.run(sub, within)
+                if not out:
+                    out = part
+                    continue
+                for d, s in part.items():
+                    have = out.get(d)
+                    out[d] = s if have is None else have + s
+            return out
+        if not query.subqueries:
+            return {}
+        # And: the smallest part first, the others only where it matched; a term of an
+        # unscored field (the model filter) last, as a look-up
+        order = sorted(
+            query.subqueries,
+            key=lambda q: (self._keyword(q) is not None, q.estimate_size(self.reader)),
+        )
+        out = self.run(order[0], within)
+        for sub in order[1:]:
+            if not out:
+                return out
+            plain = self._keyword(sub)
+            if plain is not None:
+                boost = sub.boost
+                out = {d: s + plain[d] * boost for d, s in out.items() if d in plain}
+                continue
+            part = self.run(sub, out.keys())
+            out = {d: s + part[d] for d, s in out.items() if d in part}
+        return out
+
+
+def top_docs(searcher, query, limit: int | None) -> list[tuple[int, float]] | None:
+    """(docnum, score) of the best ``limit`` documents (all when None), best first, ties
+    by document number; None when the query is not of the supported shape."""
+    if not isinstance(searcher.weighting, BM25F) or not supported(query):
+        return None
+    # (score, -docnum): the largest first is the best score, ties to the lower docnum
+    scored: list[tuple[float, int]] = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        scores = _Scoring(searcher, sub, reader).run(query)
+        scored.extend(zip(scores.values(), [-(d + offset) for d in scores], strict=True))
+    best = sorted(scored, reverse=True) if limit is None else heapq.nlargest(limit, scored)
+    return [(-negated, s) for s, negated in best]
+
+
+__all__ = ["block_postings", "supported", "top_docs"]
