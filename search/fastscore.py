@@ -11,8 +11,9 @@ term's posting blocks whole, scores them with the same BM25F formula and the sam
 statistics Whoosh uses (the top searcher's idf and average field length, per-field B,
 K1, the term's boost), sums the scores the way Whoosh's union and intersection matchers
 do, and takes the top N with a heap. A query that weighs documents itself (the
-one-character ``CharQuery``, via ``doc_weights``) joins in. Anything else (phrases,
-prefixes, Not, scaled Or) returns ``None`` and the caller lets Whoosh run it.
+one-character ``CharQuery``, via ``doc_weights``) joins in, and so do exact phrases
+(positions read only for the documents that have every word). Anything else (prefixes,
+Not, scaled Or, sloppy phrases) returns ``None`` and the caller lets Whoosh run it.
 
 Per-document field lengths are read once per segment and field and kept with the
 searcher, which lives exactly as long as the index generation it reads.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_right
 from itertools import accumulate, repeat
 
 from whoosh import query as wq
@@ -36,6 +38,8 @@ def supported(query) -> bool:
     """Whether :func:`top_docs` can score ``query`` exactly as Whoosh would."""
     if type(query) is wq.Term or hasattr(query, "doc_weights"):
         return True
+    if type(query) is wq.Phrase:
+        return query.slop == 1 and bool(query.words)
     if type(query) is wq.And:
         return query.boost == 1.0 and all(supported(q) for q in query.subqueries)
     if type(query) is wq.Or:
@@ -113,6 +117,50 @@ def sparse_postings(reader, fieldname: str, btext: bytes, docnums: list[int]):
     return ids, ws
 
 
+def term_positions(reader, fieldname: str, btext: bytes, docnums) -> dict[int, list[int]]:
+    """docnum → positions of one term, for the given documents only (blocks without any
+    of them are not decoded beyond their ids)."""
+    fieldobj = reader.schema[fieldname]
+    decode = fieldobj.format.decoder("positions")
+    out: dict[int, list[int]] = {}
+    if (fieldname, btext) not in reader:
+        return out
+    wanted = docnums if isinstance(docnums, (set, frozenset, dict)) else set(docnums)
+    if not hasattr(reader, "_terms"):
+        matcher = reader.postings(fieldname, btext)
+        while matcher.is_active():
+            if matcher.id() in wanted:
+                out[matcher.id()] = list(matcher.value_as("positions"))
+            matcher.next()
+        return out
+    raw = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
+    if isinstance(raw, W3LeafMatcher):
+        ahead = sorted(wanted)
+        at = 0
+        while raw.is_active() and at < len(ahead):
+            if raw._maxid < ahead[at]:  # no wanted document in this block
+                raw._next_block()
+                continue
+            if raw._data is None:
+                raw._read_data()
+            at = bisect_right(ahead, raw._maxid, at)
+            block_ids = raw._data[0]
+            block_ids = block_ids if raw._byteids else list(accumulate(block_ids))
+            hits = [i for i, d in enumerate(block_ids) if d in wanted]
+            if hits:
+                raw._read_values()
+                values = raw._values
+                for i in hits:
+                    out[block_ids[i]] = list(decode(values[i]))
+            raw._next_block()
+        return out
+    while raw.is_active():  # inlined postings
+        if raw.id() in wanted:
+            out[raw.id()] = list(raw.value_as("positions"))
+        raw.next()
+    return out
+
+
 def _field_lengths(searcher, reader, fieldname: str):
     """Field length of every document of one segment (Whoosh's one-byte encoding)."""
     cache = searcher.__dict__.setdefault("_fast_lengths", {})
@@ -188,27 +236,87 @@ class _Scoring:
             within = None
         else:
             ids, weights = block_postings(reader, fieldname, btext)
-        text = query.text if isinstance(query.text, str) else btext.decode("utf-8")
+        pairs = zip(ids, weights, strict=True)
+        if within is not None:
+            pairs = [(d, w) for d, w in pairs if d in within]
+        return self._bm25(fieldname, btext, pairs, boost)
+
+    def _bm25(self, fieldname: str, btext: bytes, pairs, boost: float) -> dict[int, float]:
+        """docnum → BM25F score of one term from (docnum, weight) pairs, as Whoosh's
+        BM25FScorer computes it (times the query's boost, like its WrappingMatcher)."""
+        text = btext.decode("utf-8")
         idf = self.top.idf(fieldname, text)
         avgfl = self.top.avg_field_length(fieldname) or 1
         bm25 = self.bm25
         B = bm25._field_B.get(fieldname, bm25.B)
         K1 = bm25.K1
-        lengths = _field_lengths(self.top, reader, fieldname)
+        lengths = _field_lengths(self.top, self.reader, fieldname)
         num = idf * (K1 + 1)
         base = K1 * (1 - B)
         per_len = K1 * B / avgfl
-        pairs = zip(ids, weights, strict=True)
-        if within is not None:
-            pairs = [(d, w) for d, w in pairs if d in within]
         if boost == 1.0:
             return {d: (w * num) / (w + (base + per_len * lengths[d])) for d, w in pairs}
         return {d: ((w * num) / (w + (base + per_len * lengths[d]))) * boost for d, w in pairs}
+
+    def phrase(self, query: wq.Phrase, within=None) -> dict[int, float]:
+        """Documents where the words stand at consecutive positions; scored as Whoosh
+        scores its phrase matcher: the sum of the words' BM25F scores, times the boost."""
+        reader = self.reader
+        fieldname = query.fieldname
+        if fieldname not in reader.schema:
+            return {}
+        field = reader.schema[fieldname]
+        try:
+            words = [field.to_bytes(w) for w in query.words]
+        except ValueError:
+            return {}
+        if any((fieldname, w) not in reader for w in words):
+            return {}
+        distinct = sorted(set(words), key=lambda w: reader.doc_frequency(fieldname, w))
+        postings: dict[bytes, dict[int, float]] = {}
+        candidates = within
+        for word in distinct:
+            df = reader.doc_frequency(fieldname, word)
+            if candidates is not None and len(candidates) * 16 < df:
+                ids, weights = sparse_postings(reader, fieldname, word, sorted(candidates))
+            else:
+                ids, weights = block_postings(reader, fieldname, word)
+            weight_of = dict(zip(ids, weights, strict=True))
+            if candidates is not None:
+                weight_of = {d: w for d, w in weight_of.items() if d in candidates}
+            postings[word] = weight_of
+            candidates = weight_of.keys()
+            if not candidates:
+                return {}
+        candidates = set(candidates)
+        positions = {w: term_positions(reader, fieldname, w, candidates) for w in distinct}
+        matched = []
+        for docnum in candidates:
+            starts = set(positions[words[0]][docnum])
+            for offset, word in enumerate(words[1:], 1):
+                starts &= {p - offset for p in positions[word][docnum]}
+                if not starts:
+                    break
+            if starts:
+                matched.append(docnum)
+        if not matched:
+            return {}
+        total: dict[int, float] = dict.fromkeys(matched, 0.0)
+        for word in words:  # a repeated word counts each time, as in Whoosh's intersection
+            weight_of = postings[word]
+            scores = self._bm25(fieldname, word, [(d, weight_of[d]) for d in matched], 1.0)
+            for d in matched:
+                total[d] += scores[d]
+        if query.boost != 1.0:
+            return {d: sc * query.boost for d, sc in total.items()}
+        return total
 
     def run(self, query, within=None) -> dict[int, float]:
         kind = type(query)
         if kind is wq.Term:
             return self.term(query, within)
+        if kind is wq.Phrase:
+            return self.phrase(query, within)
         if hasattr(query, "doc_weights"):  # a query that weighs documents itself (CharQuery)
             weights = query.doc_weights(self.reader)
             if within is None:
