@@ -213,33 +213,44 @@ class _Scoring:
             cache[key] = plain
         return plain
 
-    def term(self, query: wq.Term, within=None) -> dict[int, float]:
+    def _encoded(self, fieldname: str, texts) -> list[bytes] | None:
+        """The terms' bytes when the field exists in this segment and holds every one of
+        them, else None (nothing can match)."""
         reader = self.reader
-        fieldname = query.fieldname
         if fieldname not in reader.schema:
-            return {}
+            return None
         field = reader.schema[fieldname]
         try:
-            btext = field.to_bytes(query.text)
+            btexts = [field.to_bytes(t) for t in texts]
         except ValueError:
+            return None
+        if any((fieldname, b) not in reader for b in btexts):
+            return None
+        return btexts
+
+    def _postings(self, fieldname: str, btext: bytes, within):
+        """(docnum, weight) pairs of one term, limited to ``within`` when given (read
+        sparsely when the term is much more frequent than the documents asked for)."""
+        reader = self.reader
+        if within is not None and len(within) * 16 < reader.doc_frequency(fieldname, btext):
+            ids, weights = sparse_postings(reader, fieldname, btext, sorted(within))
+            return zip(ids, weights, strict=True)
+        ids, weights = block_postings(reader, fieldname, btext)
+        if within is None:
+            return zip(ids, weights, strict=True)
+        return [(d, w) for d, w in zip(ids, weights, strict=True) if d in within]
+
+    def term(self, query: wq.Term, within=None) -> dict[int, float]:
+        encoded = self._encoded(query.fieldname, [query.text])
+        if encoded is None:
             return {}
-        if (fieldname, btext) not in reader:
-            return {}
-        boost = query.boost
-        if not field.scorable:
+        fieldname, btext, boost = query.fieldname, encoded[0], query.boost
+        if not self.reader.schema[fieldname].scorable:
             plain = self._keyword(query)
             if within is None:
                 return {d: w * boost for d, w in plain.items()}
             return {d: plain[d] * boost for d in within if d in plain}
-        if within is not None and len(within) * 16 < reader.doc_frequency(fieldname, btext):
-            ids, weights = sparse_postings(reader, fieldname, btext, sorted(within))
-            within = None
-        else:
-            ids, weights = block_postings(reader, fieldname, btext)
-        pairs = zip(ids, weights, strict=True)
-        if within is not None:
-            pairs = [(d, w) for d, w in pairs if d in within]
-        return self._bm25(fieldname, btext, pairs, boost)
+        return self._bm25(fieldname, btext, self._postings(fieldname, btext, within), boost)
 
     def _bm25(self, fieldname: str, btext: bytes, pairs, boost: float) -> dict[int, float]:
         """docnum → BM25F score of one term from (docnum, weight) pairs, as Whoosh's
@@ -263,29 +274,15 @@ class _Scoring:
         scores its phrase matcher: the sum of the words' BM25F scores, times the boost."""
         reader = self.reader
         fieldname = query.fieldname
-        if fieldname not in reader.schema:
-            return {}
-        field = reader.schema[fieldname]
-        try:
-            words = [field.to_bytes(w) for w in query.words]
-        except ValueError:
-            return {}
-        if any((fieldname, w) not in reader for w in words):
+        words = self._encoded(fieldname, query.words)
+        if words is None:
             return {}
         distinct = sorted(set(words), key=lambda w: reader.doc_frequency(fieldname, w))
         postings: dict[bytes, dict[int, float]] = {}
         candidates = within
         for word in distinct:
-            df = reader.doc_frequency(fieldname, word)
-            if candidates is not None and len(candidates) * 16 < df:
-                ids, weights = sparse_postings(reader, fieldname, word, sorted(candidates))
-            else:
-                ids, weights = block_postings(reader, fieldname, word)
-            weight_of = dict(zip(ids, weights, strict=True))
-            if candidates is not None:
-                weight_of = {d: w for d, w in weight_of.items() if d in candidates}
-            postings[word] = weight_of
-            candidates = weight_of.keys()
+            postings[word] = dict(self._postings(fieldname, word, candidates))
+            candidates = postings[word].keys()
             if not candidates:
                 return {}
         candidates = set(candidates)
