@@ -117,22 +117,12 @@ def sparse_postings(reader, fieldname: str, btext: bytes, docnums: list[int]):
     return ids, ws
 
 
-def term_positions(reader, fieldname: str, btext: bytes, docnums) -> dict[int, list[int]]:
-    """docnum → positions of one term, for the given documents only (blocks without any
-    of them are not decoded beyond their ids)."""
+def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> dict[int, list[int]]:
+    """docnum → positions of a term present in this segment, for the ``wanted`` documents
+    only (blocks without any of them are not decoded beyond their header)."""
     fieldobj = reader.schema[fieldname]
     decode = fieldobj.format.decoder("positions")
     out: dict[int, list[int]] = {}
-    if (fieldname, btext) not in reader:
-        return out
-    wanted = docnums if isinstance(docnums, (set, frozenset, dict)) else set(docnums)
-    if not hasattr(reader, "_terms"):
-        matcher = reader.postings(fieldname, btext)
-        while matcher.is_active():
-            if matcher.id() in wanted:
-                out[matcher.id()] = list(matcher.value_as("positions"))
-            matcher.next()
-        return out
     raw = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
     if isinstance(raw, W3LeafMatcher):
         ahead = sorted(wanted)
@@ -181,12 +171,10 @@ def _field_lengths(searcher, reader, fieldname: str):
 
 
 class _Scoring:
-    def __init__(self, top, sub, reader):
+    def __init__(self, top, reader):
         self.top = top
-        self.sub = sub
         self.reader = reader
-        weighting = top.weighting
-        self.bm25 = weighting if isinstance(weighting, BM25F) else None
+        self.bm25 = top.weighting  # a BM25F (top_docs checks)
 
     def _keyword(self, query) -> dict[int, float] | None:
         """docnum → weight of a term of an unscored field (the model filter doc_ct: the
@@ -362,7 +350,7 @@ def top_docs(searcher, query, limit: int | None) -> list[tuple[int, float]] | No
     scored: list[tuple[float, int]] = []
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
-        scores = _Scoring(searcher, sub, reader).run(query)
+        scores = _Scoring(searcher, reader).run(query)
         scored.extend(zip(scores.values(), [-(d + offset) for d in scores], strict=True))
     best = sorted(scored, reverse=True) if limit is None else heapq.nlargest(limit, scored)
     return [(-negated, s) for s, negated in best]
