@@ -7,7 +7,18 @@ PORT ?= 8000
 export DATA_DIR ?= $(CURDIR)/var
 export PORT
 
-.PHONY: help install run serve migrate demo index test test-fast lint format check clean-data
+# pytest-xdist workers for `make test` / `make test-fast` (auto = one per CPU core)
+PYTEST_WORKERS ?= auto
+# What the edit loop leaves out: the browser and real-worker tests (run by `make test`)
+FAST_MARKERS := not browser and not worker and not postgres
+
+# pytest in parallel, in a temporary DATA_DIR of its own (each xdist worker takes a
+# sub-directory of it: media, index, broker, SQLite test database), removed afterwards.
+run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
+	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(1); rc=$$?; \
+	rm -rf "$$tmp"; exit $$rc
+
+.PHONY: help install system-deps run serve migrate demo index test test-fast lint format check clean-data
 
 help: ## 列出所有目标 / list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +31,9 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed ## 创建 .venv 并安装锁定版本的依赖
 
+system-deps: ## 检查系统软件包（chromium、LibreOffice、中文字体）；root 时自动安装
+	@bash scripts/system-deps.sh
+
 migrate: install ## 迁移数据库
 	$(PY) manage.py migrate --noinput
 
@@ -29,19 +43,22 @@ demo: migrate ## 载入演示数据（幂等）
 index: install ## 重建检索索引
 	$(PY) manage.py update_index
 
-run: demo ## 一条命令：安装、迁移、演示数据、索引，并启动网站 + worker + beat
+run: system-deps demo ## 一条命令：安装、迁移、演示数据、索引，并启动网站 + worker + beat
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py update_index
 	@$(PY) manage.py demo_logins
 	@echo "网站地址: http://127.0.0.1:$(PORT)/   管理后台: http://127.0.0.1:$(PORT)/admin/   (Ctrl-C 停止全部进程)"
 	$(VENV)/bin/honcho -f Procfile start
 
-test: install ## 运行全部测试（CI 运行的就是这个）
+test: install system-deps ## 运行全部测试（CI 运行的就是这个），pytest 按 CPU 核数并行
 	$(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	@$(call run_pytest,$(PYTEST_ARGS))
+
+test-fast: install ## 编辑时的快速测试：不含浏览器和真实 worker 的测试，并行运行（约 1 分钟）
+	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS))
 
 lint: install ## ruff 检查
 	$(VENV)/bin/ruff check .
