@@ -15,7 +15,7 @@ FAST_MARKERS := not browser and not worker and not postgres
 # pytest in parallel, in a temporary DATA_DIR of its own (each xdist worker takes a
 # sub-directory of it: media, index, broker, SQLite test database), removed afterwards.
 run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
-	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(1); rc=$$?; \
+	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
 .PHONY: help install system-deps run serve migrate demo index test test-fast lint format check clean-data

@@ -4,7 +4,7 @@ from django.core.cache import cache
 
 from cms import roles
 
-pytest_plugins = ["tests.browser.fixtures"]
+pytest_plugins = ["tests.browser.fixtures", "tests.worker.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +61,13 @@ def archivist_user(make_user):
 @pytest.fixture
 def liaison_user(make_user):
     return make_user(roles.LIAISON, username="liaison1")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (make test) the tests that use the real Celery
+    worker run in one xdist worker, so the worker process is started once, not once per xdist
+    worker. (Without loadgroup they still work: each xdist worker then starts its own.)"""
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("celery-worker"))

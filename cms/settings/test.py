@@ -1,10 +1,18 @@
 import os
 import tempfile
 
-# A test run gets its own DATA_DIR unless one is given.
-os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rd-test-"))
+# A test run gets its own DATA_DIR unless one is given. Under pytest-xdist each worker process
+# gets its own directory inside it (media, search index, broker, SQLite test database), exported
+# so that the processes a test starts (a Celery worker) share that worker's directory.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if "DATA_DIR" not in os.environ:
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix=f"rd-test-{_XDIST_WORKER}-")
+    os.environ["RD_TEST_DATA_DIR_WORKER"] = _XDIST_WORKER
+elif _XDIST_WORKER and os.environ.get("RD_TEST_DATA_DIR_WORKER") != _XDIST_WORKER:
+    os.environ["DATA_DIR"] = os.path.join(os.environ["DATA_DIR"], f"xdist-{_XDIST_WORKER}")
+    os.environ["RD_TEST_DATA_DIR_WORKER"] = _XDIST_WORKER
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: E402, F403
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -16,6 +24,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+# One queue per test process: parallel test workers that start a real Celery worker on a shared
+# broker (Redis in CI) never take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = f"rd-test-{_XDIST_WORKER or 'main'}"
 
 # A file (not in-memory) SQLite test database, so a real worker process started by
 # the worker tests can open the same database.

@@ -4,14 +4,14 @@ import pytest
 
 from archive import services
 from archive.models import ArchiveItem, ItemStatus
-from tests.worker.conftest import celery_worker_process, wait_for  # noqa: F401
+from tests.worker.conftest import wait_for
 
 from .conftest import make_registration
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_worker_makes_the_package(celery_worker_process, make_user):  # noqa: F811
+def test_worker_makes_the_package(celery_worker_process, make_user):
     from cms import roles
 
     services.ensure_default_rules()  # a transactional test starts from empty tables

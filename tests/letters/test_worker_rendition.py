@@ -8,12 +8,12 @@ from briefings.letters import services
 from briefings.letters.choices import RenditionStatus
 from briefings.letters.models import Letter
 from budget.choices import AlertGrade
-from tests.worker.conftest import celery_worker_process, wait_for  # noqa: F401
+from tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_signing_renders_in_the_worker(celery_worker_process, make_alert, drafter, leader):  # noqa: F811
+def test_signing_renders_in_the_worker(celery_worker_process, make_alert, drafter, leader):
     letter = services.create_from_alert(make_alert(AlertGrade.MAJOR), drafter)
     letter = services.act(letter, "submit", drafter)
     services.act(letter, "approve", leader)  # queues render_letter after commit
