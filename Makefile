@@ -43,10 +43,9 @@ demo: migrate ## 载入演示数据（幂等）
 index: install ## 重建检索索引
 	$(PY) manage.py update_index
 
-run: system-deps demo ## 一条命令：安装、迁移、演示数据、索引，并启动网站 + worker + beat
+run: system-deps migrate ## 一条命令：安装、迁移、演示数据，并启动网站 + worker + beat（索引与演示归档由 worker 在网站启动后完成）
+	$(PY) manage.py load_demo --background
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py update_index
-	@$(PY) manage.py demo_logins
 	@echo "网站地址: http://127.0.0.1:$(PORT)/   管理后台: http://127.0.0.1:$(PORT)/admin/   (Ctrl-C 停止全部进程)"
 	$(VENV)/bin/honcho -f Procfile start
 

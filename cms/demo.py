@@ -2,11 +2,23 @@
 
 Apps add their data with the Wagtail hook ``register_demo_loader``: a function
 taking ``stdout`` that must be idempotent (running load_demo twice changes nothing).
+
+``load_demo(background=True)`` (``load_demo --background``, what ``make run`` uses) loads
+only what the site needs to answer and leaves the slow rest to the Celery worker once the
+site is up: the search index is built there in one pass (not one commit per saved object),
+and the loaders in ``BACKGROUND_LOADERS`` run there after it. Until each step is done the
+home page lists it (``pending_steps``).
 """
 
+import json
+import os
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test.utils import override_settings
 from wagtail import hooks
 
 from . import roles
@@ -41,10 +53,94 @@ def create_demo_accounts():
     return created
 
 
-def load_demo(stdout=None):
+# Steps that can wait until the site is up, in the order the worker runs them: name → what the
+# home page says is still being prepared. A loader is named "module.function".
+INDEX_STEP = "search-index"
+BACKGROUND_STEPS = {
+    INDEX_STEP: "检索索引（建立完成前检索结果不全）",
+    # renditions with LibreOffice, archival stamps and digests (the slowest loader by far)
+    "archive.wagtail_hooks.load_archive_demo": "演示归档文件（PDF 版本、归档章与摘要）",
+}
+BACKGROUND_LOADERS = [name for name in BACKGROUND_STEPS if name != INDEX_STEP]
+PENDING_DIR = "demo-pending"
+
+
+def _loader_name(loader) -> str:
+    return f"{loader.__module__}.{loader.__name__}"
+
+
+def _pending_dir():
+    return settings.DATA_DIR / PENDING_DIR
+
+
+def mark_pending(step: str) -> None:
+    """Record that *step* waits for the worker (one file per step: no read-modify-write)."""
+    directory = _pending_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{step}.tmp"
+    tmp.write_text(json.dumps({"step": step}), "utf-8")
+    os.replace(tmp, directory / f"{step}.json")
+
+
+def mark_done(step: str) -> None:
+    (_pending_dir() / f"{step}.json").unlink(missing_ok=True)
+
+
+def pending_steps() -> list[str]:
+    """What the home page lists as still being prepared (Chinese), in the worker's order."""
+    directory = _pending_dir()
+    if not directory.is_dir():
+        return []
+    waiting = {path.stem for path in directory.glob("*.json")}
+    return [label for step, label in BACKGROUND_STEPS.items() if step in waiting]
+
+
+@contextmanager
+def index_paused():
+    """Saves do not write the search index one object at a time (a full rebuild follows)."""
+    backends = {
+        name: {**params, "AUTO_UPDATE": False}
+        for name, params in getattr(settings, "WAGTAILSEARCH_BACKENDS", {}).items()
+    }
+    with override_settings(WAGTAILSEARCH_BACKENDS=backends):
+        yield
+
+
+def run_background_step(step: str, stdout=None) -> None:
+    """One deferred step, as the worker runs it (cms.tasks.finish_demo)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    try:
+        if step == INDEX_STEP:
+            call_command("update_index", stdout=stdout or StringIO())
+        else:
+            for loader in hooks.get_hooks("register_demo_loader"):
+                if _loader_name(loader) == step:
+                    loader(stdout)
+    finally:
+        mark_done(step)
+
+
+def load_demo(stdout=None, background=False):
+    """Load the demo data. With *background*, queue the slow steps for the Celery worker
+    (and say so on the home page) instead of running them here."""
     created = create_demo_accounts()
-    for loader in hooks.get_hooks("register_demo_loader"):
-        loader(stdout)
+    if not background:
+        for loader in hooks.get_hooks("register_demo_loader"):
+            loader(stdout)
+        return created
+    with index_paused():
+        for loader in hooks.get_hooks("register_demo_loader"):
+            if _loader_name(loader) not in BACKGROUND_LOADERS:
+                loader(stdout)
+    steps = list(BACKGROUND_STEPS)
+    for step in steps:
+        mark_pending(step)
+    from .tasks import finish_demo
+
+    finish_demo.delay(steps)
     return created
 
 

@@ -58,8 +58,10 @@ class HomePage(Page):
         verbose_name = "首页"
 
     def get_context(self, request, *args, **kwargs):
+        from .demo import pending_steps
         from .home import panels_for
 
         context = super().get_context(request, *args, **kwargs)
         context["panels"] = panels_for(request)
+        context["demo_pending"] = pending_steps()  # what the worker still prepares (make run)
         return context

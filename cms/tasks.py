@@ -46,3 +46,17 @@ def clear_expired_sessions() -> None:
 
     engine = import_module(settings.SESSION_ENGINE)
     engine.SessionStore.clear_expired()
+
+
+@shared_task(ignore_result=True)
+def finish_demo(steps: list[str]) -> None:
+    """The demo steps that ``load_demo --background`` left for the worker, in order."""
+    import logging
+
+    from .demo import run_background_step
+
+    for step in steps:
+        try:
+            run_background_step(step)
+        except Exception:  # one failed step does not keep the others from running
+            logging.getLogger(__name__).exception("demo step %s failed", step)

@@ -63,11 +63,20 @@ def liaison_user(make_user):
     return make_user(roles.LIAISON, username="liaison1")
 
 
+# Modules whose module-scoped set-up is expensive (a migrated template instance per engine):
+# under xdist their tests stay on one worker so that set-up is made once.
+SHARED_SETUP_MODULES = {"tests/archive/test_backup_roundtrip.py": "backup-instances"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n N --dist loadgroup`` (make test) the tests that use the real Celery
     worker run in one xdist worker, so the worker process is started once, not once per xdist
-    worker. (Without loadgroup they still work: each xdist worker then starts its own.)"""
+    worker; so do the tests of each module in SHARED_SETUP_MODULES. (Without loadgroup they
+    still pass: each xdist worker then makes its own.)"""
     for item in items:
         if item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.xdist_group("celery-worker"))
+        group = SHARED_SETUP_MODULES.get(item.nodeid.split("::")[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -25,20 +25,52 @@ def test_pages_load_nothing_from_outside(client, staff_user):
     assert "https://" not in body
 
 
-def test_load_demo_is_idempotent(django_user_model):
+def test_load_demo_is_idempotent(django_user_model, client):
+    """`make run`'s `load_demo --background` leaves the index and the archive to the worker
+    and the home page says so; once the worker's steps ran, a second (plain) load_demo
+    changes nothing."""
+    from io import StringIO
+
     from django.core.management import call_command
+    from modelsearch.backends import get_search_backend
 
-    from cms.demo import DEMO_ACCOUNTS
+    from archive.models import ArchiveItem
+    from cms import tasks
+    from cms.demo import BACKGROUND_STEPS, DEMO_ACCOUNTS, pending_steps
+    from policies.models import PolicyPage
 
-    call_command("load_demo")
+    queued = []  # what would go to the worker's queue (tasks run eagerly in tests)
+    original_delay = tasks.finish_demo.delay
+    tasks.finish_demo.delay = queued.append
+    try:
+        out = StringIO()
+        call_command("load_demo", "--background", stdout=out)
+    finally:
+        tasks.finish_demo.delay = original_delay
+    assert "后台任务进程" in out.getvalue()
+    assert queued == [list(BACKGROUND_STEPS)]  # the index first, then the archive
+    assert pending_steps() == list(BACKGROUND_STEPS.values())
+    assert not ArchiveItem.objects.filed().exists()
+    policy = PolicyPage.objects.live().first()
+    assert policy is not None
+    assert not list(get_search_backend().search(policy.title, PolicyPage))  # not indexed yet
+    client.force_login(django_user_model.objects.get(username="staff"))
+    home = client.get("/").content.decode()
+    assert "演示数据仍在后台准备中" in home
+    assert "检索索引" in home and "演示归档文件" in home
+
+    tasks.finish_demo(queued[0])  # what the worker does once the site is up
+    assert pending_steps() == []
+    assert "演示数据仍在后台准备中" not in client.get("/").content.decode()
+    found = get_search_backend().search(policy.title, PolicyPage)
+    assert policy.pk in [hit.pk for hit in found]
+
     count = django_user_model.objects.count()
     call_command("load_demo")
     assert django_user_model.objects.count() == count
     usernames = set(django_user_model.objects.values_list("username", flat=True))
     assert {account[0] for account in DEMO_ACCOUNTS} <= usernames
     # the demo archive holds a filed year with items from every module (LibreOffice is installed by CI)
-    from archive.models import ArchiveItem
-
     kinds = set(ArchiveItem.objects.filed().values_list("source_key", flat=True))
     assert {
         "policies.policypage",
