@@ -9,8 +9,8 @@ export PORT
 
 # pytest-xdist workers for `make test` / `make test-fast` (auto = one per CPU core)
 PYTEST_WORKERS ?= auto
-# What the edit loop leaves out: the browser and real-worker tests (run by `make test`)
-FAST_MARKERS := not browser and not worker and not postgres
+# What the edit loop leaves out (make test runs them): browser, real-worker and slow tests
+FAST_MARKERS := not browser and not worker and not postgres and not slow
 
 # pytest in parallel, in a temporary DATA_DIR of its own (each xdist worker takes a
 # sub-directory of it: media, index, broker, SQLite test database), removed afterwards.
@@ -56,7 +56,7 @@ test: install system-deps ## 运行全部测试（CI 运行的就是这个），
 	$(VENV)/bin/ruff format --check .
 	@$(call run_pytest,$(PYTEST_ARGS))
 
-test-fast: install ## 编辑时的快速测试：不含浏览器和真实 worker 的测试，并行运行（约 1 分钟）
+test-fast: install ## 编辑时的快速测试：不含浏览器、真实 worker 和慢速（LibreOffice、整套演示数据）的测试，并行运行
 	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS))
 
 lint: install ## ruff 检查

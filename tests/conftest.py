@@ -63,6 +63,29 @@ def liaison_user(make_user):
     return make_user(roles.LIAISON, username="liaison1")
 
 
+# Tests that take many seconds each on their own (LibreOffice renditions and archive filing,
+# restores into new instances, whole demo loads): `make test` runs them, `make test-fast`
+# (-m "not slow") leaves them out of the edit loop. A path names a whole module.
+SLOW = {
+    "tests/archive/test_adapters_modules.py",
+    "tests/archive/test_backup.py",
+    "tests/archive/test_backup_roundtrip.py",
+    "tests/archive/test_demo.py",
+    "tests/archive/test_filing.py",
+    "tests/archive/test_fixity.py",
+    "tests/archive/test_pages.py",
+    "tests/archive/test_sources.py",
+    "tests/briefings/test_demo.py",
+    "tests/briefings/test_renditions.py",
+    "tests/budget/test_demo.py",
+    "tests/letters/test_renditions.py",
+    "tests/letters/test_search_and_demo.py::test_demo_letters_in_several_states_and_idempotent",
+    "tests/suggestions/test_demo.py",
+    "tests/cms/test_site.py::test_load_demo_is_idempotent",
+    "tests/notifications/test_inbox.py::test_demo_welcome_is_sent_once",
+    "tests/suggestions/test_opinions.py::test_demo_data_is_idempotent_and_linked",
+}
+
 # Modules whose module-scoped set-up is expensive (a migrated template instance per engine):
 # under xdist their tests stay on one worker so that set-up is made once.
 SHARED_SETUP_MODULES = {"tests/archive/test_backup_roundtrip.py": "backup-instances"}
@@ -75,8 +98,11 @@ def pytest_collection_modifyitems(config, items):
     worker; so do the tests of each module in SHARED_SETUP_MODULES. (Without loadgroup they
     still pass: each xdist worker then makes its own.)"""
     for item in items:
+        module, _, name = item.nodeid.partition("::")
+        if module in SLOW or f"{module}::{name.split('[')[0]}" in SLOW:
+            item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.xdist_group("celery-worker"))
-        group = SHARED_SETUP_MODULES.get(item.nodeid.split("::")[0])
+        group = SHARED_SETUP_MODULES.get(module)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
