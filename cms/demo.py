@@ -5,14 +5,14 @@ taking ``stdout`` that must be idempotent (running load_demo twice changes nothi
 
 ``load_demo(background=True)`` (``load_demo --background``, what ``make run`` uses) loads
 only what the site needs to answer and leaves the slow rest to the Celery worker once the
-site is up: the search index is built there in one pass (not one commit per saved object),
-and the loaders in ``BACKGROUND_LOADERS`` run there after it. Until each step is done the
+site is up, in the order of ``BACKGROUND_STEPS``: the suggestions demo, the search index in
+one pass (not one commit per saved object), then the demo archive. Until each step is done the
 home page lists it (``pending_steps``).
 """
 
 import json
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,10 +55,14 @@ def create_demo_accounts():
 
 # Steps that can wait until the site is up, in the order the worker runs them: name → what the
 # home page says is still being prepared. A loader is named "module.function".
+# Loaders before INDEX_STEP run with the per-object index writes paused (the index step then
+# indexes what they made); those after it index their few objects as they save them.
 INDEX_STEP = "search-index"
 BACKGROUND_STEPS = {
+    # ~150 suggestions played through their whole workflow: the largest loader (74 s CPU measured)
+    "suggestions.wagtail_hooks.load_suggestions_demo": "代表建议演示数据（第十八届，约 150 件）",
     INDEX_STEP: "检索索引（建立完成前检索结果不全）",
-    # renditions with LibreOffice, archival stamps and digests (the slowest loader by far)
+    # renditions with LibreOffice, archival stamps and digests; files suggestions too, so last
     "archive.wagtail_hooks.load_archive_demo": "演示归档文件（PDF 版本、归档章与摘要）",
 }
 BACKGROUND_LOADERS = [name for name in BACKGROUND_STEPS if name != INDEX_STEP]
@@ -112,10 +116,13 @@ def run_background_step(step: str, stdout=None) -> None:
 
     from django.core.management import call_command
 
+    steps = list(BACKGROUND_STEPS)
+    before_index = step in steps and steps.index(step) < steps.index(INDEX_STEP)
     try:
         if step == INDEX_STEP:
             call_command("update_index", stdout=stdout or StringIO())
-        else:
+            return
+        with index_paused() if before_index else nullcontext():
             for loader in hooks.get_hooks("register_demo_loader"):
                 if _loader_name(loader) == step:
                     loader(stdout)

@@ -48,7 +48,7 @@ def test_load_demo_is_idempotent(django_user_model, client):
     finally:
         tasks.finish_demo.delay = original_delay
     assert "后台任务进程" in out.getvalue()
-    assert queued == [list(BACKGROUND_STEPS)]  # the index first, then the archive
+    assert queued == [list(BACKGROUND_STEPS)]  # suggestions, the index, then the archive
     assert pending_steps() == list(BACKGROUND_STEPS.values())
     assert not ArchiveItem.objects.filed().exists()
     policy = PolicyPage.objects.live().first()
@@ -57,10 +57,14 @@ def test_load_demo_is_idempotent(django_user_model, client):
     client.force_login(django_user_model.objects.get(username="staff"))
     home = client.get("/").content.decode()
     assert "演示数据仍在后台准备中" in home
-    assert "检索索引" in home and "演示归档文件" in home
+    assert "检索索引" in home and "演示归档文件" in home and "代表建议演示数据" in home
+    from suggestions.models import Suggestion
+
+    assert not Suggestion.objects.exists()  # the worker plays the demo suggestions
 
     tasks.finish_demo(queued[0])  # what the worker does once the site is up
     assert pending_steps() == []
+    assert Suggestion.objects.count() >= 100
     assert "演示数据仍在后台准备中" not in client.get("/").content.decode()
     found = get_search_backend().search(policy.title, PolicyPage)
     assert policy.pk in [hit.pk for hit in found]

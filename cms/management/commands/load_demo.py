@@ -10,14 +10,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--background",
             action="store_true",
-            help="只载入网站运行所需的部分；检索索引和演示归档交给 Celery worker 在网站启动后完成"
+            help="只载入网站运行所需的部分；代表建议演示数据、检索索引和演示归档交给 Celery worker 在网站启动后完成"
             "（make run 使用此选项），完成前首页会列出仍在准备的内容。",
         )
 
     def handle(self, *args, **options):
         created = load_demo(self.stdout, background=options["background"])
         if options["background"]:
-            self.stdout.write("检索索引和演示归档已交给后台任务进程，网站启动后自动完成。")
+            self.stdout.write(
+                "代表建议演示数据、检索索引和演示归档已交给后台任务进程，网站启动后自动完成。"
+            )
         if created:
             self.stdout.write(f"已创建演示账号：{', '.join(created)}")
         self.stdout.write(demo_logins_text())
