@@ -338,7 +338,15 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # The budget office creates and resets accounts; no e-mailed reset links.
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+# the longest wait; the first is LOGIN_DELAY_SECONDS, doubled for each further failure
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+LOGIN_DELAY_SECONDS = int(os.environ.get("LOGIN_DELAY_SECONDS", "60"))
+LOGIN_FAILURE_MEMORY_HOURS = int(os.environ.get("LOGIN_FAILURE_MEMORY_HOURS", "24"))
+# Only the guarded login (cms.credentials) may check a password: see credentials/backends.py.
+AUTHENTICATION_BACKENDS = ["cms.credentials.backends.GuardedModelBackend"]
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma separated);
+# behind the nginx of docs/deployment.md: TRUSTED_PROXIES=127.0.0.1
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     o
     for o in os.environ.get("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000").split(",")
