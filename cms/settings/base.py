@@ -299,6 +299,15 @@ CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
 # good backups kept; older ones are deleted only after a new one verified
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "12"))
+# the backup key (archive/backup_seal.py): outside DATA_DIR, created 0600 on first use
+BACKUP_KEY_FILE = os.environ.get(
+    "BACKUP_KEY_FILE", str(Path.home() / ".config" / "rd-budget" / "backup.key")
+)
+# every backup decrypted and re-hashed each night; the page shows the latest outcome
+CELERY_BEAT_SCHEDULE["archive-verify-backups"] = {
+    "task": "archive.backup_tasks.verify_backups",
+    "schedule": crontab(hour=3, minute=40),
+}
 CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
     "task": "archive.backup_tasks.monthly_backup",
     "schedule": crontab(day_of_month=1, hour=1, minute=30),

@@ -3,6 +3,10 @@ import tempfile
 
 # A test run gets its own DATA_DIR unless one is given.
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="rd-test-"))
+# ...and its own backup key, outside DATA_DIR, shared with the processes it starts.
+os.environ.setdefault(
+    "BACKUP_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="rd-test-key-"), "backup.key")
+)
 
 from .base import *  # noqa: F403
 
