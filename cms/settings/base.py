@@ -128,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cms.credentials.passwords.VarietyValidator"},
 ]
 LOGIN_URL = "login"
 WAGTAILADMIN_LOGIN_URL = "login"
@@ -163,7 +164,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 SITE_NAME = os.environ.get("SITE_NAME", "预算联网监督 · 文档与知识库")
 COUNTY_NAME = os.environ.get("COUNTY_NAME", "元江县")
 WAGTAIL_SITE_NAME = SITE_NAME
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# the address people open the system at: links in e-mails are built from it
+SITE_BASE_URL = os.environ.get(
+    "SITE_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", SITE_BASE_URL)
 # Wagtail would load avatars from gravatar.com: the network is closed.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # ...and would ask releases.wagtail.org for a newer version from every admin dashboard.
@@ -195,7 +200,7 @@ CSRF_FAILURE_VIEW = "cms.views.csrf_failure"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'"],  # no inline scripts (tests/cms/test_security_headers.py)
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -314,6 +319,9 @@ CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
     "task": "archive.backup_tasks.monthly_backup",
     "schedule": crontab(day_of_month=1, hour=1, minute=30),
 }
+
+# load_demo creates accounts whose passwords are published: never in production
+DEMO_DATA_ALLOWED = True
 
 # --- e-mail: written to files under DATA_DIR unless configured
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -63,6 +63,15 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     o.strip() for o in os.environ.get("OTP_WEBAUTHN_ALLOWED_ORIGINS", "").split(",") if o.strip()
 ]
 check_webauthn(OTP_WEBAUTHN_RP_ID, OTP_WEBAUTHN_ALLOWED_ORIGINS)
+
+# links in e-mails: the https address of the system, by default the first allowed host
+SITE_BASE_URL = os.environ.get("SITE_BASE_URL", f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
+if not SITE_BASE_URL.startswith("https://"):
+    refuse(
+        f"生产环境的 SITE_BASE_URL 必须是 https 地址（现为 {SITE_BASE_URL}），邮件中的链接由它生成。"
+    )
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", SITE_BASE_URL)
+DEMO_DATA_ALLOWED = False
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # Only safe when the proxy (nginx) overwrites this header from clients; see docs/deployment.md.
