@@ -149,3 +149,37 @@ def test_all_state_lives_under_data_dir(settings):
 def test_chinese_first(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
+
+
+def test_production_values_for_second_factor_demo_data_and_mail_links(tmp_path):
+    """Found item 6: liaisons needed no second factor, load_demo ran and e-mail links
+    pointed to 127.0.0.1:8000 in production."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | DOCUMENTED
+    env |= {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "cms.settings.production"}
+    env.pop("OTP_REQUIRED_ROLES", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print('|'.join(s.OTP_REQUIRED_ROLES)); print(s.DEMO_DATA_ALLOWED); "
+        "print(s.SITE_BASE_URL); print(s.TRUSTED_PROXIES)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = out.stdout.splitlines()
+    assert "部门联络员" in lines[0].split("|"), out.stderr
+    assert lines[1:] == ["False", "https://rd.county.internal", "['127.0.0.1']"]
+    demo = subprocess.run(
+        [sys.executable, "manage.py", "load_demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode != 0 and "生产环境不载入演示数据" in demo.stderr
