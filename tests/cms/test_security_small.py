@@ -90,6 +90,14 @@ def test_csp_allows_no_inline_script(client, deputy_user):
     assert inline == []
 
 
+def test_only_wagtails_own_admin_keeps_inline_scripts(client, staff_user):
+    client.force_login(staff_user)
+    admin = client.get("/admin/").headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" in re.search(r"script-src ([^;]*)", admin).group(1)
+    site = client.get("/search/").headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in re.search(r"script-src ([^;]*)", site).group(1)
+
+
 @pytest.mark.parametrize(
     "weak", ["aaaaaaaaaaaa", "abababababab", "123123123123", "zzzzzzzzzzzzzzzzzzzz"]
 )
