@@ -50,11 +50,14 @@ from django.utils import timezone
 from django.utils.duration import duration_iso_string
 from django.utils.functional import Promise
 
+from . import backup_seal as seal
+
 FORMAT_VERSION = 1
 DATABASE_FILE = "database.jsonl"
 MANIFEST_FILE = "manifest.json"
 MARKER_FILE = "COMPLETE"
 HISTORY_FILE = "history.jsonl"
+VERIFICATIONS_FILE = "verifications.jsonl"
 TMP_PREFIX = ".tmp-"
 LOCK_FILE = ".lock"
 CHUNK = 1024 * 1024
@@ -425,40 +428,60 @@ def _safe_relative(name: str) -> bool:
 
 
 def read_manifest(path: Path) -> tuple[dict | None, list[str]]:
-    """The manifest if the completion marker vouches for it, else the reasons why not."""
+    """The manifest if the completion marker's keyed signature vouches for it (see
+    archive/backup_seal.py), else the reasons why not."""
     manifest_path, marker_path = path / MANIFEST_FILE, path / MARKER_FILE
     if not manifest_path.is_file():
         return None, ["缺少清单文件 manifest.json"]
-    raw = manifest_path.read_bytes()
-    try:
-        manifest = json.loads(raw)
-    except ValueError:
-        return None, ["清单文件 manifest.json 已损坏，无法读取"]
     if not marker_path.is_file():
-        return manifest, ["缺少完成标记 COMPLETE：备份没有正常完成"]
+        return None, ["缺少完成标记 COMPLETE：备份没有正常完成"]
     try:
         marker = json.loads(marker_path.read_bytes())
     except ValueError:
-        return manifest, ["完成标记 COMPLETE 已损坏"]
-    if marker.get("manifest_sha256") != hashlib.sha256(raw).hexdigest():
-        return manifest, ["清单文件与完成标记不符：清单在备份完成后被改动或损坏"]
-    return manifest, []
+        return None, ["完成标记 COMPLETE 已损坏"]
+    if not isinstance(marker, dict):
+        return None, ["完成标记 COMPLETE 已损坏"]
+    try:
+        problems = seal.check_marker(marker)
+        if problems:
+            return None, problems
+        raw, problems = seal.open_manifest(manifest_path.read_bytes(), marker)
+    except seal.SealError as exc:
+        return None, [str(exc)]
+    if problems:
+        return None, problems
+    try:
+        return json.loads(raw), []
+    except ValueError:
+        return None, ["清单文件 manifest.json 已损坏，无法读取"]
 
 
-def verify_backup(path: Path, *, require_marker: bool = True) -> Verification:
-    """Re-read and re-hash every file; check the rows of the database export."""
+def verify_backup(path: Path, *, require_marker: bool = True, plain=None) -> Verification:
+    """Authenticate the manifest, decrypt and re-hash every file, check the rows of the
+    database export. ``require_marker=False`` checks a plaintext folder being written;
+    *plain* is an already decrypted copy of *path* (see backup_seal.unsealed)."""
     path = Path(path)
     if not path.is_dir():
         return Verification(False, [f"找不到备份目录：{path}"])
-    if require_marker:
-        manifest, problems = read_manifest(path)
-        if problems:
-            return Verification(False, problems, manifest)
-    else:
+    if not require_marker:
         try:
             manifest = json.loads((path / MANIFEST_FILE).read_bytes())
         except (OSError, ValueError):
             return Verification(False, ["清单文件 manifest.json 缺失或损坏"])
+        return _verify_plain(path, manifest)
+    manifest, problems = read_manifest(path)
+    if problems:
+        return Verification(False, problems, manifest)
+    if plain is not None:
+        return _verify_plain(plain, manifest)
+    with seal.unsealed(path, skip={MARKER_FILE}) as (plain, undecryptable):
+        result = _verify_plain(plain, manifest)
+    result.problems = undecryptable + result.problems
+    result.ok = not result.problems
+    return result
+
+
+def _verify_plain(path: Path, manifest: dict) -> Verification:
     if manifest.get("format") != FORMAT_VERSION:
         return Verification(False, [f"不认识的备份格式：{manifest.get('format')}"], manifest)
     problems: list[str] = []
@@ -538,6 +561,11 @@ class BackupInfo:
     duration: float | None = None
     trigger: str = ""
     problems: list[str] = field(default_factory=list)
+    verification: dict | None = None  # the latest real verification (record_verification)
+
+    @property
+    def verified_at(self):
+        return _parse_time((self.verification or {}).get("at"))
 
     @property
     def good(self) -> bool:
@@ -566,6 +594,7 @@ def list_backups() -> list[BackupInfo]:
     if not root.is_dir():
         return []
     out = []
+    verifications = last_verifications()
     for p in root.iterdir():
         if not p.is_dir():
             continue
@@ -576,7 +605,15 @@ def list_backups() -> list[BackupInfo]:
             continue
         manifest, problems = read_manifest(p)
         info = BackupInfo(p.name, p, "good" if not problems else "incomplete", "")
-        info.status_label = "完好" if info.good else "不完整，不可用于恢复"
+        info.verification = verifications.get(p.name)
+        if problems:
+            info.status_label = "未通过认证或不完整，不可用于恢复"
+        elif info.verification is not None and not info.verification.get("ok"):
+            # a real verification found damage: not good until a new one passes
+            info.status, info.status_label = "damaged", "核验未通过，不可用于恢复"
+            problems = list(info.verification.get("problems", []))
+        else:
+            info.status_label = "完好"
         info.problems = problems
         if manifest:
             totals = manifest.get("totals", {})
@@ -609,13 +646,56 @@ def read_history(limit: int = 50) -> list[dict]:
     return rows[-limit:][::-1]
 
 
-def _append_history(record: dict):
+def _private_root() -> Path:
     root = backup_root()
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / HISTORY_FILE, "a", encoding="utf-8") as f:
+    root.mkdir(parents=True, exist_ok=True, mode=seal.DIR_MODE)
+    os.chmod(root, seal.DIR_MODE)
+    return root
+
+
+def _append_line(name: str, record: dict):
+    path = _private_root() / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, seal.FILE_MODE)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(path, seal.FILE_MODE)
+
+
+def _append_history(record: dict):
+    _append_line(HISTORY_FILE, record)
+
+
+def record_verification(name: str, check: Verification, trigger: str, at=None) -> dict:
+    """Keep the outcome of a real verification (every file decrypted and re-hashed);
+    the backups page shows the latest one per backup."""
+    entry = {
+        "name": name,
+        "ok": bool(check.ok),
+        "problems": list(check.problems[:20]),
+        "files": check.files_checked,
+        "bytes": check.bytes_checked,
+        "trigger": trigger,
+        "at": at or timezone.now().isoformat(),
+    }
+    _append_line(VERIFICATIONS_FILE, entry)
+    return entry
+
+
+def last_verifications() -> dict[str, dict]:
+    path = backup_root() / VERIFICATIONS_FILE
+    out: dict[str, dict] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("name"):
+            out[entry["name"]] = entry
+    return out
 
 
 # ---------------------------------------------------------------- making a backup
@@ -623,9 +703,8 @@ def _append_history(record: dict):
 
 @contextmanager
 def _exclusive_lock():
-    root = backup_root()
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    root = _private_root()
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, seal.FILE_MODE)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -719,7 +798,7 @@ def run_backup(*, trigger: str = "manual", user=None, using=DEFAULT_DB_ALIAS) ->
             _check_free_space(root, int(_source_bytes() * 1.1) + 16 * 1024 * 1024)
             name = _choose_name(root, started)
             tmp = root / f"{TMP_PREFIX}{name}-{os.getpid()}"
-            tmp.mkdir()
+            tmp.mkdir(mode=seal.DIR_MODE)
             timings = {}
 
             t = time.monotonic()
@@ -766,12 +845,11 @@ def run_backup(*, trigger: str = "manual", user=None, using=DEFAULT_DB_ALIAS) ->
             manifest["duration_seconds"] = round(time.monotonic() - t0, 3)
             manifest["verified"] = {"files": check.files_checked, "bytes": check.bytes_checked}
             raw = _write_manifest(tmp, manifest)
+            # encrypt every file and sign the manifest with the key outside DATA_DIR
+            marker = {**seal.seal_folder(tmp, raw), "completed_at": manifest["finished_at"]}
             os.sync()  # every copied file on disk before the marker says so
-            marker = {
-                "manifest_sha256": hashlib.sha256(raw).hexdigest(),
-                "completed_at": manifest["finished_at"],
-            }
             _write_durably(tmp / MARKER_FILE, json.dumps(marker).encode())
+            os.chmod(tmp / MARKER_FILE, seal.FILE_MODE)
             final = root / name
             os.rename(tmp, final)
             _fsync_dir(root)
@@ -796,6 +874,7 @@ def run_backup(*, trigger: str = "manual", user=None, using=DEFAULT_DB_ALIAS) ->
         raise BackupError(f"备份失败：{exc}") from exc
     result = BackupResult(name, final, manifest, removed)
     _append_history({"status": "ok", "trigger": trigger, **result.summary})
+    record_verification(name, check, "backup", at=manifest["finished_at"])
     return result
 
 
@@ -964,9 +1043,12 @@ class RestoreResult:
         }
 
 
-def check_restorable(path: Path, using=DEFAULT_DB_ALIAS) -> dict:
+def check_restorable(path: Path, using=DEFAULT_DB_ALIAS, plain=None) -> dict:
     """Every check a restore makes before writing; returns the manifest or raises RestoreRefused."""
-    check = verify_backup(path)
+    _manifest, problems = read_manifest(Path(path))
+    if problems:
+        raise RestoreRefused("备份未通过认证，拒绝恢复，未写入任何数据：" + "；".join(problems))
+    check = verify_backup(path, plain=plain)
     if not check.ok:
         raise RestoreRefused("备份校验未通过，未写入任何数据：" + "；".join(check.problems[:8]))
     manifest = check.manifest
@@ -1004,65 +1086,76 @@ def restore_backup(path, *, using=DEFAULT_DB_ALIAS, rebuild_index: bool = True, 
     """Restore the backup at *path* into this (empty) instance."""
     path = Path(path).resolve()
     say = (lambda msg: stdout.write(msg)) if stdout else (lambda msg: None)
-    timings = {}
     with _exclusive_lock():
-        t = time.monotonic()
-        say("正在核验备份中每个文件的摘要……")
-        manifest = check_restorable(path, using)
-        timings["verify"] = round(time.monotonic() - t, 3)
+        _manifest, problems = read_manifest(path)
+        if problems:
+            raise RestoreRefused("备份未通过认证，拒绝恢复，未写入任何数据：" + "；".join(problems))
+        say("正在解密并核验备份中每个文件的摘要……")
+        with seal.unsealed(path, skip={MARKER_FILE}) as (plain, undecryptable):
+            if undecryptable:
+                raise RestoreRefused(
+                    "备份校验未通过，未写入任何数据：" + "；".join(undecryptable[:8])
+                )
+            return _restore_plain(path, plain, using, rebuild_index, say)
+
+
+def _restore_plain(sealed_path, path, using, rebuild_index, say):
+    """The restore proper, from *path*, the decrypted copy of the backup at *sealed_path*."""
+    timings = {}
+    t = time.monotonic()
+    manifest = check_restorable(sealed_path, using, plain=path)
+    timings["verify"] = round(time.monotonic() - t, 3)
+
+    t = time.monotonic()
+    data_dir = Path(settings.DATA_DIR)
+    staging = data_dir / f".restore-staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    entries = [e for e in manifest["files"] if e["path"] != DATABASE_FILE]
+    try:
+        say(f"正在复制 {len(entries)} 个文件到暂存目录……")
+        for entry in entries:
+            got = copy_and_hash(path / entry["path"], staging / entry["path"])
+            if got["sha256"] != entry["sha256"]:
+                raise RestoreRefused(f"复制后摘要不符，已停止：{entry['path']}")
+        timings["files"] = round(time.monotonic() - t, 3)
 
         t = time.monotonic()
-        data_dir = Path(settings.DATA_DIR)
-        staging = data_dir / f".restore-staging-{os.getpid()}"
+        say("正在载入数据库记录……")
+        expected = manifest["database"]["models"]
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()  # the target's ids are about to change
+        with _signals_muted(), transaction.atomic(using=using):
+            _flush_all(using)
+            counts = _load_rows(path / DATABASE_FILE, using)
+            _reset_sequences(using)
+            connections[using].check_constraints()
+            digest = records_digest(using)
+            wrong = [
+                label
+                for label in sorted(set(expected) | set(digest))
+                if expected.get(label) != digest.get(label)
+            ]
+            if wrong:
+                raise BackupError("恢复后的记录与备份不一致，已全部撤销：" + "、".join(wrong[:8]))
+        timings["database"] = round(time.monotonic() - t, 3)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        entries = [e for e in manifest["files"] if e["path"] != DATABASE_FILE]
-        try:
-            say(f"正在复制 {len(entries)} 个文件到暂存目录……")
-            for entry in entries:
-                got = copy_and_hash(path / entry["path"], staging / entry["path"])
-                if got["sha256"] != entry["sha256"]:
-                    raise RestoreRefused(f"复制后摘要不符，已停止：{entry['path']}")
-            timings["files"] = round(time.monotonic() - t, 3)
-
-            t = time.monotonic()
-            say("正在载入数据库记录……")
-            expected = manifest["database"]["models"]
-            from django.contrib.contenttypes.models import ContentType
-
-            ContentType.objects.clear_cache()  # the target's ids are about to change
-            with _signals_muted(), transaction.atomic(using=using):
-                _flush_all(using)
-                counts = _load_rows(path / DATABASE_FILE, using)
-                _reset_sequences(using)
-                connections[using].check_constraints()
-                digest = records_digest(using)
-                wrong = [
-                    label
-                    for label in sorted(set(expected) | set(digest))
-                    if expected.get(label) != digest.get(label)
-                ]
-                if wrong:
-                    raise BackupError(
-                        "恢复后的记录与备份不一致，已全部撤销：" + "、".join(wrong[:8])
-                    )
-            timings["database"] = round(time.monotonic() - t, 3)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            ContentType.objects.clear_cache()
-            raise
         ContentType.objects.clear_cache()
-        for label, root in file_sources():
-            src = staging / label
-            if not src.is_dir():
-                continue
-            root.parent.mkdir(parents=True, exist_ok=True)
-            if root.is_dir():
-                root.rmdir()  # checked empty above
-            shutil.move(src, root)  # a rename; a copy when MEDIA_ROOT is on another disk
-        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    ContentType.objects.clear_cache()
+    for label, root in file_sources():
+        src = staging / label
+        if not src.is_dir():
+            continue
+        root.parent.mkdir(parents=True, exist_ok=True)
+        if root.is_dir():
+            root.rmdir()  # checked empty above
+        shutil.move(src, root)  # a rename; a copy when MEDIA_ROOT is on another disk
+    shutil.rmtree(staging, ignore_errors=True)
 
     result = RestoreResult(
-        path=path,
+        path=sealed_path,
         rows=counts,
         files=len(entries),
         bytes=sum(e["size"] for e in entries),

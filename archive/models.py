@@ -29,7 +29,15 @@ class ClassKind(models.TextChoices):
 class Classification(models.TextChoices):
     NONE = "", "无"
     INTERNAL = "内部", "内部"
-    SECRET = "秘密", "秘密"
+
+
+# 元谋 办法 第十条: the system must never store or process classified material, so no
+# 密级 above 内部 exists here; one named anyway is refused with the rule.
+CLASSIFIED_LEVELS = ("秘密", "机密", "绝密")
+CLASSIFIED_REFUSAL = (
+    "本系统不得存储、处理涉密信息（元谋 办法 第十条：严禁使用系统存储、处理涉密信息），"
+    "标为“{level}”的材料不能在本系统归档，请按涉密载体管理规定另行处理。"
+)
 
 
 class ArchiveClass(models.Model):

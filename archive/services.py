@@ -21,6 +21,8 @@ from cms.sequences import locked_counter
 
 from .backup import hash_file
 from .models import (
+    CLASSIFIED_LEVELS,
+    CLASSIFIED_REFUSAL,
     FILE_PERMISSION,
     RETENTION_YEARS,
     AccessAction,
@@ -296,6 +298,8 @@ def register_item(
     material: FilingMaterial = source.describe(obj)
     if retention is not None and retention not in Retention.values:
         raise FilingError("保管期限只能是 永久（Y）、定期30年（D30）或定期10年（D10）。")
+    if classification in CLASSIFIED_LEVELS:
+        raise FilingError(CLASSIFIED_REFUSAL.format(level=classification))
     if classification not in Classification.values:
         raise FilingError("密级不正确。")
     rule_retention, rule_class = default_retention(material.record_type)

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_migrate
+from django.db.models.signals import m2m_changed, post_migrate, pre_save
 from wagtail.users.apps import WagtailUsersAppConfig
 
 
@@ -19,6 +19,11 @@ class CmsConfig(AppConfig):
             signals.enforce_seat_limits,
             sender=get_user_model().groups.through,
             dispatch_uid="cms_seat_limits",
+        )
+        pre_save.connect(
+            signals.enforce_seats_on_save,
+            sender=get_user_model(),
+            dispatch_uid="cms_seat_limits_on_save",
         )
 
 

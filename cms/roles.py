@@ -177,30 +177,71 @@ def seat_limit(role: str) -> int | None:
     return settings.ROLE_SEAT_LIMITS.get(role)
 
 
-def seats_taken(role: str, exclude_user_ids=()) -> int:
+def seat_holders(role: str):
+    """Active accounts holding a seat of *role*; a superuser holds a 系统管理员 seat
+    whatever its groups (it can do everything the role can)."""
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
     User = get_user_model()
-    return (
-        User.objects.filter(groups__name=role, is_active=True)
-        .exclude(pk__in=[pk for pk in exclude_user_ids if pk])
-        .distinct()
-        .count()
-    )
+    holds = Q(groups__name=role)
+    if role == ADMIN:
+        holds |= Q(is_superuser=True)
+    return User.objects.filter(holds, is_active=True).distinct()
 
 
-def check_seat(role: str, user=None) -> None:
-    """Refuse to give *role* to *user* when every seat of the role is taken."""
+def seats_taken(role: str, exclude_user_ids=()) -> int:
+    return seat_holders(role).exclude(pk__in=[pk for pk in exclude_user_ids if pk]).count()
+
+
+def holds_seat(role: str, user) -> bool:
+    """Whether *user*, as saved now, already occupies a seat of *role*."""
+    return bool(user is not None and user.pk and seat_holders(role).filter(pk=user.pk).exists())
+
+
+def check_seat(role: str, user=None, newcomers: int = 1) -> None:
+    """Refuse to give *role* to *user* (or to *newcomers* accounts at once) when the
+    seats left are fewer. An account counts once it is active and in the role's group
+    (or, for 系统管理员, a superuser); one that is inactive holds no seat, so
+    re-activating it is a new claim."""
     limit = seat_limit(role)
-    if limit is None:
+    if limit is None or newcomers <= 0:
         return
-    if user is not None and user.pk and user.groups.filter(name=role).exists():
-        return  # already holds a seat
-    if seats_taken(role, exclude_user_ids=[getattr(user, "pk", None)]) >= limit:
+    if newcomers == 1 and holds_seat(role, user):
+        return
+    if seats_taken(role) + newcomers > limit:
         raise SeatLimitReached(
             f"角色“{role}”的席位已满（上限 {limit} 个）。请先停用或调整其他账户，或由系统管理员修改席位设置。",
             code="seat_limit",
         )
+
+
+def roles_claimed_on_save(user) -> list[str]:
+    """The roles whose seats saving *user* would newly claim: all its roles when it is
+    created or re-activated, and 系统管理员 when it becomes a superuser."""
+    if not user.is_active:
+        return []
+    before = None
+    if user.pk:
+        before = (
+            type(user)
+            ._default_manager.filter(pk=user.pk)
+            .values("is_active", "is_superuser")
+            .first()
+        )
+    becoming_active = before is None or not before["is_active"]
+    claimed = []
+    if becoming_active and user.pk:
+        claimed += [n for n in user.groups.values_list("name", flat=True) if n in ROLES]
+    if user.is_superuser and (becoming_active or not before["is_superuser"]):
+        claimed.append(ADMIN)
+    return sorted(set(claimed), key=claimed.index)
+
+
+def check_seats_on_save(user) -> None:
+    for role in roles_claimed_on_save(user):
+        if not (role == ADMIN and holds_seat(ADMIN, user)):
+            check_seat(role, None)
 
 
 def roles_of(user) -> list[str]:

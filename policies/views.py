@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -14,6 +15,17 @@ from .models import READ_PERMISSION, UPLOAD_PERMISSION, Bookmark, PolicyFile, Po
 from .reading import build_reading
 
 reader_required = permission_required(READ_PERMISSION, raise_exception=True)
+
+
+def _same_site_path(candidate: str) -> str:
+    """Only a path on this site ("/..."), never another host (issue 14)."""
+    if (
+        candidate.startswith("/")
+        and not candidate.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(candidate, allowed_hosts=set())
+    ):
+        return candidate
+    return ""
 
 
 def _readable_page(request, page_id) -> PolicyPage:
@@ -62,7 +74,7 @@ def toggle_bookmark(request, page_id):
     messages.success(
         request, f"已收藏《{page.title}》。" if now else f"已取消收藏《{page.title}》。"
     )
-    return redirect(request.POST.get("next") or page.url)
+    return redirect(_same_site_path(request.POST.get("next", "")) or page.url)
 
 
 @require_POST

@@ -76,3 +76,25 @@ class RevokedCredential(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class LoginThrottle(models.Model):
+    """登录限制: failed attempts of one account or one client address.
+
+    A row per key ("account:<pk>" or "address:<ip>"); it is read and written only
+    inside cms.credentials.throttle.guard, under a lock, so concurrent guesses are
+    counted one after another. Past the limit each further failure doubles the wait
+    (a growing delay, never a lock that stays shut)."""
+
+    key = models.CharField("对象", max_length=200, unique=True)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    last_failure_at = models.DateTimeField("最近失败时间", null=True, blank=True)
+    delayed_until = models.DateTimeField("等待至", null=True, blank=True)
+    locked = models.BooleanField("限制中", default=False)
+
+    class Meta:
+        verbose_name = "登录限制"
+        verbose_name_plural = "登录限制"
+
+    def __str__(self):
+        return self.key

@@ -8,7 +8,7 @@ A revoked device is kept unconfirmed with a RevokedCredential row beside it, so 
 use is refused with a clear message and the record survives.
 """
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.utils import get_credential_model
 
 from cms.roles import has_role
-from cms.usage.services import UsageAction, client_address, record_usage
+from cms.usage.services import UsageAction, record_usage
 
 from . import conf, throttle
 from .models import CredentialAction, CredentialEvent, RevokedCredential
@@ -129,32 +129,38 @@ def find_device(user, device_key: str):
 
 
 def authenticate_password(request, username: str, password: str):
-    """Step one. Returns (user, "") or (None, message). A failed password is written to
-    the usage log by cms.usage's user_login_failed receiver; a disabled account is told
-    only to someone who knows its password."""
-    refused = throttle.check(username, client_address(request))
-    if refused:
-        record_usage(
-            request,
-            UsageAction.DENIED,
-            username=username[:150],
-            detail=f"登录失败次数过多，拒绝登录尝试（尚需等待 {refused.minutes_left} 分钟）",
-        )
-        return None, refused.message
-    user = authenticate(request, username=username, password=password)
-    if user is not None:
-        return user, ""
-    User = get_user_model()
-    candidate = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
-    if candidate is not None and not candidate.is_active and candidate.check_password(password):
-        record_usage(
-            request,
-            UsageAction.DENIED,
-            user=candidate,
-            detail="账户已停用：密码正确，但拒绝登录",
-        )
-        return None, ACCOUNT_DISABLED
-    return None, WRONG_PASSWORD
+    """Step one, the only place a password is checked. Returns (user, "") or
+    (None, message). It runs inside the throttle's guard (counted per account and per
+    address, under a lock); a failed password is written to the usage log by
+    cms.usage's user_login_failed receiver; a disabled account is told only to someone
+    who knows its password."""
+    with throttle.guard(request, username) as attempt:
+        if attempt.refused:
+            record_usage(
+                request,
+                UsageAction.DENIED,
+                username=username[:150],
+                detail=(
+                    "登录失败次数过多，拒绝登录尝试"
+                    f"（尚需等待 {attempt.refused.minutes_left} 分钟）"
+                ),
+            )
+            return None, attempt.refused.message
+        user = authenticate(request, username=username, password=password)
+        if user is not None:
+            attempt.succeeded = True
+            return user, ""
+        attempt.failed = True
+        candidate = throttle.account_for(username)
+        if candidate is not None and not candidate.is_active and candidate.check_password(password):
+            record_usage(
+                request,
+                UsageAction.DENIED,
+                user=candidate,
+                detail="账户已停用：密码正确，但拒绝登录",
+            )
+            return None, ACCOUNT_DISABLED
+        return None, WRONG_PASSWORD
 
 
 def _code_matches_revoked_totp(user, code: str) -> bool:
@@ -170,42 +176,52 @@ def _code_matches_revoked_totp(user, code: str) -> bool:
 
 
 def verify_code(request, code: str):
-    """Step two with a TOTP code or a backup code. Returns (device, "") or (None, message)."""
+    """Step two with a TOTP code or a backup code, inside the throttle's guard.
+    Returns (device, "") or (None, message)."""
     user = request.user
     code = "".join((code or "").split()).lower()
-    refused = throttle.check(user.get_username(), client_address(request))
-    if refused:
-        record_usage(
-            request,
-            UsageAction.DENIED,
-            detail=f"登录失败次数过多，拒绝第二步验证（尚需等待 {refused.minutes_left} 分钟）",
-        )
-        return None, refused.message
-    if not code:
-        return None, "请输入动态口令或备用码。"
+    with throttle.guard(request, user.get_username(), user=user) as attempt:
+        if attempt.refused:
+            record_usage(
+                request,
+                UsageAction.DENIED,
+                detail=(
+                    "登录失败次数过多，拒绝第二步验证"
+                    f"（尚需等待 {attempt.refused.minutes_left} 分钟）"
+                ),
+            )
+            return None, attempt.refused.message
+        if not code:
+            return None, "请输入动态口令或备用码。"
+        device, held_back = _check_code(user, code)
+        if device is not None:
+            attempt.succeeded = True
+            otp_login(request, device)
+            record_usage(request, UsageAction.LOGIN, detail=f"第二步验证通过：{describe(device)}")
+            return device, ""
+        attempt.failed = True
+        if _code_matches_revoked_totp(user, code):
+            reason, message = "第二步验证失败：使用已吊销的动态口令", TOTP_REVOKED
+        elif held_back:
+            reason, message = "第二步验证失败：尝试过于频繁", CODE_TOO_FAST
+        else:
+            reason, message = "第二步验证失败：动态口令或备用码错误", WRONG_CODE
+        record_usage(request, UsageAction.LOGIN_FAILED, detail=reason)
+        return None, message
+
+
+def _check_code(user, code):
     held_back = False
     candidates = [*TOTPDevice.objects.filter(user=user, confirmed=True)] if code.isdigit() else []
     candidates += list(StaticDevice.objects.filter(user=user, confirmed=True))
     for device in candidates:
-        with transaction.atomic():
-            allowed, _ = device.verify_is_allowed()
-            if not allowed:
-                held_back = True
-                continue
-            if device.verify_token(code):
-                otp_login(request, device)
-                record_usage(
-                    request, UsageAction.LOGIN, detail=f"第二步验证通过：{describe(device)}"
-                )
-                return device, ""
-    if _code_matches_revoked_totp(user, code):
-        reason, message = "第二步验证失败：使用已吊销的动态口令", TOTP_REVOKED
-    elif held_back:
-        reason, message = "第二步验证失败：尝试过于频繁", CODE_TOO_FAST
-    else:
-        reason, message = "第二步验证失败：动态口令或备用码错误", WRONG_CODE
-    record_usage(request, UsageAction.LOGIN_FAILED, detail=reason)
-    return None, message
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            held_back = True
+            continue
+        if device.verify_token(code):
+            return device, held_back
+    return None, held_back
 
 
 def security_key_verified(request, device) -> None:
@@ -216,6 +232,7 @@ def security_key_verified(request, device) -> None:
 
 def security_key_refused(request, reason: str) -> None:
     record_usage(request, UsageAction.LOGIN_FAILED, detail=f"第二步验证失败：{reason}")
+    throttle.note_failure(request, request.user)
 
 
 # --- changes to devices --------------------------------------------------------------

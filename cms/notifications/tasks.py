@@ -9,7 +9,7 @@ from .models import Message
 
 
 def site_base_url() -> str:
-    base = getattr(settings, "SITE_BASE_URL", "") or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
+    base = settings.SITE_BASE_URL
     return base.rstrip("/")
 
 

@@ -14,7 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
+# dev and test only: onebox generates and keeps its own, production refuses weak keys
+DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
@@ -74,7 +76,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "cms.middleware.ContentSecurityPolicyMiddleware",
     "cms.middleware.LoginRequiredMiddleware",
     "cms.credentials.middleware.SecondFactorMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -126,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cms.credentials.passwords.VarietyValidator"},
 ]
 LOGIN_URL = "login"
 WAGTAILADMIN_LOGIN_URL = "login"
@@ -161,7 +164,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 SITE_NAME = os.environ.get("SITE_NAME", "预算联网监督 · 文档与知识库")
 COUNTY_NAME = os.environ.get("COUNTY_NAME", "元江县")
 WAGTAIL_SITE_NAME = SITE_NAME
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# the address people open the system at: links in e-mails are built from it
+SITE_BASE_URL = os.environ.get(
+    "SITE_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", SITE_BASE_URL)
 # Wagtail would load avatars from gravatar.com: the network is closed.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # ...and would ask releases.wagtail.org for a newer version from every admin dashboard.
@@ -193,7 +200,7 @@ CSRF_FAILURE_VIEW = "cms.views.csrf_failure"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'"],  # no inline scripts (tests/cms/test_security_headers.py)
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -299,10 +306,22 @@ CELERY_BEAT_SCHEDULE["archive-weekly-fixity"] = {
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", DATA_DIR / "backups"))
 # good backups kept; older ones are deleted only after a new one verified
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "12"))
+# the backup key (archive/backup_seal.py): outside DATA_DIR, created 0600 on first use
+BACKUP_KEY_FILE = os.environ.get(
+    "BACKUP_KEY_FILE", str(Path.home() / ".config" / "rd-budget" / "backup.key")
+)
+# every backup decrypted and re-hashed each night; the page shows the latest outcome
+CELERY_BEAT_SCHEDULE["archive-verify-backups"] = {
+    "task": "archive.backup_tasks.verify_backups",
+    "schedule": crontab(hour=3, minute=40),
+}
 CELERY_BEAT_SCHEDULE["archive-monthly-backup"] = {
     "task": "archive.backup_tasks.monthly_backup",
     "schedule": crontab(day_of_month=1, hour=1, minute=30),
 }
+
+# load_demo creates accounts whose passwords are published: never in production
+DEMO_DATA_ALLOWED = True
 
 # --- e-mail: written to files under DATA_DIR unless configured
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -338,7 +357,15 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # The budget office creates and resets accounts; no e-mailed reset links.
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+# the longest wait; the first is LOGIN_DELAY_SECONDS, doubled for each further failure
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+LOGIN_DELAY_SECONDS = int(os.environ.get("LOGIN_DELAY_SECONDS", "60"))
+LOGIN_FAILURE_MEMORY_HOURS = int(os.environ.get("LOGIN_FAILURE_MEMORY_HOURS", "24"))
+# Only the guarded login (cms.credentials) may check a password: see credentials/backends.py.
+AUTHENTICATION_BACKENDS = ["cms.credentials.backends.GuardedModelBackend"]
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma separated);
+# behind the nginx of docs/deployment.md: TRUSTED_PROXIES=127.0.0.1
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     o
     for o in os.environ.get("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000").split(",")

@@ -11,6 +11,10 @@ if "DATA_DIR" not in os.environ:
 elif _XDIST_WORKER and os.environ.get("RD_TEST_DATA_DIR_WORKER") != _XDIST_WORKER:
     os.environ["DATA_DIR"] = os.path.join(os.environ["DATA_DIR"], f"xdist-{_XDIST_WORKER}")
     os.environ["RD_TEST_DATA_DIR_WORKER"] = _XDIST_WORKER
+# ...and its own backup key, outside DATA_DIR, shared with the processes it starts.
+os.environ.setdefault(
+    "BACKUP_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="rd-test-key-"), "backup.key")
+)
 
 from .base import *  # noqa: E402, F403
 

@@ -67,6 +67,8 @@ class UsageAction(models.TextChoices):
     PERMISSION_CHANGE = "permission_change", "权限变更"
     CREDENTIAL = "credential", "凭证变更"
     DENIED = "denied", "越权访问被拒绝"
+    LOGIN_LOCKED = "login_locked", "登录限制"
+    LOGIN_UNLOCKED = "login_unlocked", "登录限制解除"
 
 
 class UsageRecordQuerySet(AppendOnlyQuerySet):

@@ -11,16 +11,50 @@ UsageRecord rows.
   (None, "系统") for migrations, commands and background tasks.
 """
 
+import ipaddress
+
+from django.conf import settings
+
 from .middleware import current_request
 from .models import UsageAction, UsageRecord
 
 SYSTEM_ACTOR = "系统"
 
 
+def _trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def trusted_proxy_networks():
+    networks = []
+    for entry in getattr(settings, "TRUSTED_PROXIES", []) or []:
+        networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+    return networks
+
+
 def client_address(request):
+    """The client's address. X-Forwarded-For is believed only when the connection comes
+    from one of settings.TRUSTED_PROXIES, and then read from the right: the first hop
+    that is not a trusted proxy is the client (anything left of it the client wrote)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    networks = trusted_proxy_networks()
+    if not remote or not networks or not _trusted(remote, networks):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a malformed hop: fall back to the proxy itself
+    return remote
 
 
 def record_usage(request, action: str, obj=None, detail: str = "", user=None, username: str = ""):

@@ -197,3 +197,21 @@
     init();
   }
 })();
+
+// Behaviour that used to be inline (onclick/onsubmit): the Content Security Policy
+// allows no inline script, so buttons and forms declare it with data attributes.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) {
+      event.preventDefault();
+      window.print();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+})();

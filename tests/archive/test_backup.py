@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from wagtail.documents import get_document_model
 
-from archive import backup, backup_tasks
+from archive import backup, backup_seal, backup_tasks
 from cms.notifications.models import Message
 from cms.usage.models import UsageRecord
 
@@ -55,6 +55,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def plain_manifest(folder: Path) -> dict:
+    return json.loads(backup_seal.decrypt_file(folder / "manifest.json"))
+
+
+def reseal(folder: Path, change):
+    """What only a holder of the backup key can do: decrypt, change, encrypt and sign anew."""
+    with backup_seal.unsealed(folder, skip={"COMPLETE"}) as (plain, problems):
+        assert problems == []
+        change(plain)
+        raw = (plain / "manifest.json").read_bytes()
+        marker = backup_seal.seal_folder(plain, raw)
+        shutil.rmtree(folder)
+        shutil.copytree(plain, folder)
+    (folder / "COMPLETE").write_text(json.dumps(marker))
+
+
 @pytest.mark.django_db
 def test_backup_layout_manifest_and_digests(content, places):
     result = backup.run_backup(trigger="command")
@@ -62,9 +78,10 @@ def test_backup_layout_manifest_and_digests(content, places):
     assert folder.parent == places / "backups"
     assert folder.name == backup.timezone.localtime().strftime("%Y-%m")
     assert (folder / "COMPLETE").is_file()
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = plain_manifest(folder)
     marker = json.loads((folder / "COMPLETE").read_text())
-    assert marker["manifest_sha256"] == _sha256(folder / "manifest.json")
+    raw = backup_seal.decrypt_file(folder / "manifest.json")
+    assert marker["manifest_hmac"] == backup_seal.manifest_signature(raw)
 
     listed = {e["path"]: e for e in manifest["files"]}
     assert "database.jsonl" in listed
@@ -73,7 +90,7 @@ def test_backup_layout_manifest_and_digests(content, places):
     assert "archive/2026/J001-WS·2026-Y-YSGW-0001/rendition.pdf" in listed
     assert "media/说明/附件 一.txt" in listed
     for name, entry in listed.items():
-        data = (folder / name).read_bytes()
+        data = backup_seal.decrypt_file(folder / name)
         assert entry["size"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         if "sm3" in hashlib.algorithms_available:
@@ -89,7 +106,7 @@ def test_backup_layout_manifest_and_digests(content, places):
     assert counts["notifications.message"]["rows"] == 1
     assert "sessions.session" not in counts
     assert manifest["database"]["records_sha256"] == backup.combined_digest(backup.records_digest())
-    lines = (folder / "database.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = backup_seal.decrypt_file(folder / "database.jsonl").decode().splitlines()
     assert len(lines) == manifest["database"]["rows"]
     # microseconds survive (Django's own JSON encoder would cut them to milliseconds)
     record = UsageRecord.objects.get(action="login")
@@ -198,14 +215,14 @@ def _state(places):
 def test_damaged_backup_is_refused_before_anything_is_written(content, places, damage):
     result = backup.run_backup()
     folder = result.path
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = plain_manifest(folder)
     media = next(e["path"] for e in manifest["files"] if e["path"].startswith("media/"))
     if damage == "media":
         _damage(folder / media)
-        expected = "摘要不符"
+        expected = "无法用本系统的备份密钥解密"
     elif damage == "archive":
         _damage(folder / "archive/2026/J001-WS·2026-Y-YSGW-0001/rendition.pdf")
-        expected = "摘要不符"
+        expected = "无法用本系统的备份密钥解密"
     elif damage == "database":
         lines = (folder / "database.jsonl").read_text(encoding="utf-8").splitlines(True)
         (folder / "database.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
@@ -213,10 +230,10 @@ def test_damaged_backup_is_refused_before_anything_is_written(content, places, d
     elif damage == "manifest":
         manifest["files"][1]["sha256"] = "0" * 64  # someone "fixes" a digest
         (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-        expected = "清单文件与完成标记不符"
+        expected = "清单无法用本系统的备份密钥解密"
     elif damage == "extra":
         (folder / "media" / "planted.exe").write_bytes(b"MZ")
-        expected = "清单中没有的文件"
+        expected = "planted.exe"
     else:
         (folder / media).unlink()
         expected = "文件缺失"
@@ -248,13 +265,13 @@ def test_restore_into_an_instance_with_content_is_refused(content, places):
 def test_restore_from_another_schema_is_refused(places):
     result = backup.run_backup()
     folder = result.path
-    manifest = json.loads((folder / "manifest.json").read_bytes())
-    manifest["database"]["migrations"]["cms"].append("9999_from_the_future")
-    raw = json.dumps(manifest).encode()
-    (folder / "manifest.json").write_bytes(raw)
-    (folder / "COMPLETE").write_text(
-        json.dumps({"manifest_sha256": hashlib.sha256(raw).hexdigest()})
-    )
+
+    def from_the_future(plain):
+        manifest = json.loads((plain / "manifest.json").read_bytes())
+        manifest["database"]["migrations"]["cms"].append("9999_from_the_future")
+        (plain / "manifest.json").write_bytes(json.dumps(manifest).encode())
+
+    reseal(folder, from_the_future)
     assert backup.verify_backup(folder).ok  # consistent, but made by another version
     assert backup.instance_content() == []
     with pytest.raises(backup.RestoreRefused, match="迁移") as refused:

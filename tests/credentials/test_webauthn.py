@@ -74,7 +74,7 @@ def test_key_step_is_throttled(client, deputy_user, software_key):
         client.post(reverse("login_verify"), {"code": "000000"})
     response = client.post(reverse("login_key_begin"), content_type="application/json")
     assert response.status_code == 429
-    assert response.json()["detail"] == "登录失败次数过多，请 15 分钟后再试。"
+    assert response.json()["detail"] == "登录失败次数过多，请 1 分钟后再试。"  # the first wait
 
 
 def test_key_registration_on_the_security_page(client, deputy_user, software_key):

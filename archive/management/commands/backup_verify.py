@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from archive import backup
@@ -17,6 +19,7 @@ class Command(BaseCommand):
         bad = 0
         for path in paths:
             check = backup.verify_backup(path)
+            backup.record_verification(Path(path).name, check, "command")
             if check.ok:
                 self.stdout.write(
                     f"完好：{path}（{check.files_checked} 个文件，"

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from cms.demo import demo_logins_text, load_demo
 
@@ -15,6 +16,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+            raise CommandError(
+                "生产环境不载入演示数据：演示账号的密码是公开的。请用 createsuperuser 建立第一个系统管理员。"
+            )
         created = load_demo(self.stdout, background=options["background"])
         if options["background"]:
             self.stdout.write(
