@@ -363,11 +363,24 @@ class PolicyFile(models.Model):
     )
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # the process working on it ("pid@host"), so a crashed one's work is found and redone
+    claimed_by = models.CharField("处理进程", max_length=100, blank=True)
+    claimed_at = models.DateTimeField("开始处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "政策法规原件"
         verbose_name_plural = "政策法规原件"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # one file per content while it is queued, processing or imported: two imports
+            # of the same bytes at once cannot both create a document
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=models.Q(status__in=["pending", "processing", "created"])
+                & ~models.Q(sha256=""),
+                name="policyfile_one_live_per_digest",
+            )
+        ]
 
     def __str__(self):
         return self.original_name

@@ -7,3 +7,11 @@ def process_policy_file(file_id: int) -> None:
     from .ingest import process
 
     process(file_id)
+
+
+@shared_task(name="policies.recover_unfinished_imports", ignore_result=True)
+def recover_unfinished_imports() -> dict:
+    """Beat: files left queued or half-processed by a process that died are done again."""
+    from .ingest import recover_unfinished
+
+    return recover_unfinished(enqueue=True)

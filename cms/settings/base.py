@@ -233,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "search.saved.tasks.check_saved_search_subscriptions",
         "schedule": 30 * 60.0,
     },
+    # after a crash (kill -9 mid-import): index writes of dead processes, unfinished files
+    "search-recover-index-writes": {"task": "search.tasks.recover_index_writes", "schedule": 60.0},
+    "policies-recover-unfinished-imports": {
+        "task": "policies.recover_unfinished_imports",
+        "schedule": 120.0,
+    },
 }
 
 # --- suggestions/ (代表建议): its own settings and schedule go here
