@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from cms.uploads import UploadRefused, check_upload
+
 from . import detection
 from .choices import IngestStatus, RelationKind, Validity
 from .extraction import (
@@ -133,6 +135,10 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
             len(data),
             publish,
         )
+    try:
+        check_upload(name, data, "policy")  # type by content, the same check as every upload
+    except UploadRefused as error:
+        return _error(name, error.messages[0], user, batch, len(data), publish)
     digest = hashlib.sha256(data).hexdigest()
     twin = _live_twin(digest)
     if twin is not None:
@@ -372,7 +378,7 @@ def _process(record: PolicyFile) -> None:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != record.sha256:
         raise ExtractionError("存储的原件与上传时的摘要不一致，可能已被改动，已停止处理。")
-    extracted = extract(data, record.original_name)
+    extracted = extract_in_worker(data, record.original_name)
     stem = os.path.splitext(record.original_name)[0]
     found = detection.detect(extracted.text, fallback_title=stem)
     if not found.title:
@@ -406,6 +412,18 @@ def _process(record: PolicyFile) -> None:
     notes.append(f"识别到 {found.article_count} 条。")
     notes.append("已发布。" if record.publish else "草稿，待工作人员审核后发布。")
     record.message = "".join(notes)
+
+
+def extract_in_worker(data: bytes, name: str):
+    """PDF and DOCX are read in a child process under memory, CPU and time limits (a
+    hostile file cannot take the worker down); plain text is read here."""
+    from django.conf import settings
+
+    from .extract_child import extract_limited
+
+    if extension_of(name) in ("pdf", "docx") and getattr(settings, "POLICY_EXTRACT_IN_CHILD", True):
+        return extract_limited(data, name)
+    return extract(data, name)
 
 
 def unique_slug(parent, title: str) -> str:

@@ -168,6 +168,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "xls", "csv", "txt", "md", "zip"]
+# every admin document upload passes the shared check (type by content, size): cms/uploads.py
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.document_forms.CheckedDocumentForm"
 
 # Seat limits per role (domain.md §1: the example county uses 1 / 6 / 6).
 # A JSON object in the environment overrides the whole table.
