@@ -328,11 +328,19 @@ def process(file_id: int) -> PolicyFile:
         return PolicyFile.objects.get(pk=file_id)
     record = PolicyFile.objects.select_related("uploaded_by").get(pk=file_id)
     try:
-        with transaction.atomic():
-            _process(record)
-            record.finished_at = timezone.now()
-            record.save()
-        return record
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    _process(record)
+                    record.finished_at = timezone.now()
+                    record.save()
+                return record
+            except IntegrityError:
+                # another import placed a page under the library at the same moment (the
+                # tree path or slug it computed was taken): compute them again
+                if attempt == 2:
+                    raise
+                record = PolicyFile.objects.select_related("uploaded_by").get(pk=file_id)
     except ExtractionError as error:
         record.status = IngestStatus.ERROR
         record.message = str(error)
