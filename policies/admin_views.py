@@ -97,5 +97,10 @@ def status(request):
     return render(
         request,
         "policies/admin/status.html",
-        {"rows": rows, "finished": finished, "batch": batch},
+        {
+            "rows": rows,
+            "finished": finished,
+            "batch": batch,
+            "done": sum(record.is_finished for record in records),
+        },
     )
