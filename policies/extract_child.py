@@ -64,6 +64,7 @@ def extract_limited(data: bytes, filename: str) -> Extracted:
     env["POLICY_EXTRACT_SETTINGS"] = json.dumps(
         {name: getattr(settings, name) for name in LIMIT_SETTINGS if hasattr(settings, name)}
     )
+    env["POLICY_EXTRACT_MEMORY_MB"] = str(caps["memory_mb"])
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
     try:
