@@ -52,7 +52,6 @@ def _limit_child(memory_mb: int, cpu_seconds: int):
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.nice(5)  # extraction yields to the web processes
 
     return apply
 
