@@ -13,7 +13,9 @@ that same database and fresh index directories:
   after-commit write, the old way);
 - ``before``: the command of ``--before-root`` (e.g. the main branch), when given.
 
-Prints documents/s per variant and run, the median, the ratio to the batched median, and
+Prints documents/s per variant and run (wall clock, and per CPU-second of the import
+process — the figure that stays comparable when other work shares the machine), the
+medians and their ratios to the batched median, and
 checks each run's index against its database (documents in the index vs rows expected).
 Everything runs under temporary directories; nothing outside them is touched.
 """
@@ -21,6 +23,7 @@ Everything runs under temporary directories; nothing outside them is touched.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -81,10 +84,15 @@ def run_variant(root: Path, template: Path, folder: Path, extra: list[str]) -> d
             *extra,
         ]
         started = time.perf_counter()
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             command, cwd=root, env=env_for(data_dir), capture_output=True, text=True
         )
         elapsed = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+            cpu_before.ru_utime + cpu_before.ru_stime
+        )
         if done.returncode:
             raise SystemExit(f"import failed:\n{done.stderr[-3000:]}")
         statuses = [json.loads(line)["status"] for line in done.stdout.splitlines() if line]
@@ -101,6 +109,8 @@ def run_variant(root: Path, template: Path, folder: Path, extra: list[str]) -> d
             "files": len(statuses),
             "created": statuses.count("created"),
             "per_second": len(statuses) / elapsed,
+            "cpu": cpu,
+            "per_cpu_second": len(statuses) / cpu if cpu else 0.0,
             **figures,
         }
     finally:
@@ -151,7 +161,8 @@ def main():
                 results[name].append(result)
                 print(
                     f"run {run} {name:13s} {result['seconds']:7.1f} s  "
-                    f"{result['per_second']:6.2f} docs/s  created {result['created']}/"
+                    f"{result['per_second']:6.2f} docs/s  CPU {result['cpu']:6.1f} s "
+                    f"({result['per_cpu_second']:5.2f} docs per CPU-s)  created {result['created']}/"
                     f"{result['files']}  index {result.get('indexed')} = pages "
                     f"{result.get('pages')} + articles {result.get('articles')}",
                     flush=True,
