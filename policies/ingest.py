@@ -109,7 +109,9 @@ def _error(name, message, user=None, batch="", size=0, publish=False) -> PolicyF
 
 
 def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True) -> PolicyFile:
-    """Check and store one file; queue its processing after commit when *enqueue*."""
+    """Check and store one file; queue its processing after commit when *enqueue* is
+    True; ``enqueue=False``: the caller processes it at once (this process claims it);
+    ``enqueue=LATER``: the caller queues several together (:func:`queue_together`)."""
     try:
         name = safe_filename(name)
     except UnsafeName as error:
@@ -151,7 +153,7 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
         batch=batch,
         publish=publish,
     )
-    if not enqueue:  # the caller processes it at once: it is this process's work
+    if enqueue is False:  # the caller processes it at once: it is this process's work
         record.claimed_by = worker_id()
         record.claimed_at = timezone.now()
     record.file.save(name, ContentFile(data), save=False)
@@ -169,7 +171,7 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
     except Exception:
         record.file.delete(save=False)  # no orphan original when the row could not be written
         raise
-    if enqueue:
+    if enqueue is True:
         from .tasks import process_policy_file
 
         transaction.on_commit(lambda: process_policy_file.delay(record.pk))
@@ -204,6 +206,19 @@ def _duplicate(twin, name, digest, size, user, batch, publish) -> PolicyFile:
         publish=publish,
         finished_at=timezone.now(),
     )
+
+
+LATER = "later"
+
+
+def queue_together(records) -> None:
+    """One worker task for the unfinished files of one upload (many files or a ZIP): it
+    processes them in order and writes the index in batches."""
+    from .tasks import process_policy_files
+
+    ids = [record.pk for record in records if not record.is_finished]
+    if ids:
+        transaction.on_commit(lambda: process_policy_files.delay(ids))
 
 
 def receive_zip(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True):
