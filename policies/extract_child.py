@@ -124,8 +124,10 @@ def main() -> None:
     except ExtractionError as error:
         out = {"error": str(error)}
     except MemoryError:
+        limit = os.environ.get("POLICY_EXTRACT_MEMORY_MB", "?")
         out = {
-            "error": "提取文字所需内存超过上限，文件可能过于复杂或异常，已停止处理；原件已保留。"
+            "error": f"提取文字所需内存超过上限（{limit} MB），文件可能过于复杂或异常，"
+            "已停止处理；原件已保留。"
         }
     sys.stdout.write(json.dumps(out, ensure_ascii=False))
 
