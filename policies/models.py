@@ -3,7 +3,7 @@ original files, and each user's bookmarks and excerpts."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.shortcuts import render
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -448,15 +448,13 @@ class Excerpt(models.Model):
 
 
 def on_commit_index(objects):
-    """Index article rows created in bulk (bulk_create sends no signals)."""
+    """Index article rows created in bulk (bulk_create sends no signals). Submitted now:
+    the backend itself waits for the commit and records the write ahead, so a crash
+    between the commit and the index write cannot lose it."""
     from modelsearch.backends import get_search_backends
 
     objects = list(objects)
     if not objects:
         return
-
-    def run():
-        for backend in get_search_backends(with_auto_update=True):
-            backend.add_bulk(PolicyArticle, objects)
-
-    transaction.on_commit(run)
+    for backend in get_search_backends(with_auto_update=True):
+        backend.add_bulk(PolicyArticle, objects)
