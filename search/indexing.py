@@ -299,8 +299,9 @@ class BulkWriter:
             self.deletes.add(key)
         for doc in documents:
             self.documents[doc["doc_key"]] = doc
-        if wal is not None:
-            self.wal_files.append(wal)
+        if wal is None:  # a write made outside a transaction: record it before holding it
+            wal = write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)
+        self.wal_files.append(wal)
         if self.first_at is None:
             self.first_at = time.monotonic()
         if len(self.documents) >= self.max_docs:
