@@ -169,10 +169,14 @@ def main():
                 )
         print()
         base = statistics.median(r["per_second"] for r in results[variants[0][0]])
+        base_cpu = statistics.median(r["per_cpu_second"] for r in results[variants[0][0]])
         for name, _root, _extra in variants:
             median = statistics.median(r["per_second"] for r in results[name])
+            median_cpu = statistics.median(r["per_cpu_second"] for r in results[name])
             print(
-                f"{name:13s} median {median:6.2f} docs/s  ({median / base:.2f}× {variants[0][0]})"
+                f"{name:13s} median {median:6.2f} docs/s wall ({median / base:.2f}× "
+                f"{variants[0][0]}), {median_cpu:5.2f} docs per CPU-second "
+                f"({median_cpu / base_cpu:.2f}×)"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
