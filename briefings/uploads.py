@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from budget.departments import acts_for, department_ids_for, is_department_scoped
+from cms.uploads import check_upload
 from policies.extraction import ExtractionError, extract, max_upload_bytes
 
 from .choices import ItemStatus, MaterialKind, ResponsibleKind
@@ -56,6 +57,7 @@ def upload_material(user, item: ScheduledItem, uploaded_file, title: str = "") -
         raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB 的上限。")
     data = uploaded_file.read()
     name = (uploaded_file.name or "").rsplit("/", 1)[-1]
+    check_upload(name, data, "material")  # refuses with a Chinese ValidationError
     try:
         extracted = extract(data, name)
     except ExtractionError as error:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from cms.uploads import checked_clean
 from cms.usage.exports import RegisteredExportView, xlsx_export
 
 from . import charts, reports
@@ -252,6 +253,7 @@ def figure(request):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="数据文件（CSV 或 XLSX）")
+    clean_file = checked_clean("spreadsheet")  # type by content, size (cms.uploads)
     year = forms.IntegerField(label="年度", required=False, min_value=1990, max_value=2100)
     month = forms.IntegerField(label="截至月份", required=False, min_value=1, max_value=12)
     budget = forms.ChoiceField(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from cms.usage.services import UsageAction, record_usage
 
 from .extraction import max_upload_bytes
-from .ingest import Report, _error, new_batch, page_link, receive_upload
+from .ingest import LATER, Report, _error, new_batch, page_link, queue_together, receive_upload
 from .models import UPLOAD_PERMISSION, PolicyFile
 
 
@@ -48,8 +48,9 @@ def upload(request):
                 )
                 continue
             received.extend(
-                receive_upload(uploaded.name, uploaded.read(), request.user, publish, batch)
+                receive_upload(uploaded.name, uploaded.read(), request.user, publish, batch, LATER)
             )
+        queue_together(received)  # one task: the index is written in batches
         record_usage(
             request,
             UsageAction.UPLOAD,
@@ -97,5 +98,10 @@ def status(request):
     return render(
         request,
         "policies/admin/status.html",
-        {"rows": rows, "finished": finished, "batch": batch},
+        {
+            "rows": rows,
+            "finished": finished,
+            "batch": batch,
+            "done": sum(record.is_finished for record in records),
+        },
     )

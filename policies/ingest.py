@@ -9,15 +9,18 @@ import hashlib
 import io
 import logging
 import os
+import socket
 import uuid
 import zipfile
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from cms.uploads import UploadRefused, check_upload
 
 from . import detection
 from .choices import IngestStatus, RelationKind, Validity
@@ -34,6 +37,38 @@ from .extraction import (
 from .models import PolicyFile, PolicyPage, PolicyRelation
 
 logger = logging.getLogger(__name__)
+
+
+LIVE_STATUSES = (IngestStatus.PENDING, IngestStatus.PROCESSING, IngestStatus.CREATED)
+UNFINISHED = (IngestStatus.PENDING, IngestStatus.PROCESSING)
+#: A claim older than this is taken over even if its process seems alive (extraction has
+#: its own much shorter time limit).
+STALE_CLAIM_SECONDS = 15 * 60
+#: A queued file nobody claimed for this long lost its task message: it is queued again.
+LOST_TASK_SECONDS = 5 * 60
+
+
+def worker_id() -> str:
+    return f"{os.getpid()}@{socket.gethostname()}"[:100]
+
+
+def _claimant_gone(claimed_by: str, claimed_at) -> bool:
+    if not claimed_by:
+        return True
+    if claimed_at and (timezone.now() - claimed_at).total_seconds() > STALE_CLAIM_SECONDS:
+        return True
+    pid, _at, host = claimed_by.partition("@")
+    if host != socket.gethostname():
+        return False  # another machine's process: only the age rule applies
+    if claimed_by == worker_id():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError):
+        return False
+    return False
 
 
 class UnsafeName(ValueError):
@@ -74,7 +109,9 @@ def _error(name, message, user=None, batch="", size=0, publish=False) -> PolicyF
 
 
 def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True) -> PolicyFile:
-    """Check and store one file; queue its processing after commit when *enqueue*."""
+    """Check and store one file; queue its processing after commit when *enqueue* is
+    True; ``enqueue=False``: the caller processes it at once (this process claims it);
+    ``enqueue=LATER``: the caller queues several together (:func:`queue_together`)."""
     try:
         name = safe_filename(name)
     except UnsafeName as error:
@@ -100,23 +137,14 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
             len(data),
             publish,
         )
+    try:
+        check_upload(name, data, "policy")  # type by content, the same check as every upload
+    except UploadRefused as error:
+        return _error(name, error.messages[0], user, batch, len(data), publish)
     digest = hashlib.sha256(data).hexdigest()
-    twin = (
-        PolicyFile.objects.filter(sha256=digest, page__isnull=False).select_related("page").first()
-    )
-    if twin:
-        return PolicyFile.objects.create(
-            original_name=name,
-            sha256=digest,
-            size=len(data),
-            status=IngestStatus.DUPLICATE,
-            duplicate_of=twin.page,
-            message=f"与已导入的文件《{twin.page.title}》内容完全相同（SHA-256 一致），未重复导入。",
-            uploaded_by=user,
-            batch=batch,
-            publish=publish,
-            finished_at=timezone.now(),
-        )
+    twin = _live_twin(digest)
+    if twin is not None:
+        return _duplicate(twin, name, digest, len(data), user, batch, publish)
     record = PolicyFile(
         original_name=name,
         sha256=digest,
@@ -125,17 +153,72 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
         batch=batch,
         publish=publish,
     )
+    if enqueue is False:  # the caller processes it at once: it is this process's work
+        record.claimed_by = worker_id()
+        record.claimed_at = timezone.now()
     record.file.save(name, ContentFile(data), save=False)
     try:
-        record.save()
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        # the same content was received at the same moment by another request or import;
+        # the database's unique rule on the digest decided which one goes on
+        record.file.delete(save=False)
+        twin = _live_twin(digest)
+        if twin is None:
+            raise
+        return _duplicate(twin, name, digest, len(data), user, batch, publish)
     except Exception:
         record.file.delete(save=False)  # no orphan original when the row could not be written
         raise
-    if enqueue:
+    if enqueue is True:
         from .tasks import process_policy_file
 
         transaction.on_commit(lambda: process_policy_file.delay(record.pk))
     return record
+
+
+def _live_twin(digest: str):
+    """The file with this content that is queued, being processed or imported, if any."""
+    return (
+        PolicyFile.objects.filter(sha256=digest, status__in=LIVE_STATUSES)
+        .select_related("page")
+        .first()
+    )
+
+
+def _duplicate(twin, name, digest, size, user, batch, publish) -> PolicyFile:
+    if twin.page is not None:
+        message = f"与已导入的文件《{twin.page.title}》内容完全相同（SHA-256 一致），未重复导入。"
+    else:
+        message = (
+            f"与正在导入的文件“{twin.original_name}”内容完全相同（SHA-256 一致），未重复导入。"
+        )
+    return PolicyFile.objects.create(
+        original_name=name,
+        sha256=digest,
+        size=size,
+        status=IngestStatus.DUPLICATE,
+        duplicate_of=twin.page,
+        message=message,
+        uploaded_by=user,
+        batch=batch,
+        publish=publish,
+        finished_at=timezone.now(),
+    )
+
+
+LATER = "later"
+
+
+def queue_together(records) -> None:
+    """One worker task for the unfinished files of one upload (many files or a ZIP): it
+    processes them in order and writes the index in batches."""
+    from .tasks import process_policy_files
+
+    ids = [record.pk for record in records if not record.is_finished]
+    if ids:
+        transaction.on_commit(lambda: process_policy_files.delay(ids))
 
 
 def receive_zip(name: str, data: bytes, user=None, publish=False, batch="", enqueue=True):
@@ -230,26 +313,87 @@ def receive_upload(name: str, data: bytes, user=None, publish=False, batch="", e
 # --- processing --------------------------------------------------------------------------
 
 
+def claim(file_id: int) -> bool:
+    """Take a queued file, or one whose process died, for this process (compare-and-set,
+    so two workers never process the same file)."""
+    row = (
+        PolicyFile.objects.filter(pk=file_id, status__in=UNFINISHED)
+        .values("status", "claimed_by", "claimed_at")
+        .first()
+    )
+    if row is None:
+        return False
+    me = worker_id()
+    if row["claimed_by"] not in ("", me) and not _claimant_gone(
+        row["claimed_by"], row["claimed_at"]
+    ):
+        return False
+    return bool(
+        PolicyFile.objects.filter(
+            pk=file_id, status__in=UNFINISHED, claimed_by=row["claimed_by"]
+        ).update(status=IngestStatus.PROCESSING, claimed_by=me, claimed_at=timezone.now())
+    )
+
+
 def process(file_id: int) -> PolicyFile:
+    """Process one received file. The page, its articles and the record's final status
+    are one transaction: a crash leaves either all of them or none (and the record
+    unfinished, for :func:`recover_unfinished`)."""
+    if not claim(file_id):
+        return PolicyFile.objects.get(pk=file_id)
     record = PolicyFile.objects.select_related("uploaded_by").get(pk=file_id)
-    if record.is_finished:
-        return record
-    PolicyFile.objects.filter(pk=record.pk).update(status=IngestStatus.PROCESSING)
     try:
-        _process(record)
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    _process(record)
+                    record.finished_at = timezone.now()
+                    record.save()
+                return record
+            except IntegrityError:
+                # another import placed a page under the library at the same moment (the
+                # tree path or slug it computed was taken): compute them again
+                if attempt == 2:
+                    raise
+                record = PolicyFile.objects.select_related("uploaded_by").get(pk=file_id)
     except ExtractionError as error:
         record.status = IngestStatus.ERROR
         record.message = str(error)
     except Exception as error:  # the worker must survive any file
         logger.exception("policy file %s failed", record.pk)
         record.status = IngestStatus.ERROR
-        record.page = None
         record.message = (
             f"处理文件时发生内部错误（{type(error).__name__}），原件已保留，请联系系统管理员。"
         )
+    record.page = None  # the transaction rolled back: no page was made
+    record.duplicate_of = None
     record.finished_at = timezone.now()
     record.save()
     return record
+
+
+def recover_unfinished(enqueue: bool = True) -> dict:
+    """Find files left queued or processing by a process that died (kill -9, a lost task
+    message) and finish them: processed here, or queued again for the worker."""
+    from .tasks import process_policy_file
+
+    done = {"processed": 0, "queued": 0}
+    now = timezone.now()
+    for row in PolicyFile.objects.filter(status__in=UNFINISHED).values(
+        "pk", "status", "claimed_by", "claimed_at", "created_at"
+    ):
+        if row["claimed_by"]:
+            if not _claimant_gone(row["claimed_by"], row["claimed_at"]):
+                continue
+        elif (now - row["created_at"]).total_seconds() < LOST_TASK_SECONDS:
+            continue  # its task is probably still in the queue
+        if enqueue:
+            process_policy_file.delay(row["pk"])
+            done["queued"] += 1
+        else:
+            process(row["pk"])
+            done["processed"] += 1
+    return done
 
 
 def _process(record: PolicyFile) -> None:
@@ -257,7 +401,7 @@ def _process(record: PolicyFile) -> None:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != record.sha256:
         raise ExtractionError("存储的原件与上传时的摘要不一致，可能已被改动，已停止处理。")
-    extracted = extract(data, record.original_name)
+    extracted = extract_in_worker(data, record.original_name)
     stem = os.path.splitext(record.original_name)[0]
     found = detection.detect(extracted.text, fallback_title=stem)
     if not found.title:
@@ -291,6 +435,18 @@ def _process(record: PolicyFile) -> None:
     notes.append(f"识别到 {found.article_count} 条。")
     notes.append("已发布。" if record.publish else "草稿，待工作人员审核后发布。")
     record.message = "".join(notes)
+
+
+def extract_in_worker(data: bytes, name: str):
+    """PDF and DOCX are read in a child process under memory, CPU and time limits (a
+    hostile file cannot take the worker down); plain text is read here."""
+    from django.conf import settings
+
+    from .extract_child import extract_limited
+
+    if extension_of(name) in ("pdf", "docx") and getattr(settings, "POLICY_EXTRACT_IN_CHILD", True):
+        return extract_limited(data, name)
+    return extract(data, name)
 
 
 def unique_slug(parent, title: str) -> str:

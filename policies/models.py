@@ -3,7 +3,7 @@ original files, and each user's bookmarks and excerpts."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.shortcuts import render
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -363,11 +363,24 @@ class PolicyFile(models.Model):
     )
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # the process working on it ("pid@host"), so a crashed one's work is found and redone
+    claimed_by = models.CharField("处理进程", max_length=100, blank=True)
+    claimed_at = models.DateTimeField("开始处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "政策法规原件"
         verbose_name_plural = "政策法规原件"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # one file per content while it is queued, processing or imported: two imports
+            # of the same bytes at once cannot both create a document
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=models.Q(status__in=["pending", "processing", "created"])
+                & ~models.Q(sha256=""),
+                name="policyfile_one_live_per_digest",
+            )
+        ]
 
     def __str__(self):
         return self.original_name
@@ -435,15 +448,13 @@ class Excerpt(models.Model):
 
 
 def on_commit_index(objects):
-    """Index article rows created in bulk (bulk_create sends no signals)."""
+    """Index article rows created in bulk (bulk_create sends no signals). Submitted now:
+    the backend itself waits for the commit and records the write ahead, so a crash
+    between the commit and the index write cannot lose it."""
     from modelsearch.backends import get_search_backends
 
     objects = list(objects)
     if not objects:
         return
-
-    def run():
-        for backend in get_search_backends(with_auto_update=True):
-            backend.add_bulk(PolicyArticle, objects)
-
-    transaction.on_commit(run)
+    for backend in get_search_backends(with_auto_update=True):
+        backend.add_bulk(PolicyArticle, objects)

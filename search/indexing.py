@@ -2,30 +2,56 @@
 
 ``submit()`` is called by the backend's add/delete (which modelsearch's signal handlers
 call on every save and delete). Inside a transaction the write waits for the commit —
-a rolled-back save never reaches the index. The write then takes the writer lock with a
-bounded wait; if another process holds it too long, the change is recorded in a spool
-directory inside the index and a Celery task is queued to apply it. Any later writer
-also drains the spool, so a busy index delays an update but cannot drop it. A spooled
-change is stored as references (model, primary key) and re-read from the database when
-applied, so an old snapshot can never overwrite a newer one.
+a rolled-back save never reaches the index.
+
+Nothing is lost on a crash or a busy index:
+
+- *write-ahead*: inside a transaction the change is first recorded as references
+  (model, primary key) in a ``.wal`` file in the spool directory, named with the writing
+  process's id. The after-commit write removes it. If the process dies before that (kill
+  -9 between the database commit and the index commit), the file stays; any later writer,
+  the beat task or the next import applies it once its process is gone (or after
+  ``WAL_GRACE_SECONDS``). A reference is re-read from the database when applied, so a
+  rolled-back save only re-indexes what the database holds — applying one early or
+  twice is harmless.
+- *deferral*: when the writer lock stays busy, or the write fails for any other reason,
+  the change is renamed into a ``.json`` batch of the spool and a Celery task is queued;
+  any later writer drains the spool too (listing it while it holds the lock).
+
+Bulk imports use :func:`bulk`: while it is active in a thread, after-commit writes are
+collected in memory (their write-ahead files kept) and committed together — one writer,
+every ``max_docs`` documents or ``max_seconds`` seconds — with a tiered merge policy that
+bounds the merging each commit does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import os
+import threading
+import time
 import uuid
 from pathlib import Path
 
 from django.apps import apps
 from django.db import transaction
 
-from search.index_lock import IndexBusy
+from search.index_lock import IndexBusy, index_write_lock
 
 log = logging.getLogger(__name__)
 
 SPOOL_DIR = "pending"
+WAL_SUFFIX = ".wal"
+#: A write-ahead file older than this is applied even if its process still runs (applying
+#: re-reads the database, so it is safe; the owner's own after-commit write follows anyway).
+WAL_GRACE_SECONDS = 60.0
+#: Segments are grouped in tiers of MERGE_FANOUT^n documents; a tier is merged into one
+#: segment when it holds MERGE_FANOUT segments, never more than MERGE_MAX_DOCS at a time.
+MERGE_FANOUT = 8
+MERGE_MAX_DOCS = 50_000
 
 
 def _spool_dir(store) -> Path:
@@ -38,20 +64,75 @@ def spooled_batches(store) -> list[Path]:
     return sorted(_spool_dir(store).glob("*.json"))
 
 
-def spool(store, refs, delete_keys) -> Path:
-    """Record a deferred change durably (atomic rename, so readers never see half a file)."""
-    directory = _spool_dir(store)
+def _pid_of(path: Path) -> int | None:
+    try:
+        return int(path.name.split("-")[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned_write_aheads(store, now: float | None = None) -> list[Path]:
+    """Write-ahead files whose process is gone (or that are older than the grace time)."""
+    now = time.time() if now is None else now
+    found = []
+    for path in sorted(_spool_dir(store).glob(f"*{WAL_SUFFIX}")):
+        try:
+            age = now - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > WAL_GRACE_SECONDS or not _alive(_pid_of(path)):
+            found.append(path)
+    return found
+
+
+def pending_files(store) -> list[Path]:
+    """Everything a writer should apply: spooled batches and orphaned write-aheads."""
+    return spooled_batches(store) + orphaned_write_aheads(store)
+
+
+def _write_file(directory: Path, refs, delete_keys, suffix: str) -> Path:
     name = f"{time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp = directory / f".{name}.tmp"
     tmp.write_text(json.dumps({"refs": refs, "delete_keys": list(delete_keys)}), "utf-8")
-    final = directory / f"{name}.json"
-    tmp.rename(final)
+    final = directory / f"{name}{suffix}"
+    tmp.rename(final)  # atomic: readers never see half a file
     return final
 
 
-def time_ns() -> int:
-    import time
+def spool(store, refs, delete_keys) -> Path:
+    """Record a deferred change durably."""
+    return _write_file(_spool_dir(store), refs, delete_keys, ".json")
 
+
+def write_ahead(store, refs, delete_keys) -> Path:
+    """Record a change that waits for its transaction's commit (removed once indexed)."""
+    return _write_file(_spool_dir(store), refs, delete_keys, WAL_SUFFIX)
+
+
+def _defer_files(store, wal_files) -> None:
+    """Turn write-ahead files into spooled batches (the change is kept for a later writer)."""
+    for path in wal_files:
+        try:
+            path.rename(path.with_suffix(".json"))
+        except FileNotFoundError:
+            pass
+
+
+def time_ns() -> int:
     return time.time_ns()
 
 
@@ -59,10 +140,12 @@ def _documents_for_refs(refs):
     """Current documents for (model label, pk) references; vanished objects become deletes."""
     from search.backend import document_key, make_document
 
-    documents, deletes = [], []
+    documents, deletes = {}, []
     by_model: dict[str, list[str]] = {}
     for label, pk in refs:
-        by_model.setdefault(label, []).append(pk)
+        pks = by_model.setdefault(label, [])
+        if pk not in pks:
+            pks.append(pk)
     for label, pks in by_model.items():
         model = apps.get_model(label)
         found = {str(obj.pk): obj for obj in model.get_indexed_objects().filter(pk__in=pks)}
@@ -71,21 +154,41 @@ def _documents_for_refs(refs):
             if obj is None:
                 deletes.append(document_key(model, pk))
             else:
-                documents.append(make_document(obj.get_indexed_instance() or obj))
-    return documents, deletes
+                doc = make_document(obj.get_indexed_instance() or obj)
+                documents[doc["doc_key"]] = doc
+    return list(documents.values()), deletes
 
 
-def _drain(files):
-    """A hook for IndexStore.write: apply spooled batches in the same commit."""
+def _read_batches(files):
+    refs, delete_keys = [], []
+    for path in files:
+        try:
+            batch = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:  # another writer applied it meanwhile
+            continue
+        except ValueError:
+            log.warning("unreadable spooled index write %s removed", path)
+            path.unlink(missing_ok=True)
+            continue
+        refs.extend(tuple(ref) for ref in batch.get("refs", []))
+        delete_keys.extend(batch.get("delete_keys", []))
+    return refs, delete_keys
+
+
+def _drain(store):
+    """A hook for IndexStore.write: apply every pending file in the same commit. The list
+    is taken while the writer lock is held, so two writers never split one batch."""
 
     def also(writer):
-        for path in files:
-            batch = json.loads(path.read_text("utf-8"))
-            documents, deletes = _documents_for_refs(batch.get("refs", []))
-            for key in [*batch.get("delete_keys", []), *deletes]:
-                writer.delete_by_term("doc_key", key)
-            for doc in documents:
-                writer.update_document(**doc)
+        files = pending_files(store)
+        if not files:
+            return None
+        refs, delete_keys = _read_batches(files)
+        documents, deletes = _documents_for_refs(refs)
+        for key in [*delete_keys, *deletes]:
+            writer.delete_by_term("doc_key", key)
+        for doc in documents:
+            writer.update_document(**doc)
 
         def finish():
             for path in files:
@@ -97,33 +200,16 @@ def _drain(files):
 
 
 def write_now(store, documents=(), delete_keys=(), timeout=None):
-    """Write under the lock (raises IndexBusy on timeout), draining any spooled batches."""
-    files = spooled_batches(store)
-    store.write(documents, delete_keys, timeout=timeout, also=_drain(files) if files else None)
+    """Write under the lock (raises IndexBusy on timeout), draining any pending files."""
+    store.write(documents, delete_keys, timeout=timeout, also=_drain(store))
 
 
 def apply_spool(store, timeout=None) -> int:
-    """Apply every spooled batch now; returns how many there were."""
-    files = spooled_batches(store)
-    if files:
-        store.write(timeout=timeout, also=_drain(files))
-    return len(files)
-
-
-def _write_or_defer(backend, documents, delete_keys, refs):
-    store = backend.store
-    if store.rebuild_in_progress():
-        # a full rebuild holds the lock: spool at once instead of waiting for the timeout;
-        # the rebuild applies the spool right after its commit
-        spool(store, refs, delete_keys)
-        if not store.rebuilding:
-            _queue_drain(store)
-        return
-    try:
-        write_now(store, documents, delete_keys)
-    except IndexBusy:
-        spool(store, refs, delete_keys)
-        _queue_drain(store)
+    """Apply every pending file now; returns how many there were."""
+    count = len(pending_files(store))
+    if count:
+        store.write(timeout=timeout, also=_drain(store))
+    return count
 
 
 def _queue_drain(store):
@@ -137,21 +223,196 @@ def _queue_drain(store):
         log.warning("could not queue the deferred index write", exc_info=True)
 
 
+def _write_or_defer(backend, documents, delete_keys, refs, wal=None):
+    store = backend.store
+    if store.rebuild_in_progress():
+        # a full rebuild holds the lock: spool at once instead of waiting for the timeout;
+        # the rebuild applies the spool right after its commit
+        if wal is not None:
+            _defer_files(store, [wal])
+        else:
+            spool(store, refs, delete_keys)
+        if not store.rebuilding:
+            _queue_drain(store)
+        return
+    try:
+        write_now(store, documents, delete_keys)
+    except Exception as error:  # busy or failed: never lose the change
+        if not isinstance(error, IndexBusy):
+            log.exception("index write failed; the change is spooled for a later writer")
+        if wal is not None:
+            _defer_files(store, [wal])
+        else:
+            spool(store, refs, delete_keys)
+        _queue_drain(store)
+        return
+    if wal is not None:
+        wal.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- bulk writes
+
+
+def tiered_merge(writer, segments):
+    """A Whoosh merge policy with bounded work: segments are grouped by size tier
+    (MERGE_FANOUT^n documents); only the smallest tier that has MERGE_FANOUT segments is
+    merged, and only while that stays under MERGE_MAX_DOCS. Each document is merged about
+    log_FANOUT(N) times in its life instead of at almost every commit."""
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        count = max(1, segment.doc_count_all())
+        tiers.setdefault(int(math.log(count, MERGE_FANOUT)), []).append(segment)
+    for tier in sorted(tiers):
+        group = tiers[tier]
+        if len(group) < MERGE_FANOUT:
+            continue
+        if sum(s.doc_count_all() for s in group) > MERGE_MAX_DOCS:
+            break
+        for segment in group:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+        return [s for s in segments if s not in group]
+    return segments
+
+
+class BulkWriter:
+    """After-commit writes of one thread collected and committed together."""
+
+    def __init__(self, store, max_docs: int = 500, max_seconds: float = 2.0, timeout=60.0):
+        self.store = store
+        self.max_docs = max_docs
+        self.max_seconds = max_seconds
+        self.timeout = timeout
+        self.documents: dict[str, dict] = {}
+        self.deletes: set[str] = set()
+        self.wal_files: list[Path] = []
+        self.first_at: float | None = None
+        self.commits = 0
+        self.written = 0
+
+    def add(self, documents, delete_keys, wal=None) -> None:
+        for key in delete_keys:
+            self.documents.pop(key, None)
+            self.deletes.add(key)
+        for doc in documents:
+            self.documents[doc["doc_key"]] = doc
+        if wal is None:  # a write made outside a transaction: record it before holding it
+            wal = write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)
+        self.wal_files.append(wal)
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+        if len(self.documents) >= self.max_docs:
+            self.flush()
+
+    def tick(self) -> None:
+        """Commit when the oldest collected change has waited ``max_seconds``."""
+        if self.first_at is not None and time.monotonic() - self.first_at >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.first_at is None:
+            return
+        documents, self.documents = list(self.documents.values()), {}
+        deletes, self.deletes = list(self.deletes), set()
+        wal_files, self.wal_files = self.wal_files, []
+        self.first_at = None
+        store = self.store
+        try:
+            self._commit(documents, deletes)
+        except Exception as error:
+            if not isinstance(error, IndexBusy):
+                log.exception("bulk index write failed; the changes are spooled")
+            _defer_files(store, wal_files)
+            _queue_drain(store)
+            return
+        for path in wal_files:
+            path.unlink(missing_ok=True)
+        self.commits += 1
+        self.written += len(documents)
+
+    def _commit(self, documents, deletes) -> None:
+        from search.fastwrite import FastSegmentWriter
+
+        store = self.store
+        index = store.index()
+        with index_write_lock(store.path, self.timeout):
+            writer = FastSegmentWriter(index, limitmb=128)
+            try:
+                for key in deletes:
+                    writer.delete_by_term("doc_key", key)
+                for doc in documents:
+                    writer.update_document(**doc)
+                finish = _drain(store)(writer)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(mergetype=tiered_merge)
+            if finish is not None:
+                finish()
+
+
+_local = threading.local()
+
+
+def _active_bulk(store) -> BulkWriter | None:
+    bulks = getattr(_local, "bulks", None)
+    return bulks.get(str(store.path)) if bulks else None
+
+
+@contextlib.contextmanager
+def bulk(backend=None, max_docs: int = 500, max_seconds: float = 2.0):
+    """Collect this thread's index writes and commit them in batches until the block ends."""
+    if backend is None:
+        from modelsearch.backends import get_search_backend
+
+        backend = get_search_backend()
+    store = getattr(backend, "store", None)
+    if store is None:  # another backend (PostgreSQL): nothing to batch
+        yield None
+        return
+    bulks = getattr(_local, "bulks", None)
+    if bulks is None:
+        bulks = _local.bulks = {}
+    key = str(store.path)
+    if key in bulks:  # nested: the outer block commits
+        yield bulks[key]
+        return
+    writer = bulks[key] = BulkWriter(store, max_docs=max_docs, max_seconds=max_seconds)
+    try:
+        yield writer
+    finally:
+        del bulks[key]
+        writer.flush()
+
+
+# --------------------------------------------------------------------------- submit
+
+
 class _PendingWrite:
     """A write waiting for the transaction to commit (an on_commit callback)."""
 
-    def __init__(self, backend, documents, delete_keys):
+    def __init__(self, backend, documents, delete_keys, wal=None):
         self.backend = backend
         self.documents = documents
         self.delete_keys = delete_keys
         self.refs = [_ref(doc) for doc in documents]
+        self.wal = wal
         self.done = False
+        self._lock = threading.Lock()
 
     def __call__(self):
-        if self.done:
+        with self._lock:  # refresh_indexes() and the commit may both call it
+            if self.done:
+                return
+            self.done = True
+        bulk_writer = _active_bulk(self.backend.store)
+        if bulk_writer is not None:
+            bulk_writer.add(self.documents, self.delete_keys, self.wal)
             return
-        self.done = True
-        _write_or_defer(self.backend, self.documents, self.delete_keys, self.refs)
+        _write_or_defer(self.backend, self.documents, self.delete_keys, self.refs, self.wal)
 
 
 def submit(backend, documents=(), delete_keys=()):
@@ -159,11 +420,12 @@ def submit(backend, documents=(), delete_keys=()):
     (at once when there is no transaction)."""
     documents = list(documents)
     delete_keys = list(delete_keys)
-    pending = _PendingWrite(backend, documents, delete_keys)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(pending, robust=True)
+        refs = [_ref(doc) for doc in documents]
+        wal = write_ahead(backend.store, refs, delete_keys)
+        transaction.on_commit(_PendingWrite(backend, documents, delete_keys, wal), robust=True)
     else:
-        pending()
+        _PendingWrite(backend, documents, delete_keys)()
 
 
 def flush_pending(store):
@@ -177,6 +439,9 @@ def flush_pending(store):
     for _sids, callback, _robust in list(connection.run_on_commit):
         if isinstance(callback, _PendingWrite) and callback.backend.store is store:
             callback()
+    bulk_writer = _active_bulk(store)
+    if bulk_writer is not None:
+        bulk_writer.flush()
 
 
 def _ref(document) -> list[str]:

@@ -44,3 +44,21 @@ def rebuild_search_index():
         store = getattr(get_search_backend(), "store", None)
         if store is not None and store.rebuilding:  # the rebuild failed half-way
             store.abort_rebuild()
+
+
+@shared_task(ignore_result=True)
+def recover_index_writes():
+    """Beat: apply spooled writes and the write-ahead files of processes that died, so an
+    index missing what a killed import committed to the database is mended unattended."""
+    from modelsearch.backends import get_search_backends
+
+    from search.indexing import apply_spool, pending_files
+
+    for backend in get_search_backends():
+        store = getattr(backend, "store", None)
+        if store is None or store.rebuild_in_progress() or not pending_files(store):
+            continue
+        try:
+            apply_spool(store, timeout=30)
+        except IndexBusy:
+            log.info("search index busy; pending writes wait for the next run")

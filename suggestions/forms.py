@@ -1,6 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from cms.uploads import checked_clean
+
 from .choices import Period, SuggestionKind
 from .models import Category, Deputy, Session
 
@@ -44,3 +46,4 @@ class ImportForm(forms.Form):
         required=False,
     )
     file = forms.FileField(label="交办清单（XLSX）")
+    clean_file = checked_clean("spreadsheet")  # type by content, size (cms.uploads)

@@ -32,6 +32,7 @@ from budget.departments import department_ids_for, is_department_scoped
 from budget.models import Department
 from cms.notifications.services import notify
 from cms.sequences import locked_counter
+from cms.uploads import check_upload
 from cms.workdays import add_months, add_workdays
 
 from .choices import EvaluationResult, Status, SuggestionKind
@@ -379,6 +380,7 @@ def read_upload(upload) -> tuple[str, bytes]:
         raise ValidationError(f"文件“{name}”是空的")
     if len(data) > limit:
         raise ValidationError(f"文件“{name}”超过 {limit // (1024 * 1024)} MB")
+    check_upload(name, data, "suggestion")  # type by content: an .exe named .pdf is refused
     return name, data
 
 

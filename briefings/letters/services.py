@@ -458,6 +458,12 @@ def record_answer(
         raise LetterError("请选择答复文件。")
     if len(data) > _answer_limit():
         raise LetterError(f"答复文件不能超过 {_answer_limit() // (1024 * 1024)} MB。")
+    from cms.uploads import UploadRefused, check_upload
+
+    try:
+        check_upload(filename, data, "letter_answer")
+    except UploadRefused as error:
+        raise LetterError(error.messages[0]) from None
     today = timezone.localdate()
     answered_on = answered_on or today
     if answered_on > today:

@@ -175,6 +175,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "xls", "csv", "txt", "md", "zip"]
+# every admin document upload passes the shared check (type by content, size): cms/uploads.py
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.document_forms.CheckedDocumentForm"
 
 # Seat limits per role (domain.md §1: the example county uses 1 / 6 / 6).
 # A JSON object in the environment overrides the whole table.
@@ -239,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
     "saved-search-subscriptions": {
         "task": "search.saved.tasks.check_saved_search_subscriptions",
         "schedule": 30 * 60.0,
+    },
+    # after a crash (kill -9 mid-import): index writes of dead processes, unfinished files
+    "search-recover-index-writes": {"task": "search.tasks.recover_index_writes", "schedule": 60.0},
+    "policies-recover-unfinished-imports": {
+        "task": "policies.recover_unfinished_imports",
+        "schedule": 120.0,
     },
 }
 

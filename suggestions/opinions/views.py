@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from budget.models import Department
+from cms.uploads import checked_clean
 from cms.usage.services import UsageAction, record_usage
 
 from . import importing
@@ -122,6 +123,7 @@ def _admin_url(opinion=None) -> str:
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="审议意见表（XLSX）")
+    clean_file = checked_clean("spreadsheet")  # type by content, size (cms.uploads)
 
 
 def _require_manager(request):

@@ -79,6 +79,7 @@ def test_liaison_cannot_upload_for_another_department(pushed, finance_liaison):
         ("空.txt", b"", "文件为空"),
         ("坏.docx", b"PK\x03\x04 not really a zip", "无法读取"),
         ("旧.doc", b"\xd0\xcf\x11\xe0 old word", ".docx"),
+        ("程序.pdf", b"MZ\x90\x00" + b"\x00" * 60, "Windows 可执行程序"),  # renamed .exe
     ],
 )
 def test_bad_files_are_refused_and_nothing_stored(pushed, finance_liaison, name, data, message):

@@ -273,6 +273,8 @@ def test_bad_answer_files_are_refused_and_nothing_is_kept(make_alert, drafter, h
         services.record_answer(letter, drafter, data=b"", filename="a.txt")
     with pytest.raises(services.LetterError):
         services.record_answer(letter, drafter, data=b"%PDF-1.4 broken", filename="a.pdf")
+    with pytest.raises(services.LetterError, match="Windows 可执行程序"):  # a renamed .exe
+        services.record_answer(letter, drafter, data=b"MZ\x90\x00" + b"\0" * 60, filename="a.pdf")
     settings.LETTERS_ANSWER_MAX_BYTES = 10
     with pytest.raises(services.LetterError, match="不能超过"):
         services.record_answer(letter, drafter, data=b"x" * 11, filename="a.txt")

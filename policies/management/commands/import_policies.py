@@ -1,3 +1,5 @@
+import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -5,8 +7,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from policies.choices import IngestStatus
 from policies.extraction import SUPPORTED_EXTENSIONS, extension_of, max_upload_bytes
-from policies.ingest import Report, _error, import_path_data, new_batch
+from policies.ingest import Report, _error, import_path_data, new_batch, recover_unfinished
+from policies.models import PolicyFile
+from search import indexing
 
 IMPORTABLE = SUPPORTED_EXTENSIONS | {"zip"}
 
@@ -20,6 +25,21 @@ class Command(BaseCommand):
             "--publish", action="store_true", help="导入后直接发布（默认存为草稿待审核）"
         )
         parser.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
+        parser.add_argument(
+            "--batch-docs",
+            type=int,
+            default=2000,
+            help="搜索索引每积累多少条记录提交一次（默认 2000；0 表示每次保存各提交）",
+        )
+        parser.add_argument(
+            "--batch-seconds",
+            type=float,
+            default=5.0,
+            help="搜索索引最迟每隔多少秒提交一次（默认 5 秒）",
+        )
+        parser.add_argument(
+            "--progress-seconds", type=float, default=5.0, help="每隔多少秒显示一次进度"
+        )
 
     def handle(self, *paths, **options):
         files = []
@@ -36,29 +56,61 @@ class Command(BaseCommand):
                 files.append(path)
             else:
                 raise CommandError(f"找不到文件或文件夹：{path}")
+        # files a killed earlier run left half-done are finished first
+        recovered = recover_unfinished(enqueue=False)
+        if recovered["processed"]:
+            self.stderr.write(f"已续做上次中断时未完成的 {recovered['processed']} 个文件。")
         batch = new_batch()
-        counts = {"created": 0, "duplicate": 0, "error": 0}
-        started = time.monotonic()
-        for path in files:
-            for report in self.import_one(path, options["publish"], batch):
-                data = report.as_dict()
-                counts[data["status"]] += 1
-                if options["json"]:
-                    self.stdout.write(json.dumps(data, ensure_ascii=False))
-                else:
-                    line = f"[{data['status']}] {data['file']}  {data['title'] or ''}"
-                    if data["error"]:
-                        line += f"  —— {data['error']}"
-                    self.stdout.write(line)
+        counts = {"created": 0, "skipped": 0, "duplicate": 0, "error": 0}
+        started = last_report = time.monotonic()
+        batching = (
+            indexing.bulk(max_docs=options["batch_docs"], max_seconds=options["batch_seconds"])
+            if options["batch_docs"] > 0
+            else contextlib.nullcontext()
+        )
+        with batching as bulk_writer:
+            for done, path in enumerate(files, 1):
+                for data in self.import_one(path, options["publish"], batch):
+                    counts[data["status"]] += 1
+                    if options["json"]:
+                        self.stdout.write(json.dumps(data, ensure_ascii=False))
+                    else:
+                        line = f"[{data['status']}] {data['file']}  {data['title'] or ''}"
+                        if data["error"]:
+                            line += f"  —— {data['error']}"
+                        self.stdout.write(line)
+                if bulk_writer is not None:
+                    bulk_writer.tick()  # each document searchable within seconds
+                now = time.monotonic()
+                if now - last_report >= options["progress_seconds"] and done < len(files):
+                    last_report = now
+                    self.stderr.write(progress_line(done, len(files), counts, now - started))
         elapsed = time.monotonic() - started
         summary = (
-            f"共 {len(files)} 个文件：导入 {counts['created']}，重复 {counts['duplicate']}，"
-            f"失败 {counts['error']}；用时 {elapsed:.1f} 秒。"
+            f"共 {len(files)} 个文件：导入 {counts['created']}，已导入过而跳过 {counts['skipped']}，"
+            f"重复 {counts['duplicate']}，失败 {counts['error']}；用时 {elapsed:.1f} 秒"
+            f"（每秒 {len(files) / elapsed if elapsed else 0:.1f} 个）。"
         )
         # the summary goes to stderr with --json so stdout stays one object per line
         (sys.stderr if options["json"] else self.stdout).write(summary + "\n")
 
+    def already_imported(self, path, data):
+        """The same file (same name, same bytes) imported by an earlier run: a resumed
+        import skips it without a new record."""
+        digest = hashlib.sha256(data).hexdigest()
+        return (
+            PolicyFile.objects.filter(
+                sha256=digest,
+                status=IngestStatus.CREATED,
+                original_name=os.path.basename(path),
+                page__isnull=False,
+            )
+            .select_related("page")
+            .first()
+        )
+
     def import_one(self, path, publish, batch):
+        """The report rows (dicts) of one file from disk."""
         try:
             size = os.path.getsize(path)
             if size > max_upload_bytes():
@@ -69,13 +121,31 @@ class Command(BaseCommand):
                     size=size,
                     publish=publish,
                 )
-                return [Report(record, path)]
+                return [Report(record, path).as_dict()]
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError as error:
             record = _error(os.path.basename(path), f"无法读取文件：{error.strerror}", batch=batch)
-            return [Report(record, path)]
+            return [Report(record, path).as_dict()]
+        if extension_of(path) != "zip":
+            earlier = self.already_imported(path, data)
+            if earlier is not None:
+                row = Report(earlier, path).as_dict()
+                row["status"] = "skipped"
+                row["error"] = "此前已导入（同名同内容），跳过。"
+                return [row]
         records = import_path_data(path, data, publish=publish, batch=batch)
         if len(records) == 1 and extension_of(path) != "zip":
-            return [Report(records[0], path)]
-        return [Report(record, f"{path}!{record.original_name}") for record in records]
+            return [Report(records[0], path).as_dict()]
+        return [Report(record, f"{path}!{record.original_name}").as_dict() for record in records]
+
+
+def progress_line(done: int, total: int, counts: dict, elapsed: float) -> str:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else 0.0
+    minutes, seconds = divmod(int(left + 0.5), 60)
+    return (
+        f"进度 {done}/{total}（{done * 100 / total:.1f}%）：导入 {counts['created']}，"
+        f"跳过 {counts['skipped']}，重复 {counts['duplicate']}，失败 {counts['error']}；"
+        f"每秒 {rate:.1f} 个，预计还需 {minutes} 分 {seconds} 秒"
+    )
