@@ -12,9 +12,9 @@ from django.utils.safestring import mark_safe
 from .amounts import format_percent, format_wan, to_wan
 
 PALETTE = ["#0b5cad", "#b40000", "#2e7d32", "#8e24aa", "#ef6c00"]
-# 14 units: the charts are drawn 720–900 units wide and shown about 700 px wide, so
-# labels stay at least ~11 px on screen (12 units gave ~9 px).
-FONT_SIZE = 14
+# 20 units: the charts are drawn 700–900 units wide and shown side by side about 470 px
+# wide at 1366 px, so labels stay about 12 px on screen (12 units gave ~7–9 px).
+FONT_SIZE = 20
 FONT = f'font-family="sans-serif" font-size="{FONT_SIZE}"'
 
 
@@ -54,7 +54,7 @@ def rate_chart(rows, time_progress: Decimal, title: str, url_for=None) -> str:
         return ""
     labels = [f"{row.code} {row.name}" for row in rows]
     label_width = int(min(440, max(160, max(_text_units(t) for t in labels) + 12)))
-    bar_width, row_height, top = 460, 28, 34
+    bar_width, row_height, top = 400, 36, 40
     maximum = max([Decimal(100), time_progress, *[r.execution_rate for r in rows]])
     scale = bar_width / float(maximum)
     height = top + row_height * len(rows) + 30
@@ -91,7 +91,7 @@ def rate_chart(rows, time_progress: Decimal, title: str, url_for=None) -> str:
         f'<text x="{label_width}" y="{height - 6}" {FONT} fill="#59636e">'
         "红色：执行率低于序时进度；绿色：不低于序时进度</text>"
     )
-    return _svg(label_width + bar_width + 80, height, title, "".join(parts))
+    return _svg(label_width + bar_width + 110, height, title, "".join(parts))
 
 
 def line_chart(series, title: str, unit: str = "万元") -> str:
