@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 from cms.usage.exports import ExportFile, export_filename, xlsx_export
 
@@ -75,9 +76,12 @@ def as_xlsx(key: CatalogueKey) -> ExportFile:
 def as_docx(key: CatalogueKey) -> ExportFile:
     document = Document()
     _set_cjk_font(document)
+    from briefings.officialdoc import set_office_properties
+
+    set_office_properties(document, key.title, settings.ARCHIVE_OFFICE_NAME, subject="归档文件目录")
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    section.page_width, section.page_height = Mm(297), Mm(210)  # A4 landscape, not Letter
     section.left_margin = section.right_margin = Pt(36)
     document.add_heading("归档文件目录", level=0)
     document.add_paragraph(key.title.removeprefix("归档文件目录 "))

@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils.html import escape
 from wagtail.rich_text import RichText
 
 from budget.amounts import format_percent, format_wan
-from budget.choices import BudgetKind, ClassificationKind, Measure
-from budget.measures import ExecutionRow, execution_table, total_row
+from budget.choices import BudgetKind, ClassificationKind, Measure, Phase
+from budget.measures import ExecutionRow, execution_table, time_progress, total_row
 from budget.models import Alert, Figure
 
 from .choices import Cadence, MaterialKind
@@ -178,10 +179,48 @@ def first_month_of(cadence: str, period: int) -> int:
     return {Cadence.QUARTERLY: last - 2, Cadence.HALF_YEAR: last - 5}.get(cadence, 1)
 
 
+def data_month(year: int, up_to: int, budget: str = BudgetKind.GENERAL) -> int:
+    """The last month, up to *up_to*, for which *budget* has execution figures of *year*
+    (0 when none)."""
+    found = Figure.objects.filter(
+        year=year,
+        budget=budget,
+        phase__in=[Phase.EXECUTION, Phase.CUMULATIVE],
+        month__gte=1,
+        month__lte=up_to,
+    ).aggregate(m=Max("month"))["m"]
+    return found or 0
+
+
+def coverage_note(year: int, cadence: str, period: int, month: int) -> str:
+    """The sentence a draft opens with when the period's data stops early ("" otherwise)."""
+    end = period_end_month(cadence, period)
+    if not month or month >= end:
+        return ""
+    label = period_label(cadence, year, period)
+    return (
+        f"说明：本期为{label}，应反映1—{end}月情况，但预算执行数据截至{month}月"
+        f"（{month + 1}—{end}月数据尚未导入）。本稿各项数字均为{months_text(month)}数据，"
+        f"序时进度按{month}个月计为{time_progress(month):.2f}%；"
+        "待全期数据导入后重新生成或修改本稿。"
+    )
+
+
 def build_body(year: int, cadence: str, period: int) -> list[tuple[str, object]]:
-    month = period_end_month(cadence, period)
-    summaries = [budget_summary(year, month, b) for b in BudgetKind.values]
-    body: list[tuple[str, object]] = [("heading", "预算执行总体情况")]
+    """The draft's blocks, computed for the months the data covers: each budget up to its
+    last month with execution figures within the period (序时进度 for those months)."""
+    end = period_end_month(cadence, period)
+    general_month = data_month(year, end) or end
+    summaries = [
+        budget_summary(year, data_month(year, end, b) or general_month, b)
+        for b in BudgetKind.values
+    ]
+    month = summaries[0].month
+    body: list[tuple[str, object]] = []
+    note = coverage_note(year, cadence, period, month)
+    if note:
+        body.append(("paragraph", RichText(f"<p><strong>{escape(note)}</strong></p>")))
+    body.append(("heading", "预算执行总体情况"))
     for summary in summaries:
         body.append(("paragraph", RichText(f"<p>{escape(execution_sentence(summary))}</p>")))
     body.append(("heading", "四本预算执行情况表"))
@@ -194,6 +233,7 @@ def build_body(year: int, cadence: str, period: int) -> list[tuple[str, object]]
         body.append(("heading", "重点支出数据"))
         body += [("figure", value) for value in figures]
     first = first_month_of(cadence, period)
+    month = month if month >= first else end  # no data in the period: its months
     alerts = list(period_alerts(year, first, month))
     body.append(("heading", "本期监督预警情况"))
     if alerts:
@@ -223,7 +263,7 @@ def check_draftable(material_type: MaterialType, year: int, period: int) -> None
     if period not in [p for p, *_rest in _periods(material_type, year)]:
         raise ValidationError("期间不正确。")
     month = period_end_month(material_type.cadence, period)
-    if not Figure.objects.filter(year=year, month__gte=1, month__lte=month).exists():
+    if not data_month(year, month):
         raise ValidationError(f"{year}年1—{month}月尚无预算执行数据，无法生成初稿。")
 
 
@@ -261,6 +301,7 @@ def create_draft(user, material_type: MaterialType, year: int, period: int):
         period=period,
         period_label=label,
         body=build_body(year, material_type.cadence, period),
+        data_month=data_month(year, period_end_month(material_type.cadence, period)),
         live=False,
     )
     index.add_child(instance=page)
@@ -268,5 +309,8 @@ def create_draft(user, material_type: MaterialType, year: int, period: int):
     page.recipient_departments.set(material_type.default_recipient_departments.all())
     page.save()
     page.save_revision(user=user, log_action=True)
-    BriefingEvent.objects.create(page=page, actor=user, action="生成初稿", note=label)
+    note = label
+    if page.data_incomplete:
+        note += f"（数据截至{page.data_month}月）"
+    BriefingEvent.objects.create(page=page, actor=user, action="生成初稿", note=note)
     return page, True

@@ -307,6 +307,11 @@ class BriefingPage(Page):
         "budget.Department", verbose_name="印送单位", blank=True, related_name="+"
     )
     print_count = models.PositiveIntegerField("印数", default=default_print_count)
+    # The last month of budget execution data the draft was computed from (set when drafted
+    # from data); less than the period's last month means the period's data is incomplete.
+    data_month = models.PositiveSmallIntegerField(
+        "数据截至月份", null=True, blank=True, editable=False
+    )
     # Kept across revisions (see with_content_json): given once, never reused.
     issue_year = models.PositiveSmallIntegerField("期号年度", null=True, blank=True, editable=False)
     issue_number = models.PositiveIntegerField("期号", null=True, blank=True, editable=False)
@@ -348,6 +353,20 @@ class BriefingPage(Page):
                 name="briefings_issue_number_unique",
             )
         ]
+
+    @property
+    def period_end_month(self) -> int | None:
+        from .services import period_end_month
+
+        if not self.period:
+            return None
+        return period_end_month(self.material_type.cadence, self.period)
+
+    @property
+    def data_incomplete(self) -> bool:
+        """Drafted from data that stops before the period's last month."""
+        end = self.period_end_month
+        return bool(self.data_month and end and self.data_month < end)
 
     @property
     def issue_label(self) -> str:
@@ -441,6 +460,10 @@ class IssueCounter(models.Model):
         return f"{self.year}年 已用至第{self.last_number}期"
 
 
+CONFIRM_INCOMPLETE = "approve_incomplete"
+CONFIRMED_INCOMPLETE = "确认数据不完整"
+
+
 class HeadApprovalTask(Task):
     """A workflow step only one named person (the budget office head, 负责同志) may approve."""
 
@@ -472,17 +495,41 @@ class HeadApprovalTask(Task):
         return self._is_approver(user)
 
     def get_actions(self, obj, user):
-        if self._is_approver(user):
+        if not self._is_approver(user):
+            return []
+        if getattr(obj, "data_incomplete", False):
+            # a period-end briefing whose data stops early: approval states it knowingly
             return [
                 ("reject", "退回修改", True),
-                ("approve", "批准发布", False),
-                ("approve", "批准并附意见", True),
+                (
+                    CONFIRM_INCOMPLETE,
+                    f"确认数据截至{obj.data_month}月并批准",
+                    True,
+                ),
             ]
-        return []
+        return [
+            ("reject", "退回修改", True),
+            ("approve", "批准", False),
+            ("approve", "批准并附意见", True),
+        ]
 
     def on_action(self, task_state, user, action_name, **kwargs):
         if not self._is_approver(user):
             raise PermissionDenied("只有负责同志可以审批简报。")
+        page = task_state.workflow_state.content_object.specific
+        if action_name == CONFIRM_INCOMPLETE:
+            BriefingEvent.objects.create(
+                page=page,
+                actor=user,
+                action=CONFIRMED_INCOMPLETE,
+                note=f"数据截至{page.data_month}月，本期应至{page.period_end_month}月",
+            )
+            action_name = "approve"
+        elif action_name == "approve" and getattr(page, "data_incomplete", False):
+            raise PermissionDenied(
+                f"本期数据截至{page.data_month}月，未覆盖全期，须选择“确认数据截至"
+                f"{page.data_month}月并批准”。"
+            )
         return super().on_action(task_state, user, action_name, **kwargs)
 
     def get_task_states_user_can_moderate(self, user, **kwargs):

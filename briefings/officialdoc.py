@@ -470,34 +470,94 @@ def _cell_text(cell, value, bold=False, align=None):
     paragraph.paragraph_format.space_after = Pt(0)
     if align is not None:
         paragraph.alignment = align
+    # table lines keep their own (single) spacing instead of the body's 22-line grid
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    paragraph._p.get_or_add_pPr().append(snap)
     text = "" if value is None else str(value)
     _set_run_font(paragraph.add_run(text), FONT_FANGSONG, SIZE_TABLE, bold)
 
 
+def _text_width(value) -> float:
+    """Width of a cell's text in body characters: CJK and full-width count 1, others ½."""
+    text = "" if value is None else str(value)
+    return sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in text)
+
+
+def column_widths(headers, rows, columns: int, total_mm: float = TEXT_WIDTH_MM) -> list[float]:
+    """Column widths in mm, from content: each column gets its longest cell (a header may
+    wrap onto two lines), at least 4 characters; when the natural widths exceed the text
+    width, the widest columns give way first (text wraps in them), not the numbers."""
+    char_mm = SIZE_TABLE.pt * 0.3528 * 1.05
+    padding_mm = 2.2
+    natural = []
+    for i in range(columns):
+        header = headers[i] if i < len(headers) else ""
+        longest = max([_text_width(row[i]) for row in rows if i < len(row)] + [0.0])
+        wanted = max(longest, _text_width(header) / 2, 4.0)
+        natural.append(wanted * char_mm + padding_mm)
+    if sum(natural) <= total_mm:
+        spare = (total_mm - sum(natural)) / columns
+        return [w + spare for w in natural]
+    # shrink the widest columns to a common cap until the table fits
+    ordered = sorted(natural)
+    remaining, count = total_mm, columns
+    cap = total_mm / columns
+    for width in ordered:
+        if width * count <= remaining:
+            remaining -= width
+            count -= 1
+        else:
+            cap = remaining / count
+            break
+    return [min(w, cap) for w in natural]
+
+
+def _keep_with_next(paragraph):
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
 def _table(doc, block: Table):
     if block.title:
-        _add_text(doc, block.title, font=FONT_HEITI, align=WD_ALIGN_PARAGRAPH.CENTER)
+        # the caption never stays behind at the foot of a page
+        _keep_with_next(
+            _add_text(doc, block.title, font=FONT_HEITI, align=WD_ALIGN_PARAGRAPH.CENTER)
+        )
     headers = list(block.headers or [])
     rows = [list(row) for row in (block.rows or [])]
     columns = max([len(headers)] + [len(row) for row in rows] + [1])
+    widths = column_widths(headers, rows, columns)
     table = doc.add_table(rows=0, cols=columns)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    grid = table._tbl.tblGrid
+    for column, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
+        column.set(qn("w:w"), str(int(Mm(width).twips)))
+    keep_together = len(rows) <= 15  # a short table is moved whole to the next page
+
+    def add_row(values, bold=False, header=False):
+        cells = table.add_row().cells
+        for i in range(columns):
+            value = values[i] if i < len(values) else ""
+            if header:
+                align = WD_ALIGN_PARAGRAPH.CENTER
+            else:
+                align = WD_ALIGN_PARAGRAPH.RIGHT if _looks_numeric(value) else None
+            cells[i].width = Mm(widths[i])
+            _cell_text(cells[i], value, bold=bold, align=align)
+            if keep_together:
+                _keep_with_next(cells[i].paragraphs[0])
+        tr_pr = table.rows[-1]._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never cut across pages
+        return tr_pr
+
     if headers:
-        cells = table.add_row().cells
-        for i in range(columns):
-            value = headers[i] if i < len(headers) else ""
-            _cell_text(cells[i], value, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         # Repeat the header row on every page the table runs over.
-        tr_pr = table.rows[0]._tr.get_or_add_trPr()
-        header_flag = OxmlElement("w:tblHeader")
-        tr_pr.append(header_flag)
+        add_row(headers, bold=True, header=True).append(OxmlElement("w:tblHeader"))
     for row in rows:
-        cells = table.add_row().cells
-        for i in range(columns):
-            value = row[i] if i < len(row) else ""
-            align = WD_ALIGN_PARAGRAPH.RIGHT if _looks_numeric(value) else None
-            _cell_text(cells[i], value, align=align)
+        add_row(row)
     doc.add_paragraph()  # the body resumes one line below the table
 
 
@@ -533,6 +593,25 @@ def _blocks(doc, blocks):
             raise TypeError(f"unsupported block {type(block).__name__}")
 
 
+def set_office_properties(document, title: str, author: str, subject: str = "") -> None:
+    """Document properties from the office (not python-docx's template defaults)."""
+    from django.utils import timezone
+
+    props = document.core_properties
+    now = timezone.now().replace(microsecond=0)
+    props.author = author
+    props.last_modified_by = author
+    props.title = title
+    props.subject = subject
+    props.comments = ""
+    props.keywords = ""
+    props.category = ""
+    props.language = "zh-CN"
+    props.created = now
+    props.modified = now
+    props.revision = 1
+
+
 def _to_bytes(doc) -> bytes:
     buffer = BytesIO()
     doc.save(buffer)
@@ -562,6 +641,10 @@ def _right_tab_line(doc, left: str, right: str, font=FONT_FANGSONG, size=SIZE_BO
 def render_briefing_docx(doc: BriefingDocument) -> bytes:
     """The 简报 layout as DOCX bytes."""
     document = Document()
+    set_office_properties(
+        document, doc.title.strip() or f"{doc.masthead}第{doc.issue_number}期", doc.editor,
+        subject=doc.masthead,
+    )  # fmt: skip
     _page_setup(document)
     _fallback_font(document, _title_font(), _title_font_fallback())
 
@@ -626,6 +709,7 @@ def render_briefing_docx(doc: BriefingDocument) -> bytes:
 def render_report_docx(doc: ReportDocument) -> bytes:
     """The GB/T 9704-2012 layout as DOCX bytes."""
     document = Document()
+    set_office_properties(document, (doc.title or "").strip(), doc.issuer)
     _page_setup(document)
     _fallback_font(document, _title_font(), _title_font_fallback())
 

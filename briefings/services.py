@@ -375,9 +375,30 @@ def revision_is_approved(page, revision) -> bool:
     return _approved_states(page).filter(finished_at__gte=revision.created_at).exists()
 
 
+def _incomplete_confirmed(page, revision) -> bool:
+    """The sign-off person confirmed, in the workflow, publishing with incomplete data
+    (after the revision being published was made)."""
+    from .models import CONFIRMED_INCOMPLETE
+
+    events = BriefingEvent.objects.filter(page_id=page.pk, action=CONFIRMED_INCOMPLETE)
+    if revision is not None:
+        events = events.filter(at__gte=revision.created_at)
+    approvers = set(sign_off_tasks().values_list("approver_id", flat=True))
+    return events.filter(actor_id__in=approvers).exists()
+
+
 def check_may_publish(page, revision, user) -> None:
     """Refuse to publish a briefing the head has not approved. The head's own publish
     counts as approval (it is recorded as such)."""
+    specific = getattr(page, "specific", page)
+    if getattr(specific, "data_incomplete", False) and not _incomplete_confirmed(page, revision):
+        from wagtail.actions.publish_revision import PublishPermissionError
+
+        raise PublishPermissionError(
+            f"本期简报的数据截至{specific.data_month}月，未覆盖全期（应至"
+            f"{specific.period_end_month}月）：须由负责同志在审批中选择“确认数据截至"
+            f"{specific.data_month}月并批准”后才能发布。"
+        )
     if revision_is_approved(page, revision):
         return
     if user is not None and is_sign_off_person(user):

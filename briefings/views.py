@@ -80,6 +80,9 @@ def schedule(request):
         )
         if item.draftable:
             item.existing = drafting.existing_draft(item.material_type, item.year, item.period)
+            item.data_note = _data_note(item, today)
+            if item.existing is not None and item.existing.workflow_in_progress:
+                item.state_label = "审核中"
     month_items = qs.filter(due_date__year=year, due_date__month=month)
     first = datetime.date(year, month, 1)
     previous = first - datetime.timedelta(days=1)
@@ -101,6 +104,21 @@ def schedule(request):
             "weekdays": ["一", "二", "三", "四", "五", "六", "日"],
         },
     )
+
+
+def _data_note(item, today) -> str:
+    """“数据截至11月” when the period's data (of the draft, or today's data for a period
+    not yet drafted) stops before the period's last month."""
+    end = services.period_end_month(item.material_type.cadence, item.period)
+    if item.existing is not None and item.existing.data_month:
+        month = item.existing.data_month
+    elif item.period_end <= today:
+        month = drafting.data_month(item.year, end)
+    else:
+        return ""
+    if month >= end:
+        return ""
+    return f"数据截至{month}月" if month else "尚无本期数据"
 
 
 def draft(request):

@@ -12,7 +12,31 @@ from django.utils.safestring import mark_safe
 from .amounts import format_percent, format_wan, to_wan
 
 PALETTE = ["#0b5cad", "#b40000", "#2e7d32", "#8e24aa", "#ef6c00"]
-FONT = 'font-family="sans-serif" font-size="12"'
+# 20 units: the charts are drawn 700–900 units wide and shown side by side about 470 px
+# wide at 1366 px, so labels stay about 12 px on screen (12 units gave ~7–9 px).
+FONT_SIZE = 20
+FONT = f'font-family="sans-serif" font-size="{FONT_SIZE}"'
+
+
+def _text_units(text: str) -> float:
+    """Width of *text* in font units: CJK characters are square, others about half."""
+    return sum(FONT_SIZE if ord(ch) > 0x2E7F else FONT_SIZE * 0.6 for ch in text)
+
+
+def nice_ticks(minimum: float, maximum: float, most: int = 6) -> list[float]:
+    """Round axis values (1, 2, 2.5 or 5 × 10^k apart) covering minimum..maximum."""
+    import math
+
+    span = (maximum - minimum) or 1.0
+    raw = span / (most - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(minimum / step) * step
+    ticks, value = [], first
+    while value < maximum + step * 0.999:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
 
 
 def _svg(width, height, title, body) -> str:
@@ -28,7 +52,9 @@ def rate_chart(rows, time_progress: Decimal, title: str, url_for=None) -> str:
     rows = [r for r in rows if r.execution_rate is not None]
     if not rows:
         return ""
-    label_width, bar_width, row_height, top = 220, 460, 24, 30
+    labels = [f"{row.code} {row.name}" for row in rows]
+    label_width = int(min(440, max(160, max(_text_units(t) for t in labels) + 12)))
+    bar_width, row_height, top = 400, 36, 40
     maximum = max([Decimal(100), time_progress, *[r.execution_rate for r in rows]])
     scale = bar_width / float(maximum)
     height = top + row_height * len(rows) + 30
@@ -38,7 +64,7 @@ def rate_chart(rows, time_progress: Decimal, title: str, url_for=None) -> str:
         rate = row.execution_rate
         width = max(0.0, float(rate) * scale)
         colour = "#b40000" if rate < time_progress else "#2e7d32"
-        label = escape(f"{row.code} {row.name}"[:18])
+        label = escape(labels[i])
         tip = escape(
             f"{row.code} {row.name}：执行率 {format_percent(rate)}，"
             f"序时进度 {format_percent(time_progress)}"
@@ -65,7 +91,7 @@ def rate_chart(rows, time_progress: Decimal, title: str, url_for=None) -> str:
         f'<text x="{label_width}" y="{height - 6}" {FONT} fill="#59636e">'
         "红色：执行率低于序时进度；绿色：不低于序时进度</text>"
     )
-    return _svg(label_width + bar_width + 80, height, title, "".join(parts))
+    return _svg(label_width + bar_width + 110, height, title, "".join(parts))
 
 
 def line_chart(series, title: str, unit: str = "万元") -> str:
@@ -78,6 +104,8 @@ def line_chart(series, title: str, unit: str = "万元") -> str:
     values = [to_wan(v) for _l, points in series for _m, v in points]
     maximum = float(max(max(values), Decimal(1)))
     minimum = float(min(min(values), Decimal(0)))
+    ticks = nice_ticks(minimum, maximum)
+    minimum, maximum = min(ticks[0], minimum), max(ticks[-1], maximum)
     span = maximum - minimum or 1.0
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -88,8 +116,7 @@ def line_chart(series, title: str, unit: str = "万元") -> str:
         return top + plot_h - (float(value) - minimum) * plot_h / span
 
     parts = []
-    for step in range(5):
-        value = minimum + span * step / 4
+    for value in ticks:
         yy = y(value)
         parts.append(
             f'<line x1="{left}" y1="{yy:.1f}" x2="{width - right}" y2="{yy:.1f}" stroke="#d8dee4"/>'
@@ -180,21 +207,30 @@ def treemap(rows, title: str, url_for=None) -> str:
             colour = "#81c784"
         else:
             colour = "#2e7d32"
+        gap_text = "" if gap is None else f"{gap:+.2f} 个百分点"
         tip = escape(
             f"{row.code} {row.name}：调整预算 {format_wan(row.adjusted)} 万元，"
-            f"执行率 {format_percent(row.execution_rate)}，进度差 {format_percent(gap)}"
+            f"执行率 {format_percent(row.execution_rate)}，进度差 {gap_text}"
         )
         rect = (
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}" '
             f'stroke="#fff" stroke-width="2"><title>{tip}</title></rect>'
         )
-        if w > 70 and h > 30:
-            rect += (
-                f'<text x="{x + 6:.1f}" y="{y + 16:.1f}" {FONT} fill="#fff">'
-                f"{escape(row.name[: max(2, int(w / 13))])}</text>"
-                f'<text x="{x + 6:.1f}" y="{y + 31:.1f}" {FONT} fill="#fff">'
-                f"{escape(format_percent(row.execution_rate))}</text>"
-            )
+        if w > 60 and h > 36:
+            # the name on as many lines as the cell holds (then “…”), the rate below it
+            per_line = max(1, int((w - 12) / FONT_SIZE))
+            room = max(1, int((h - 12) / (FONT_SIZE + 4)) - 1)
+            lines = [row.name[i : i + per_line] for i in range(0, len(row.name), per_line)]
+            if len(lines) > room:
+                lines = lines[:room]
+                lines[-1] = lines[-1][: max(1, per_line - 1)] + "…"
+            text_y = y + FONT_SIZE + 4
+            for line in [*lines, format_percent(row.execution_rate)]:
+                rect += (
+                    f'<text x="{x + 6:.1f}" y="{text_y:.1f}" {FONT} fill="#fff">'
+                    f"{escape(line)}</text>"
+                )
+                text_y += FONT_SIZE + 4
         if url_for and getattr(row, "has_children", False):
             rect = f'<a href="{escape(url_for(row))}">{rect}</a>'
         parts.append(rect)

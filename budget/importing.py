@@ -48,6 +48,12 @@ from .measures import rebuild_rollups as build_rollups_for
 from .models import Department, Figure, ImportBatch, Subject, level_of, parent_code
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Reading limits: data rows per file, columns per row, the sheet's XML once unzipped, and
+# formatted empty rows in a row after which the data is taken to have ended.
+DEFAULT_MAX_ROWS = 500_000
+MAX_COLUMNS = 100
+DEFAULT_MAX_EXPANDED_BYTES = 400 * 1024 * 1024
+BLANK_RUN_LIMIT = 10_000
 MAX_REPORTED_ERRORS = 500
 HEADER_SEARCH_ROWS = 30
 BULK_SIZE = 2000
@@ -146,6 +152,7 @@ class Sheet:
     rows: list  # list of (row number, [cell values])
     merged: list  # list of (first row, last row, first col, last col, "A1:B2")
     title_hint: str = ""
+    notes: list = field(default_factory=list)  # warnings about what was not read
 
 
 def max_bytes() -> int:
@@ -191,38 +198,119 @@ def read_csv(content: bytes) -> Sheet:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    limit, rows = max_rows(), []
     try:
-        rows = [(number, row) for number, row in enumerate(reader, start=1)]
+        for number, row in enumerate(reader, start=1):
+            if len(rows) >= limit and not _blank(row):
+                raise _too_many_rows(limit)
+            rows.append((number, _trimmed(row)))
     except csv.Error as error:
         raise ImportRefused(f"CSV 格式错误：{error}") from None
     return Sheet(rows=rows, merged=[])
 
 
+def max_rows() -> int:
+    return int(getattr(settings, "BUDGET_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def max_expanded_bytes() -> int:
+    return int(getattr(settings, "BUDGET_IMPORT_MAX_EXPANDED_BYTES", DEFAULT_MAX_EXPANDED_BYTES))
+
+
+def _too_many_rows(limit: int) -> ImportRefused:
+    return ImportRefused(
+        f"表格超过 {limit} 行数据，超出一次导入的上限；请按月份、预算类型或单位拆分后分别导入"
+    )
+
+
+def _trimmed(values) -> list:
+    """The row without its trailing empty cells; refused when data lies past MAX_COLUMNS."""
+    values = list(values)
+    while values and (values[-1] is None or values[-1] == ""):
+        values.pop()
+    if len(values) > MAX_COLUMNS:
+        raise ImportRefused(
+            f"表格超过 {MAX_COLUMNS} 列（第 {len(values)} 列仍有内容），不是预算数据表；"
+            "请只保留数据所在的列后再导入"
+        )
+    return values
+
+
+def _merged_refs(source, limit: int) -> list:
+    """mergeCell references, read from the sheet's XML in chunks (never the whole sheet in
+    memory); refused when the XML expands beyond *limit* bytes."""
+    merged, tail, total = [], b"", 0
+    while chunk := source.read(1 << 20):
+        total += len(chunk)
+        if total > limit:
+            raise ImportRefused(
+                f"工作表解压后超过 {limit // 1024 // 1024} MB（压缩文件中可能有大量空白格式行），"
+                "请在 Excel 中删除数据以外的行和列，或另存为 CSV 后再导入"
+            )
+        text = tail + chunk
+        cut = text.rfind(b"<")
+        for match in _MERGE.finditer(text, 0, cut if cut > 0 else len(text)):
+            merged.append(_parse_ref(match.group(1).decode()))
+        tail = text[cut:] if cut > 0 else b""
+    for match in _MERGE.finditer(tail):
+        merged.append(_parse_ref(match.group(1).decode()))
+    return merged
+
+
 def read_xlsx(content: bytes) -> Sheet:
+    """Stream the first sheet (openpyxl read-only mode). The sheet's declared dimension is
+    ignored: a file declaring A1:XFD1048576 would otherwise pad every row to 16,384 cells
+    (a 165 KB file took 55 s and 490 MB that way). Rows keep only up to their last value;
+    formatted empty rows are skipped and, after BLANK_RUN_LIMIT of them in a row, reading
+    stops with a warning. Data rows beyond max_rows(), columns beyond MAX_COLUMNS and sheet
+    XML beyond max_expanded_bytes() are refused with a message."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ImportRefused(f"无法打开 XLSX 文件，文件可能已损坏：{error}") from None
+    row_limit, byte_limit = max_rows(), max_expanded_bytes()
+    notes = []
     try:
         sheet = workbook.worksheets[0]
-        merged = []
+        declared = workbook._archive.getinfo(sheet._worksheet_path).file_size
+        if declared > byte_limit:
+            raise ImportRefused(
+                f"工作表解压后有 {declared / 1024 / 1024:.0f} MB，超过上限 "
+                f"{byte_limit // 1024 // 1024} MB；请在 Excel 中删除数据以外的行和列，"
+                "或拆分后分别导入"
+            )
         source = sheet._get_source()
         try:
-            raw = source.read()
+            merged = _merged_refs(source, byte_limit)
         finally:
             source.close()
-        for match in _MERGE.finditer(raw):
-            merged.append(_parse_ref(match.group(1).decode()))
-        rows = [
-            (number, list(values))
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        sheet.reset_dimensions()
+        rows, blank_run, data_rows = [], 0, 0
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                values = _trimmed(values)
+                if _blank(values):
+                    blank_run += 1
+                    if blank_run >= BLANK_RUN_LIMIT and data_rows:
+                        notes.append(
+                            f"第 {number - blank_run + 1} 行起连续 {BLANK_RUN_LIMIT} 行为空，"
+                            "其后的内容未读取；如有数据，请删除中间的空行后重新导入"
+                        )
+                        break
+                    continue
+                blank_run = 0
+                data_rows += 1
+                if data_rows > row_limit:
+                    raise _too_many_rows(row_limit)
+                rows.append((number, values))
+        except (zipfile.BadZipFile, ValueError, KeyError, EOFError) as error:
+            raise ImportRefused(f"XLSX 文件内容无法读取，文件可能已损坏：{error}") from None
         title_hint = sheet.title
     finally:
         workbook.close()
-    return Sheet(rows=rows, merged=merged, title_hint=title_hint)
+    return Sheet(rows=rows, merged=merged, title_hint=title_hint, notes=notes)
 
 
 def read_table(content: bytes, filename: str) -> Sheet:
@@ -333,6 +421,8 @@ class Lookup:
     def __init__(self):
         self._subjects: dict = {}
         self._years_of_code: dict = {}
+        # (year, kind, code) -> (name, first row) of subjects this file adds
+        self.new_subjects: dict = {}
         self.departments = {
             code: (pk, name)
             for pk, code, name in Department.objects.values_list("pk", "code", "name")
@@ -349,24 +439,59 @@ class Lookup:
             }
         return self._subjects[key]
 
-    def subject(self, year: int, kind: str, code: str):
-        """(pk, name) or an error text."""
+    def subject(self, year: int, kind: str, code: str, name: str = "", row=None):
+        """(pk, name) of a stored subject, (None, name) of a subject this file adds, or an
+        error text. A well-formed code the year's classification lacks is taken from the
+        file with its name (a warning, see new_subject_warnings); only a code without a
+        name is refused."""
         found = self.subjects(year, kind).get(code)
         if found:
             return found
-        if not self.subjects(year, kind):
-            return (
-                f"{year} 年的{ClassificationKind(kind).label}科目表尚未录入，请先导入或录入科目表"
-            )
+        key = (year, kind, code)
+        if key in self.new_subjects:
+            return (None, self.new_subjects[key][0])
+        label = ClassificationKind(kind).label
+        if not name:
+            if not self.subjects(year, kind):
+                return (
+                    f"{year} 年的{label}科目表尚未录入，科目编码 {code} 这一行也没有科目名称，"
+                    "无法从本文件取得科目；请填写科目名称或先导入科目表"
+                )
+            return f"科目编码 {code} 不在 {year} 年的{label}科目表中，且本行没有科目名称，无法新增"
+        self.new_subjects[key] = (name, row)
+        return (None, name)
+
+    def other_years(self, kind: str, code: str) -> list[int]:
         if (kind, code) not in self._years_of_code:
             self._years_of_code[(kind, code)] = sorted(
                 Subject.objects.filter(kind=kind, code=code).values_list("year", flat=True)
             )
-        years = self._years_of_code[(kind, code)]
-        if years:
-            listed = "、".join(str(y) for y in years[-3:])
-            return f"科目编码 {code} 在 {year} 年的科目表中无效（该编码见于 {listed} 年）"
-        return f"科目编码 {code} 不存在于{ClassificationKind(kind).label}科目表中"
+        return self._years_of_code[(kind, code)]
+
+    def new_subject_warnings(self, collector) -> None:
+        """One warning for a year whose classification comes from this file; one per code
+        for a year that has a classification lacking it."""
+        by_scope = defaultdict(list)
+        for (year, kind, code), (name, row) in self.new_subjects.items():
+            by_scope[(year, kind)].append((code, name, row))
+        for (year, kind), added in sorted(by_scope.items()):
+            label = ClassificationKind(kind).label
+            if not self.subjects(year, kind):
+                collector.warn(
+                    None,
+                    f"{year} 年的{label}科目表尚未录入：本年科目表取自本文件，共 {len(added)} 个"
+                    "科目（编码和名称按本文件，上级按编码位数）；之后导入财政部科目表"
+                    "（import_classification）可校正名称，已导入的数字不受影响",
+                )
+                continue
+            for code, name, row in sorted(added, key=lambda a: a[2] or 0):
+                years = [y for y in self.other_years(kind, code) if y != year]
+                seen = f"（该编码见于 {'、'.join(str(y) for y in years[-3:])} 年）" if years else ""
+                collector.warn(
+                    row,
+                    f"科目编码 {code}“{name}”不在 {year} 年的{label}科目表中{seen}，"
+                    "已按本文件新增该科目，请核对编码",
+                )
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -381,7 +506,7 @@ class ParsedFigure:
     budget: str
     kind: str
     code: str
-    subject_id: int
+    subject_id: int | None  # None: a subject this file adds (created when stored)
     department_id: int | None
     phase: str
     amount: Decimal
@@ -408,6 +533,8 @@ class Collector:
         self.warnings: list[RowError] = []
         self.figures: list[ParsedFigure] = []
         self.seen: dict = {}
+        # (year, kind, code) -> name of subjects the file adds to the classification
+        self.new_subjects: dict = {}
 
     def error(self, row, message):
         self.errors.append(RowError(row, message))
@@ -544,7 +671,7 @@ def parse_long(sheet: Sheet, header_index: int, headers: list[str], lookup: Look
             lengths = "/".join(str(n) for n in LEVEL_LENGTHS[kind])
             problems.append(f"科目编码 {code} 的位数不对（应为 {lengths} 位）")
         elif year is not None and kind is not None:
-            subject = lookup.subject(year, kind, code)
+            subject = lookup.subject(year, kind, code, name, number)
             if isinstance(subject, str):
                 problems.append(subject)
                 subject = None
@@ -717,7 +844,7 @@ def parse_wide(sheet: Sheet, filename: str, options: ImportOptions, lookup: Look
             lengths = "/".join(str(n) for n in LEVEL_LENGTHS[kind])
             problems.append(f"科目编码 {code} 的位数不对（应为 {lengths} 位）")
         else:
-            subject = lookup.subject(year, kind, code)
+            subject = lookup.subject(year, kind, code, name, number)
             if isinstance(subject, str):
                 problems.append(subject)
         if problems:
@@ -967,8 +1094,33 @@ def _delete_stale(existing: dict) -> None:
         Figure.objects.filter(pk__in=rest[start : start + 900])._raw_delete(Figure.objects.db)
 
 
+def _store_new_subjects(collector) -> None:
+    """Create the subjects the file adds (parents by code length, from the stored
+    classification or this file) and point their figures at them."""
+    if not collector.new_subjects:
+        return
+    created = {}
+    keys = sorted(collector.new_subjects, key=lambda k: (k[0], k[1], len(k[2]), k[2]))
+    for year, kind, code in keys:
+        parent_key = (year, kind, parent_code(kind, code))
+        parent = created.get(parent_key)
+        if parent is None and parent_key[2]:
+            parent = Subject.objects.filter(year=year, kind=kind, code=parent_key[2]).first()
+        subject, _new = Subject.objects.get_or_create(
+            year=year,
+            kind=kind,
+            code=code,
+            defaults={"name": collector.new_subjects[(year, kind, code)], "parent": parent},
+        )
+        created[(year, kind, code)] = subject
+    for figure in collector.figures:
+        if figure.subject_id is None:
+            figure.subject_id = created[(figure.year, figure.kind, figure.code)].pk
+
+
 @transaction.atomic
 def store_batch(collector, content, filename, file_format, user=None, username=""):
+    _store_new_subjects(collector)
     groups, digest = _scope_of(collector.figures)
     existing = _existing_in_scope(groups)
     changes = _changes(existing, collector.figures)
@@ -1039,6 +1191,10 @@ def import_file(
         )
     if not collector.errors and not collector.figures:
         collector.error(None, "表头之后没有数据行")
+    collector.new_subjects = {key: name for key, (name, _row) in lookup.new_subjects.items()}
+    lookup.new_subject_warnings(collector)
+    for note in sheet.notes:
+        collector.warn(None, note)
     if collector.errors:
         errors = sorted(collector.errors, key=lambda e: e.row or 0)
         if len(errors) > MAX_REPORTED_ERRORS:

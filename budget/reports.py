@@ -69,7 +69,20 @@ def percent_cell(value, highlight_below=None) -> Cell:
     return Cell(value, format_percent(value), css=css)
 
 
+def points_cell(value, highlight_below=None) -> Cell:
+    """A difference of two percentages, in 百分点: a signed number without “%”."""
+    css = "num"
+    if highlight_below is not None and value is not None and value < highlight_below:
+        css += " is-behind"
+    return Cell(value, "" if value is None else f"{value:+.2f}", css=css)
+
+
 # --- parameters ------------------------------------------------------------------------------
+
+
+def latest_final_year(budget: str = BudgetKind.GENERAL):
+    """The newest year with 决算 figures (None when there is none)."""
+    return Figure.objects.filter(budget=budget, phase=Phase.FINAL).aggregate(y=Max("year"))["y"]
 
 
 def latest_period(budget: str = BudgetKind.GENERAL):
@@ -242,7 +255,7 @@ def _execution_cells(row: ExecutionRow, params: Params, link_code=True) -> list[
         amount_cell(row.cumulative),
         percent_cell(row.execution_rate, highlight_below=row.time_progress),
         percent_cell(row.time_progress),
-        percent_cell(row.progress_gap, highlight_below=Decimal(0)),
+        points_cell(row.progress_gap, highlight_below=Decimal(0)),
         amount_cell(row.prior_cumulative),
         percent_cell(row.yoy),
     ]

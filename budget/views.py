@@ -30,7 +30,7 @@ from .alerts import (
     open_alerts_for,
     transition,
 )
-from .choices import AlertGrade, AlertStatus
+from .choices import AlertGrade, AlertStatus, BudgetKind
 from .departments import department_ids_for, departments_for, is_department_scoped
 from .figures import FigureSpec, FigureSpecError, citing_pages
 from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
@@ -66,7 +66,7 @@ def query_or_unit_required(view):
     return wrapped
 
 
-def _params(request):
+def _params(request, section=""):
     scoped = is_scoped(request.user)
     units = departments_for(request.user) if scoped else None
     data = request.GET.copy()
@@ -77,6 +77,11 @@ def _params(request):
         if not wanted:
             own = Department.objects.filter(liaisons=request.user, is_active=True)
             data["department"] = str(own.order_by("code").values_list("pk", flat=True).first())
+    if section == "final" and not data.get("year"):
+        # 决算对比 opens on the latest year that has 决算, not on this year's execution
+        year = reports.latest_final_year(data.get("budget") or BudgetKind.GENERAL)
+        if year:
+            data["year"], data["month"] = str(year), "12"
     form = reports.ReportForm(data, departments=units)
     if request.GET and not form.is_valid():
         return form, None
@@ -84,6 +89,11 @@ def _params(request):
         form = reports.ReportForm(data, departments=units)
         form.is_valid()
     params = reports.Params.from_form(form.cleaned_data)
+    if params.year and (not data.get("year") or not data.get("month")):
+        # show the period the page shows in the 年度 / 截至月份 inputs
+        data["year"], data["month"] = str(params.year), str(params.month)
+        form = reports.ReportForm(data, departments=units)
+        form.is_valid()
     if scoped:
         params.unit_ids = [u.pk for u in units]
     return form, params
@@ -130,7 +140,7 @@ def _table_view(section, build, with_crumbs=False, scoped=False):
 
     @(query_or_unit_required if scoped else query_required)
     def view(request):
-        form, params = _params(request)
+        form, params = _params(request, section)
         context = {"section": section}
         if params and params.year:
             context["table"] = build(params)

@@ -1,7 +1,10 @@
 """Wagtail's user admin, extended with our fields and the seat limit per role."""
 
 from django import forms
+from django.utils.functional import cached_property
+from wagtail.admin.ui.tables import Column
 from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.views.users import IndexView as WagtailUserIndexView
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from .roles import ADMIN, ROLES, SeatLimitReached, check_seat
@@ -58,8 +61,33 @@ class CountyUserEditForm(SeatLimitMixin, UserEditForm):
 for form in (CountyUserCreationForm, CountyUserEditForm):
     for name in EXTRA_FIELDS:
         form.base_fields.setdefault(name, forms.CharField(required=False))
+    # Accounts are named by 姓名 (display_name); the demo and the command that creates
+    # accounts leave 名/姓 empty, so requiring them made every such account unsaveable.
+    form.base_fields["first_name"] = forms.CharField(required=False, label="名", max_length=150)
+    form.base_fields["last_name"] = forms.CharField(required=False, label="姓", max_length=150)
+
+
+def role_names(user) -> str:
+    names = [g.name for g in user.groups.all() if g.name in ROLES]
+    return "、".join(names) or "（无角色）"
+
+
+class UserIndexView(WagtailUserIndexView):
+    """The user list with each account's role (角色) next to its name."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().prefetch_related("groups")
+
+    @cached_property
+    def columns(self):
+        columns = list(super().columns)
+        role = Column("roles", accessor=role_names, label="角色", classname="role", width="15%")
+        columns.insert(3, role)
+        return columns
 
 
 class UserViewSet(WagtailUserViewSet):
+    index_view_class = UserIndexView
+
     def get_form_class(self, for_update=False):
         return CountyUserEditForm if for_update else CountyUserCreationForm

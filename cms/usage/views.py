@@ -74,6 +74,10 @@ class RegisteredReportView(UsageLogReaderMixin, ReportView):
         return [HeaderButton("导出 Excel（备案登记）", url=url, icon_name="download", priority=10)]
 
 
+NOWRAP = "w-whitespace-nowrap"
+WRAP = "usage-wrap"  # usage/report.css
+
+
 class UsageReportView(RegisteredReportView):
     report_name = "使用记录"
     page_title = "使用记录"
@@ -86,13 +90,15 @@ class UsageReportView(RegisteredReportView):
     no_results_message = "没有符合条件的使用记录。"
     columns = [
         Column("created_at", label="时间", accessor=local_time, classname="w-whitespace-nowrap"),
-        Column("username", label="账号"),
-        Column("user", label="用户"),
-        Column("action", label="操作", accessor="get_action_display"),
-        Column("ip_address", label="地址"),
-        Column("object_repr", label="对象"),
-        Column("detail", label="详情"),
-        Column("path", label="网址"),
+        # short values never wrap (names went one character per line at 1366 px); the
+        # long ones (对象, 详情, 网址) wrap anywhere instead of pushing 地址 off the screen
+        Column("username", label="账号", classname=NOWRAP),
+        Column("user", label="用户", classname=NOWRAP),
+        Column("action", label="操作", accessor="get_action_display", classname=NOWRAP),
+        Column("ip_address", label="地址", classname=NOWRAP),
+        Column("object_repr", label="对象", classname=WRAP),
+        Column("detail", label="详情", classname=WRAP),
+        Column("path", label="网址", classname=WRAP),
     ]
 
     def get_queryset(self):

@@ -26,3 +26,11 @@ def register_export_registrations_menu_item():
         icon_name="download",
         order=51,
     )
+
+
+@hooks.register("insert_global_admin_css")
+def usage_report_css():
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<link rel="stylesheet" href="{}">', static("usage/report.css"))

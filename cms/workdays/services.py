@@ -3,7 +3,11 @@
 Sources, strongest first:
 1. ``DayOverride`` rows staff enter in the admin (a local holiday, a late change);
 2. the ``chinesecalendar`` package for the years it was released with;
-3. the weekend rule (Monday–Friday work) for any other year.
+3. for any other year without an entered notice, the statutory holidays that the
+   全国年节及纪念日放假办法 fixes (``STATUTORY_HOLIDAYS``: 元旦, 春节, 清明节, 劳动节,
+   端午节, 中秋节, 国庆节; lunar dates by ``lunardate``, 清明 by the solar term), with
+   补假 for a holiday falling on a weekend, and the weekend rule otherwise. Such
+   answers stay provisional; entering the year's notice replaces them.
 
 A year is *covered* when the package knows it or staff have entered its
 ``HolidayNotice``. Answers that depend on a day of an uncovered year are
@@ -40,6 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from lunardate import LunarDate
 
 VERSION_KEY = "workdays:overrides-version"
 
@@ -59,6 +64,23 @@ KIND_LABELS = {
 SOURCE_OVERRIDE = "override"
 SOURCE_PACKAGE = "package"
 SOURCE_WEEKEND_RULE = "weekend_rule"
+SOURCE_STATUTORY = "statutory"
+
+# 全体公民放假的节日 of the 全国年节及纪念日放假办法 as revised by 国务院令第795号 (in force
+# from 1 January 2025): (name, calendar, month, day, first day's offset, days). "solar" is
+# a Gregorian date, "lunar" a lunar date of the same year, "qingming" the 清明 solar term.
+# 春节 is 农历除夕 and 正月初一至初三 (offset -1, 4 days); 劳动节 5月1日、2日. The办法's
+# article 6 gives a working day off (补假) for one that falls on a Saturday or Sunday.
+# Settings may replace the table (WORKDAYS_STATUTORY_HOLIDAYS) if the rules change again.
+STATUTORY_HOLIDAYS = (
+    ("元旦", "solar", 1, 1, 0, 1),
+    ("春节", "lunar", 1, 1, -1, 4),
+    ("清明节", "qingming", 0, 0, 0, 1),
+    ("劳动节", "solar", 5, 1, 0, 2),
+    ("端午节", "lunar", 5, 5, 0, 1),
+    ("中秋节", "lunar", 8, 15, 0, 1),
+    ("国庆节", "solar", 10, 1, 0, 3),
+)
 
 # From this month on, an uncovered next year triggers the admin warning (the
 # notice usually appears in November; Q4 deadlines already reach into January).
@@ -158,6 +180,50 @@ def _chinese_holiday_name(english: str | None) -> str:
         return Holiday(english).chinese
     except ValueError:
         return english
+
+
+# --- the statutory holidays, for years without a notice ---------------------
+
+
+def _statutory_table() -> tuple:
+    return tuple(
+        tuple(row) for row in getattr(settings, "WORKDAYS_STATUTORY_HOLIDAYS", STATUTORY_HOLIDAYS)
+    )
+
+
+def _first_day(year: int, calendar_kind: str, month: int, day: int) -> datetime.date:
+    if calendar_kind == "solar":
+        return datetime.date(year, month, day)
+    if calendar_kind == "lunar":
+        return LunarDate(year, month, day).to_solar_date()
+    if calendar_kind == "qingming":
+        april = chinese_calendar.get_solar_terms(
+            datetime.date(year, 4, 1), datetime.date(year, 4, 10)
+        )
+        return next(d for d, name in april if name == "清明")
+    raise ValueError(f"未知的历法：{calendar_kind}")
+
+
+@memoize
+def _statutory_days(year: int, table: tuple) -> dict:
+    days = {}
+    for name, calendar_kind, month, day, offset, length in table:
+        first = _first_day(year, calendar_kind, month, day) + datetime.timedelta(days=offset)
+        for i in range(length):
+            days[first + datetime.timedelta(days=i)] = name
+    # 补假: each holiday day on a weekend gives the next working day after its holiday
+    for d, name in sorted(days.items()):
+        if d.weekday() >= 5 and not name.endswith("（补假）"):
+            extra = d
+            while extra.weekday() >= 5 or extra in days:
+                extra += datetime.timedelta(days=1)
+            days[extra] = f"{name}（补假）"
+    return days
+
+
+def statutory_holidays(year: int) -> dict:
+    """{date: name} of *year*'s statutory holidays and 补假 under STATUTORY_HOLIDAYS."""
+    return _statutory_days(year, _statutory_table())
 
 
 # --- staff overrides, cached per process ------------------------------------
@@ -293,6 +359,10 @@ def _day_info(d: datetime.date, state: _Overrides) -> DayInfo:
         else:
             kind = HOLIDAY if name else WEEKEND
         return DayInfo(d, workday, kind, name, SOURCE_PACKAGE, provisional)
+    if provisional:
+        name = statutory_holidays(d.year).get(d)
+        if name:
+            return DayInfo(d, False, HOLIDAY, name, SOURCE_STATUTORY, provisional)
     return DayInfo(
         d, not weekend, WEEKEND if weekend else WORKDAY, "", SOURCE_WEEKEND_RULE, provisional
     )

@@ -152,6 +152,16 @@ def test_catalogue_docx_and_pdf(client, filed, archivist_user):
     pdf = client.get(reverse("archive:catalogue_export", args=["pdf"]) + query)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert ExportRegistration.objects.filter(module="立卷归档").count() == 2
+    # A4 landscape (before: US Letter, 792 × 612 pt), the office as author
+    import io
+
+    from docx import Document
+    from pypdf import PdfReader
+
+    box = PdfReader(io.BytesIO(pdf.content)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)
+    props = Document(io.BytesIO(docx.content)).core_properties
+    assert props.author.endswith("人大常委会预算工委") and "python-docx" not in props.comments
 
 
 def test_deputy_cannot_export_the_catalogue(client, filed, deputy_user):

@@ -30,6 +30,8 @@ def test_plan_year_due_dates_count_working_days(quarterly):
     assert items[3].title == "2026年第三季度季度简报"
     # Q4 ends in 2026 but falls due in 2027, whose holiday notice is not in the calendar
     assert items[4].due_date.year == 2027 and items[4].due_provisional
+    # 元旦 is a statutory holiday even before the 2027 notice is entered (before: 01-21)
+    assert items[4].due_date == day("2027-01-22")
     assert ScheduleEvent.objects.filter(item=items[4], action="列入计划").exists()
 
 

@@ -61,3 +61,35 @@ LONG_HEADER = [
     "阶段",
     "金额(万元)",
 ]
+
+
+def bloated_xlsx(rows, blank_rows=200_000, styled_cells=3):
+    """An XLSX as some finance systems and hand-formatted sheets write it: the real rows,
+    a declared dimension of the whole sheet (A1:XFD1048576) and *blank_rows* formatted but
+    empty rows below them. Small on disk (the rows compress to almost nothing)."""
+    import re
+    import zipfile
+
+    content = xlsx_bytes(rows)
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                text = re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:XFD1048576"', text)
+                start = len(rows) + 1
+                empty = "".join(
+                    f'<row r="{n}" spans="1:16384" s="0" customFormat="1">'
+                    + "".join(f'<c r="{letter}{n}" s="0"/>' for letter in "ABCDEFGH"[:styled_cells])
+                    + "</row>"
+                    for n in range(start, start + blank_rows)
+                )
+                if "<sheetData/>" in text:
+                    text = text.replace("<sheetData/>", f"<sheetData>{empty}</sheetData>")
+                else:
+                    text = text.replace("</sheetData>", empty + "</sheetData>")
+                data = text.encode()
+            target.writestr(info, data)
+    return buffer.getvalue()

@@ -53,7 +53,8 @@ def test_long_xlsx_is_read(classification, departments):
 @pytest.mark.parametrize(
     "row, expected",
     [
-        (["2026", "9", "一般公共预算", "2019999", "不存在", "", "", "执行", "1"], "不存在"),
+        (["2026", "9", "一般公共预算", "2019999", "", "", "", "执行", "1"], "没有科目名称"),
+        (["2026", "9", "一般公共预算", "20199991", "错码", "", "", "执行", "1"], "位数不对"),
         (
             ["2026", "9", "一般公共预算", "2010101", "行政运行", "", "", "执行", "一百万"],
             "不是数字",
@@ -99,13 +100,21 @@ def test_bad_long_rows_are_reported_and_nothing_is_stored(
     assert Figure.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
-def test_code_valid_in_another_year_is_named(classification):
-    Subject.objects.create(year=2025, kind="function", code="2019901", name="旧科目")
-    rows = [LONG_HEADER, [2026, 9, "一般公共预算", "2019901", "旧科目", "", "", "执行", "1"]]
+def test_code_valid_in_another_year_is_added_with_a_warning(classification):
+    Subject.objects.create(year=2025, kind="function", code="2010105", name="人大立法")
+    rows = [LONG_HEADER, [2026, 9, "一般公共预算", "2010105", "人大立法", "", "", "执行", "1"]]
     result = import_file(csv_bytes(rows), "x.csv")
-    assert messages(result) == [
-        (2, "科目编码 2019901 在 2026 年的科目表中无效（该编码见于 2025 年）")
+    assert result.ok, messages(result)
+    assert [(w.row, w.message) for w in result.warnings] == [
+        (
+            2,
+            "科目编码 2010105“人大立法”不在 2026 年的支出功能分类科目表中（该编码见于 2025 年），"
+            "已按本文件新增该科目，请核对编码",
+        )
     ]
+    added = Subject.objects.get(year=2026, kind="function", code="2010105")
+    assert added.name == "人大立法" and added.parent.code == "20101"
+    assert Figure.objects.get(code="2010105").subject == added
 
 
 def test_duplicated_rows_name_the_first(classification, departments):

@@ -203,3 +203,40 @@ def test_budget_report_command(figures, capsys):
     call_command("budget_report", "--year", "2026", "--month", "9", "--budget", "一般公共预算")
     out = capsys.readouterr().out
     assert "2050202" in out and "75.00%" in out
+
+
+def test_page_without_parameters_fills_the_period_inputs(client, deputy_user, figures):
+    """Before: 年度 / 截至月份 were blank while the page showed 2026 / 1-9."""
+    client.force_login(deputy_user)
+    html = client.get(reverse("budget:execution")).content.decode()
+    assert 'name="year" value="2026"' in html and 'name="month" value="9"' in html
+
+
+def test_progress_gap_is_in_points_not_percent(client, deputy_user, figures):
+    client.force_login(deputy_user)
+    html = client.get(reverse("budget:execution"), {"year": 2026, "month": 9}).content.decode()
+    table = html[html.index("进度差（百分点）") :]
+    row = table[table.index("一般公共服务支出") :][:1500]
+    # 执行率 61.76% against 序时进度 75.00%: 13.24 百分点 behind, without “%”
+    assert "61.76%" in row and ">-13.24<" in row and "-13.24%" not in row, row
+
+
+def test_final_accounts_open_on_the_latest_year_with_final_figures(
+    client, staff_user, classification
+):
+    rows = [
+        LONG_HEADER,
+        [2025, 0, "一般公共预算", "2010101", "", "", "", "决算", "90"],
+        [2026, 9, "一般公共预算", "2010101", "", "", "", "累计执行", "45"],
+    ]
+    assert import_file(csv_bytes(rows), "x.csv").ok
+    client.force_login(staff_user)
+    html = client.get(reverse("budget:final")).content.decode()
+    assert 'name="year" value="2025"' in html and "2025年" in html
+
+
+def test_trend_axis_has_round_ticks():
+    from budget.charts import nice_ticks
+
+    assert nice_ticks(0, 24432.5) == [0, 5000, 10000, 15000, 20000, 25000]
+    assert nice_ticks(0, 6108) == [0, 2000, 4000, 6000, 8000]

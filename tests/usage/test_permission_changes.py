@@ -125,3 +125,20 @@ def test_actor_is_the_user_of_the_request(client, admin_user_role, make_user):
     assert record.user == admin_user_role
     assert record.username == "sysadmin"
     assert record.ip_address == "127.0.0.1"
+
+
+def test_an_account_without_first_and_last_name_can_be_saved(client, admin_user_role, make_user):
+    """Before: “无法保存用户。出现错误。” — 名/姓 were required, and the accounts the demo and
+    commands create have only 姓名 (display_name)."""
+    target = make_user(roles.STAFF, display_name="周八", username="zhouba")
+    client.force_login(admin_user_role)
+    staff = Group.objects.get(name=roles.STAFF)
+    response = client.post(
+        f"/admin/users/edit/{target.pk}/",
+        {"username": "zhouba", "display_name": "周八 ", "email": "zhouba@example.org",
+         "first_name": "", "last_name": "", "is_active": "on", "groups": [staff.pk]},
+    )  # fmt: skip
+    errors = response.context["form"].errors if response.status_code == 200 else None
+    assert response.status_code == 302, errors
+    listing = client.get("/admin/users/").content.decode()
+    assert "角色" in listing and "工作人员" in listing

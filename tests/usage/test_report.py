@@ -42,6 +42,9 @@ def test_readers_see_the_report_newest_first(request, client, records, reader):
     assert body.index("上传：预算草案") < body.index("查看代表信息") < body.index("检索：三公经费")
     assert "导出 Excel（备案登记）" in body
     assert client.get("/usage/exports/").status_code == 200
+    # readable at 1366 px: names and addresses on one line, long paths wrap
+    assert 'class="w-whitespace-nowrap"' in body or "w-whitespace-nowrap" in body
+    assert "usage-wrap" in body and "usage/report.css" in body
 
 
 @pytest.mark.parametrize("other", ["staff_user", "deputy_user", "liaison_user"])

@@ -46,7 +46,7 @@ def test_due_date_calculator(client, staff_user):
 def test_calculator_marks_provisional_and_calendar_months(client, staff_user):
     client.force_login(staff_user)
     body = client.get("/calendar/?start=2026-12-30&amount=3&unit=workdays").content.decode()
-    assert "2027年1月4日" in body
+    assert "2027年1月5日" in body  # 12-31, (元旦 off), 01-04, 01-05
     assert 'class="badge badge--provisional"' in body
     body = client.get("/calendar/?start=2026-11-30&amount=3&unit=months").content.decode()
     assert "2027年2月28日" in body

@@ -14,6 +14,7 @@ from cms.workdays import (
     workdays_between,
 )
 from cms.workdays.models import DayKind, DayOverride, HolidayNotice
+from cms.workdays.services import statutory_holidays
 
 pytestmark = pytest.mark.django_db
 
@@ -99,10 +100,13 @@ def test_round_trip_between_and_add():
         assert add_workdays(a, workdays_between(a, b)) == b
 
 
-def test_unknown_year_is_provisional_weekends_only():
+def test_unknown_year_is_provisional_weekends_and_statutory_holidays():
     assert is_provisional(D(2031, 5, 1))
-    info = day_info(D(2031, 5, 1))  # Thursday; no notice, so a plain working day
+    info = day_info(D(2031, 5, 6))  # Tuesday; no notice, so a plain working day
     assert info.is_workday and info.provisional and info.source == "weekend_rule"
+    info = day_info(D(2031, 5, 1))  # Thursday, 劳动节 by the 放假办法
+    assert not info.is_workday and info.provisional and info.source == "statutory"
+    assert info.kind == "holiday" and info.name == "劳动节"
     due = add_workdays(D(2031, 1, 6), 5)  # Monday + 5 weekdays = next Monday
     assert due == D(2031, 1, 13)
     assert due.provisional is True
@@ -145,7 +149,8 @@ def test_entering_a_notice_makes_the_year_definitive():
     assert due == D(2031, 1, 2)
     notice.delete()  # cascades to its dates
     assert is_provisional(D(2031, 3, 2))
-    assert is_workday(D(2031, 1, 1))
+    # without the notice, 元旦 is again the 放假办法's holiday (provisional)
+    assert day_info(D(2031, 1, 1)).source == "statutory"
 
 
 def test_other_process_sees_change_through_version_stamp():
@@ -195,3 +200,42 @@ def test_rolled_back_override_does_not_linger_in_memory():
             assert not is_workday(D(2026, 12, 1))
             raise RuntimeError("roll back")
     assert is_workday(D(2026, 12, 1))
+
+
+def test_statutory_holidays_of_a_year_without_notice():
+    """Before: 2027 counted only weekends; the Q4 2026 briefing was due “2027-01-21 暂定”
+    although 1 January is a holiday every year."""
+    days = {d.isoformat(): n for d, n in statutory_holidays(2027).items()}
+    assert days["2027-01-01"] == "元旦"
+    # 春节 2027: 正月初一 is 6 February (a Saturday); 除夕 and 初一至初三, and two 补假
+    assert [days[f"2027-02-0{d}"] for d in range(5, 9)] == ["春节"] * 4
+    assert days["2027-02-09"] == days["2027-02-10"] == "春节（补假）"
+    assert days["2027-04-05"] == "清明节"
+    assert days["2027-05-01"] == days["2027-05-02"] == "劳动节"
+    assert days["2027-06-09"] == "端午节" and days["2027-09-15"] == "中秋节"
+    assert [days[f"2027-10-0{d}"] for d in (1, 2, 3)] == ["国庆节"] * 3
+    info = day_info(D(2027, 2, 8))
+    assert (info.is_workday, info.kind, info.name, info.provisional) == (
+        False, "holiday", "春节", True,
+    )  # fmt: skip
+    due = add_workdays(D(2026, 12, 31), 15)
+    assert due == D(2027, 1, 22) and due.provisional is True
+
+
+def test_statutory_table_agrees_with_the_notices_of_2025_and_2026():
+    """Every statutory holiday the table computes (not 补假, which notices arrange with
+    调休) is a day off in the State Council's notices the package carries."""
+    for year in (2025, 2026):
+        for d, name in statutory_holidays(year).items():
+            if not name.endswith("（补假）"):
+                info = day_info(d)
+                assert not info.is_workday and info.source == "package", (d, name)
+
+
+def test_entering_the_notice_replaces_the_statutory_rule():
+    assert not is_workday(D(2027, 2, 10))  # 春节（补假）
+    notice = HolidayNotice.objects.create(year=2027, title="2027年放假通知")
+    DayOverride.objects.create(date=D(2027, 1, 1), kind=DayKind.HOLIDAY, notice=notice)
+    assert not is_provisional(D(2027, 2, 10))
+    assert is_workday(D(2027, 2, 10))  # the notice, not the rule, decides now
+    assert not is_workday(D(2027, 1, 1))
