@@ -64,8 +64,11 @@ def format_rate(value: Decimal | None) -> str:
 
 
 def in_scope(queryset: QuerySet, *, term=None, year: int | None = None) -> QuerySet:
-    """Suggestions of one term and/or submitted in one year, without converted motions."""
-    queryset = queryset.exclude(status=Status.CONVERTED)
+    """Suggestions of one term and/or submitted in one year, without converted motions,
+    items handled as letters and the deputies' drafts (not yet with the office)."""
+    queryset = queryset.exclude(
+        status__in=[Status.CONVERTED, Status.LETTER, Status.DRAFT, Status.RETURNED]
+    )
     if term is not None:
         queryset = queryset.filter(term=term)
     if year:
@@ -98,12 +101,12 @@ def overdue(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
 
 
 def latest_evaluations(queryset: QuerySet) -> dict[int, str]:
-    """suggestion id → result of its latest evaluation."""
+    """suggestion id → result of its lead deputy's latest evaluation (the one that decides)."""
     from .models import Evaluation
 
     results: dict[int, str] = {}
     rows = (
-        Evaluation.objects.filter(suggestion__in=queryset.values("pk"))
+        Evaluation.objects.filter(suggestion__in=queryset.values("pk"), is_lead=True)
         .order_by("suggestion_id", "evaluated_on", "pk")
         .values_list("suggestion_id", "result")
     )

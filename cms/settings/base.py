@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "cms.middleware.LoginRequiredMiddleware",
     "cms.credentials.middleware.SecondFactorMiddleware",
+    "suggestions.middleware.FirstLoginPasswordMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
