@@ -134,11 +134,12 @@ def draft_edit(request, pk):
 
 
 class FirstPasswordForm(PasswordChangeForm):
-    def clean_new_password2(self):
-        password = super().clean_new_password2()
+    def clean(self):
+        data = super().clean()
+        password = data.get("new_password1")
         if password and self.user.check_password(password):
-            raise ValidationError("新密码不能与初始密码相同")
-        return password
+            self.add_error("new_password2", "新密码不能与初始密码相同")
+        return data
 
 
 @login_required
@@ -173,7 +174,7 @@ def open_accounts(request):
     if not request.user.has_perm(accounts.MANAGE_PERMISSION):
         record_usage(request, UsageAction.DENIED, detail="批量开通代表账号")
         raise PermissionDenied("只有系统管理员可以开通代表账号")
-    form = AccountsForm(request.POST or None, request.FILES or None)
+    form = AccountsForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     pending = Deputy.objects.filter(is_active=True, user__isnull=True).count()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

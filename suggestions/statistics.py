@@ -131,6 +131,9 @@ class Measures:
     satisfied: int = 0
     basically: int = 0
     dissatisfied: int = 0
+    # co-signers' own evaluations (they do not decide the step; shown beside the lead's)
+    cosigner_evaluated: int = 0
+    cosigner_satisfied: int = 0  # 满意 + 基本满意
 
     @property
     def answer_rate(self) -> Decimal | None:  # 办复率
@@ -148,9 +151,29 @@ class Measures:
     def fully_satisfied_rate(self) -> Decimal | None:  # 满意率（仅满意）
         return rate(self.satisfied, self.evaluated)
 
+    @property
+    def cosigner_satisfaction_rate(self) -> Decimal | None:  # 附议代表满意率（含基本满意）
+        return rate(self.cosigner_satisfied, self.cosigner_evaluated)
+
+
+def cosigner_evaluations(queryset: QuerySet) -> Counter:
+    """Results of the co-signers' evaluations of the suggestions' latest answers."""
+    from .models import Evaluation
+
+    latest = {}
+    rows = (
+        Evaluation.objects.filter(suggestion__in=queryset.values("pk"), is_lead=False)
+        .order_by("suggestion_id", "deputy_id", "evaluated_on", "pk")
+        .values_list("suggestion_id", "deputy_id", "result")
+    )
+    for suggestion_id, deputy_id, result in rows:
+        latest[(suggestion_id, deputy_id)] = result
+    return Counter(latest.values())
+
 
 def measures(queryset: QuerySet, today: datetime.date | None = None) -> Measures:
     results = Counter(latest_evaluations(queryset).values())
+    co = cosigner_evaluations(queryset)
     return Measures(
         total=queryset.count(),
         assigned=assigned(queryset).count(),
@@ -161,6 +184,8 @@ def measures(queryset: QuerySet, today: datetime.date | None = None) -> Measures
         satisfied=results[EvaluationResult.SATISFIED],
         basically=results[EvaluationResult.BASICALLY],
         dissatisfied=results[EvaluationResult.DISSATISFIED],
+        cosigner_evaluated=sum(co.values()),
+        cosigner_satisfied=co[EvaluationResult.SATISFIED] + co[EvaluationResult.BASICALLY],
     )
 
 
