@@ -3,6 +3,7 @@
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -415,3 +416,70 @@ def test_consultation_before_answer_and_every_signer_evaluates(
     m = statistics.measures(Suggestion.objects.filter(pk=s.pk))
     assert (m.evaluated, m.satisfied) == (1, 1)
     assert (m.cosigner_evaluated, m.cosigner_satisfied) == (1, 1)
+
+
+# --- 办理工作考评 ----------------------------------------------------------------------------
+
+
+def _finance_score(term):
+    scope = statistics.in_scope(Suggestion.objects.all(), term=term)
+    scores = statistics.compute(scope, TODAY).scores
+    return next(r for r in scores if r.unit.name == "县财政局"), scores
+
+
+def test_unit_score_components_weights_and_ranking(
+    settings,
+    online_assigned,
+    members,
+    finance_liaison,
+    staff,
+    answer_a,
+    term,
+    units,
+    make_suggestion,
+):
+    s = online_assigned
+    other = make_suggestion(title="关于修缮县道的建议")
+    with services.as_of(TODAY):
+        services.register(other, staff)
+        services.assign(other, staff, lead_unit=units["transport"])
+    with services.as_of(datetime.date(2026, 3, 10)):
+        services.answer(
+            s, finance_liaison, answer_class=answer_a, signed_by="李局长", summary="已列入"
+        )
+        services.answer(other, staff, answer_class=answer_a, signed_by="王局长", summary="已修")
+    before, _ = _finance_score(term)
+    components = {label: value for label, value, _ in before.components}
+    assert components["办复率"] == 100 and components["面商率"] == 0
+    assert components["满意率"] is None and components["重点督办满意办结率"] is None
+    # evaluated satisfied: the satisfaction component applies and the score rises
+    with services.as_of(datetime.date(2026, 3, 12)):
+        services.evaluate(s, members["user_lead"], result="satisfied")
+        services.evaluate(other, staff, result="dissatisfied", comment="路面仍未修好")
+    after, scores = _finance_score(term)
+    assert after.score > before.score
+    # answer 25 + on time 20 + satisfied 30 of 90 applicable (面商 0) → 83.3
+    assert after.score == Decimal("83.3")
+    assert [r.unit.name for r in scores] == ["县财政局", "县交通运输局"]
+    assert [r.rank for r in scores] == [1, 2]
+    settings.SUGGESTIONS_UNIT_SCORE_WEIGHTS = {"answer_rate": 1}
+    assert _finance_score(term)[0].score == Decimal("100.0")
+    settings.SUGGESTIONS_UNIT_SCORE_WEIGHTS = {"answer_rate": 1, "没有这项": 2}
+    with pytest.raises(ValueError, match="未知指标"):
+        statistics.score_weights()
+
+
+def test_scores_on_the_statistics_page_and_xlsx_export(
+    client, staff, members, online_assigned, term
+):
+    client.force_login(staff)
+    page = client.get(reverse("suggestion_insights:stats"), {"term": term.pk}).content.decode()
+    assert "承办单位办理工作考评" in page and "面商率" in page
+    url = reverse("suggestion_insights:stats_export")
+    response = client.get(url, {"term": term.pk, "table": "scores"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("排名", "单位编码", "主办单位", "交办件数", "考评得分")
+    assert rows[1][2] == "县财政局"
+    # the deputies' own role has no statistics, no export
+    client.force_login(members["user_lead"])
+    assert client.get(url, {"term": term.pk, "table": "scores"}).status_code == 403
