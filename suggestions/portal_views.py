@@ -214,3 +214,38 @@ def drafts_waiting(user):
         status__in=[*services.WRITING, Status.SUBMITTED],
     )
     return writing, invited
+
+
+@login_required
+def similar(request):
+    """类似建议 as the deputy writes: an HTML fragment for the draft form."""
+    from .similar import similar_cases
+
+    if not (services.is_deputy_account(request.user) or services.is_staff(request.user)):
+        raise PermissionDenied("只有代表和工作人员可以查看类似建议")
+    title = request.GET.get("title", "")[:300]
+    content = request.GET.get("content", "")[:5000]
+    exclude = request.GET.get("exclude", "")
+    terms, cases = similar_cases(
+        request.user, title, content, exclude_pk=int(exclude) if exclude.isdigit() else None
+    )
+    return render(
+        request, "suggestions/_similar.html", {"terms": terms, "cases": cases, "user": request.user}
+    )
+
+
+@login_required
+def review_queue(request):
+    """审查: suggestions submitted and waiting for the office, each with likely duplicates."""
+    from .similar import likely_duplicates
+
+    if not services.is_staff(request.user):
+        raise PermissionDenied("只有工作人员可以审查代表建议")
+    waiting = (
+        services.visible_to(request.user)
+        .filter(status=Status.SUBMITTED)
+        .select_related("term", "session", "lead_deputy", "category")
+        .order_by("submitted_on", "pk")[:50]
+    )
+    rows = [(s, likely_duplicates(request.user, s)) for s in waiting]
+    return render(request, "suggestions/review.html", {"rows": rows, "section": "review"})

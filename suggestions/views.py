@@ -206,6 +206,16 @@ def _detail(request, pk, mode):
     context["consultations"] = s.consultations.select_related("unit")
     context["consultation_forms"] = ConsultationForm.choices
     context["is_lead_deputy"] = "deputy" in services.actor_roles(user, s)
+    if s.status in services.WRITING and context["is_lead_deputy"]:
+        from .similar import similar_cases
+
+        context["similar_terms"], context["similar"] = similar_cases(
+            user, s.title, s.content, exclude_pk=s.pk
+        )
+    if mode == "staff" and s.status == "submitted":
+        from .similar import likely_duplicates
+
+        context["duplicates"] = likely_duplicates(user, s)
     if "invite" in steps:
         invited = s.invitations.values("deputy_id")
         context["invitable"] = (
