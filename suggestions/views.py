@@ -225,6 +225,9 @@ def _detail(request, pk, mode):
             .order_by("delegation", "name")
         )
     if "assign" in steps:
+        from .assignment import suggest_for
+
+        context["unit_suggestions"] = suggest_for(user, s)
         context["departments"] = Department.objects.filter(is_active=True).order_by("code")
     if "link" in steps:
         from wagtail.models import Page

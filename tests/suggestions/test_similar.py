@@ -101,3 +101,25 @@ def test_staff_see_likely_duplicates_in_the_review_queue(
     client.force_login(member)
     assert client.get(reverse("suggestions:review")).status_code == 403
     assert Suggestion.objects.filter(status="submitted").count() == 4
+
+
+def test_suggested_units_at_assignment_with_why(
+    client, django_capture_on_commit_callbacks, history, staff, make_suggestion, units, member
+):
+    from suggestions.assignment import suggest_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        s = make_suggestion(title="关于城关镇供水管网漏损改造的建议", content=WATER)
+        with services.as_of(TODAY):
+            services.register(s, staff)
+    get_search_backend().refresh_indexes()
+    suggestions = suggest_for(staff, s)
+    # only the public water suggestion was ever assigned: it is the one example
+    assert [u.unit.name for u in suggestions] == ["县水利局"]
+    assert suggestions[0].examples[0][0].pk == history["public"].pk
+    assert "供水" in "".join(suggestions[0].keywords)
+    client.force_login(staff)
+    page = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
+    assert "建议的主办单位" in page and history["public"].code in page
+    # a deputy never gets the panel (no 交办 step)
+    assert not services.can_view(member, s)
