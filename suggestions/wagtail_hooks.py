@@ -37,7 +37,7 @@ class SessionViewSet(SnippetViewSet):
     model = Session
     icon = "calendar"
     menu_label = "会次"
-    list_display = ["__str__", "start_date", "end_date"]
+    list_display = ["__str__", "start_date", "end_date", "cosign_deadline"]
     list_filter = ["term"]
 
 
