@@ -3,7 +3,7 @@
 Learned from the office's own past assignments, nearest-neighbour style: the suggestion's key
 terms (``related.key_terms``) are searched through the site search among earlier suggestions
 that were assigned to a lead unit (and not sent back: an approved 退办 clears the unit); each
-neighbour votes for its lead unit with its relevance score (the search engine's BM25F score,
+neighbour votes for its lead unit with its relevance score (the search engine score,
 normalised to the best hit), so several close neighbours outweigh one. The reasons shown are
 the neighbours (code, title) and the key terms they share with the suggestion. Staff decide:
 nothing is assigned automatically.
@@ -23,8 +23,6 @@ from django.conf import settings
 
 from .related import key_terms
 
-SUGGESTION_TYPE = "suggestions.suggestion"
-
 
 def neighbours_count() -> int:
     return int(getattr(settings, "SUGGESTIONS_ASSIGNMENT_NEIGHBOURS", 15))
@@ -41,7 +39,8 @@ class UnitSuggestion:
 def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int = 3):
     """Up to *limit* lead units, best first, from past assignments *user* may see."""
     from search.query_syntax import QuerySyntaxError, parse_query
-    from search.registry import collect_hits
+
+    from .similar import suggestion_hits
 
     terms = key_terms(title or "", content or "")
     if not terms:
@@ -50,13 +49,11 @@ def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int
         parsed = parse_query(" | ".join(terms))
     except QuerySyntaxError:
         return []
-    hits = collect_hits(user, parsed, types=[SUGGESTION_TYPE])
-    hits.sort(key=lambda h: (-h.score, h.rank))
+    hits = suggestion_hits(user, parsed, neighbours_count() * 3)
     votes: dict[int, UnitSuggestion] = {}
     shared_words: dict[int, dict[str, int]] = defaultdict(dict)
     used = 0
-    for hit in hits:
-        s = hit.obj
+    for s, score in hits:
         if s.pk == exclude_pk or not s.lead_unit_id or not s.assigned_on:
             continue
         unit = s.lead_unit
@@ -65,7 +62,7 @@ def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int
         theirs = set(key_terms(s.title, s.content, limit=len(terms) * 2))
         shared = [t for t in terms if t in theirs]
         entry = votes.setdefault(unit.pk, UnitSuggestion(unit, 0.0))
-        entry.score += hit.score
+        entry.score += score
         if len(entry.examples) < 3:
             entry.examples.append((s, shared))
         for word in shared:

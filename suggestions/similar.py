@@ -22,6 +22,21 @@ DEFAULT_LIMIT = 5
 SUGGESTION_TYPE = "suggestions.suggestion"
 
 
+def candidate_limit() -> int:
+    """How many best search hits are read (not the search page's up-to-2000 per type)."""
+    return int(getattr(settings, "SUGGESTIONS_SIMILAR_CANDIDATES", 30))
+
+
+def suggestion_hits(user, parsed, limit: int | None = None) -> list[tuple]:
+    """(suggestion, normalised score) of the best *limit* hits *user* may see."""
+    from search.registry import _search_type, searchables
+
+    entry = next((e for e in searchables() if e.key == SUGGESTION_TYPE), None)
+    if entry is None:
+        return []
+    return _search_type(entry, user, parsed, limit or candidate_limit())
+
+
 def duplicate_overlap() -> float:
     return float(getattr(settings, "SUGGESTIONS_DUPLICATE_OVERLAP", 0.5))
 
@@ -42,7 +57,6 @@ def similar_cases(
 ) -> tuple[list[str], list[SimilarCase]]:
     """(the draft's key terms, the most similar suggestions *user* may see)."""
     from search.query_syntax import QuerySyntaxError, parse_query
-    from search.registry import collect_hits
 
     terms = key_terms(title or "", content or "")
     if not terms:
@@ -51,12 +65,9 @@ def similar_cases(
         parsed = parse_query(" | ".join(terms))
     except QuerySyntaxError:
         return terms, []
-    hits = collect_hits(user, parsed, types=[SUGGESTION_TYPE])
-    hits.sort(key=lambda h: (-h.score, h.rank))
     wanted = set(terms)
     cases = []
-    for hit in hits:
-        s = hit.obj
+    for s, score in suggestion_hits(user, parsed, max(candidate_limit(), limit * 3)):
         if s.pk == exclude_pk or s.status in (Status.DRAFT, Status.RETURNED):
             continue
         theirs = set(key_terms(s.title, s.content, limit=len(terms) * 2))
@@ -66,7 +77,7 @@ def similar_cases(
         cases.append(
             SimilarCase(
                 suggestion=s,
-                score=hit.score,
+                score=score,
                 shared=shared,
                 overlap=overlap,
                 answer_class=str(reply.answer_class) if reply else "",
