@@ -4,7 +4,7 @@ a labelled set written for this purpose (benchmarks/data/assignment_labelled.csv
 suggestions, 12 county units, 7 each — written by hand from the units' usual duties, not
 produced by the demo generator).
 
-    .venv/bin/python benchmarks/assignment.py [--folds 3]
+    .venv/bin/python benchmarks/assignment.py [--folds 3] [--neighbours 15]
 
 Three-fold cross-validation, stratified by unit: in fold k, the items at positions ≡ k (mod
 3) within each unit are held back; the others are loaded as past assignments (assigned to
@@ -51,10 +51,18 @@ def load_rows():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--neighbours", type=int, help="SUGGESTIONS_ASSIGNMENT_NEIGHBOURS")
     args = parser.parse_args()
     rows = load_rows()
     with tempfile.TemporaryDirectory(prefix="assignment-bench-") as tmp:
         setup(tmp)
+        from django.conf import settings
+
+        if args.neighbours:
+            settings.SUGGESTIONS_ASSIGNMENT_NEIGHBOURS = args.neighbours
+        from suggestions.assignment import neighbours_count
+
+        print(f"neighbours voting: {neighbours_count()}")
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
         from django.core.management import call_command
