@@ -394,7 +394,10 @@ def previous_session(session):
 
 def hot_topic_periods(year=None, session=None, today: datetime.date | None = None):
     """(label, current queryset, previous label, previous queryset) of the chosen period."""
-    base = Suggestion.objects.exclude(status=Status.CONVERTED)
+    # deputies' drafts and items sent back for revision are not yet the office's
+    base = Suggestion.objects.exclude(
+        status__in=[Status.CONVERTED, Status.DRAFT, Status.RETURNED, Status.LETTER]
+    )
     if session is not None:
         before = previous_session(session)
         return (
@@ -427,7 +430,9 @@ def hot_topics_page(request):
     label, current, previous_label, previous = hot_topic_periods(
         data.get("year"), data.get("session")
     )
-    topics = hot_topics.hot_topics(current, previous, Suggestion.objects.all())
+    topics = hot_topics.hot_topics(
+        current, previous, Suggestion.objects.exclude(status__in=[Status.DRAFT, Status.RETURNED])
+    )
     params = {
         "year": data.get("year") or "",
         "session": data["session"].pk if data.get("session") else "",
