@@ -13,8 +13,12 @@ STAFF = "工作人员"
 DEPUTY = "代表/专家"
 ARCHIVIST = "档案员"
 LIAISON = "部门联络员"
+# Every deputy of the county (domain.md §11): writes and follows his or her own suggestions,
+# reads the policy library and the working materials sent to deputies. Not a query seat: no
+# budget-data querying or export, no seat limit (ROLE_SEAT_LIMITS has no entry for it).
+DEPUTY_MEMBER = "人大代表"
 
-ROLES = [ADMIN, STAFF, DEPUTY, ARCHIVIST, LIAISON]
+ROLES = [ADMIN, STAFF, DEPUTY, ARCHIVIST, LIAISON, DEPUTY_MEMBER]
 
 # Capabilities of the whole system, declared as permissions on cms.User (see models).
 CAPABILITIES = [
@@ -23,6 +27,7 @@ CAPABILITIES = [
     ("view_usage_log", "查看使用记录"),
     ("edit_settings", "修改系统设置"),
     ("query_data", "查询数据与资料"),
+    ("read_library", "阅读政策法规库"),
     ("export_data", "导出数据"),
     ("upload_material", "上传材料"),
     ("publish_material", "编辑和发布材料"),
@@ -72,6 +77,7 @@ ROLE_MATRIX = {
     ],
     STAFF: [
         _cap["query_data"],
+        _cap["read_library"],
         _cap["export_data"],
         _cap["upload_material"],
         _cap["publish_material"],
@@ -82,9 +88,10 @@ ROLE_MATRIX = {
         *_calendar,
         *_policy_categories,
     ],
-    DEPUTY: [_cap["query_data"], _cap["export_data"]],
+    DEPUTY: [_cap["query_data"], _cap["read_library"], _cap["export_data"]],
     ARCHIVIST: [
         _cap["query_data"],
+        _cap["read_library"],
         _cap["export_data"],
         _cap["file_records"],
         _cap["run_backups"],
@@ -92,6 +99,7 @@ ROLE_MATRIX = {
         *_admin_ui,
     ],
     LIAISON: [_cap["department_scope"], _cap["upload_material"]],
+    DEPUTY_MEMBER: [_cap["read_library"]],
 }
 
 # Each module's own model permissions (mostly its Wagtail admin screens), one dict per

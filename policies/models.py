@@ -16,7 +16,7 @@ from wagtail.search import index
 from . import detection
 from .choices import EffectLevel, IngestStatus, RelationKind, Validity
 
-READ_PERMISSION = "cms.query_data"
+READ_PERMISSION = "cms.read_library"
 UPLOAD_PERMISSION = "cms.publish_material"
 
 

@@ -20,7 +20,9 @@ class Period(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    DRAFT = "draft", "草稿"
     SUBMITTED = "submitted", "已提出"
+    RETURNED = "returned", "退回修改"
     REGISTERED = "registered", "已登记"
     ASSIGNED = "assigned", "已交办"
     RETURN_REQUESTED = "return_requested", "申请退办"
@@ -31,6 +33,7 @@ class Status(models.TextChoices):
     REHANDLING = "rehandling", "重新办理"
     CLOSED = "closed", "已办结"
     CONVERTED = "converted", "已转为建议"
+    LETTER = "letter", "转为来信"
 
 
 # statuses in which a unit still owes the first or second answer (counted for 逾期)
@@ -48,6 +51,25 @@ ANSWERED_STATES = (
     Status.REHANDLING,
     Status.CLOSED,
 )
+
+
+# a deputy's own items before the office has them: only the lead deputy (and the invited
+# co-signers) see them; lists, statistics and the office's queue leave them out
+PRIVATE_STATES = ("draft", "returned")
+
+
+class CoSignStatus(models.TextChoices):
+    INVITED = "invited", "待回复"
+    SIGNED = "signed", "已联名"
+    DECLINED = "declined", "已谢绝"
+    LAPSED = "lapsed", "未回复（已截止）"
+
+
+class ConsultationForm(models.TextChoices):
+    MEETING = "meeting", "当面座谈"
+    VISIT = "visit", "走访"
+    PHONE = "phone", "电话"
+    VIDEO = "video", "视频"
 
 
 class EvaluationResult(models.TextChoices):

@@ -147,6 +147,22 @@ def table_overall(stats) -> tuple[list[str], list[list]]:
             f"满意 {m.satisfied} ÷ 已评价 {m.evaluated}",
         ],
         ["不满意", m.dissatisfied, ""],
+        [
+            "附议代表满意率",
+            _rate_cell(m.cosigner_satisfaction_rate),
+            f"附议代表评价满意及基本满意 {m.cosigner_satisfied} ÷ 附议代表评价 "
+            f"{m.cosigner_evaluated}（不影响办理状态）",
+        ],
+        [
+            "面商率",
+            _rate_cell(m.consultation_rate),
+            f"答复前面商 {m.consulted} ÷ 已答复 {m.answered}",
+        ],
+        [
+            "重点督办满意办结率",
+            _rate_cell(m.key_supervision_rate),
+            f"领衔代表满意或基本满意 {m.key_done} ÷ 重点督办 {m.key_total}",
+        ],
         ["逾期未答复", m.overdue, "仍在办理且已过要求办结日期"],
     ]
     return headers, rows
@@ -209,12 +225,33 @@ def table_overdue(rows) -> tuple[list[str], list[list]]:
     ]
 
 
+def table_scores(scores) -> tuple[list[str], list[list]]:
+    """办理工作考评: each unit's score with every component and its weight."""
+    headers = ["排名", "单位编码", "主办单位", "交办件数", "考评得分"]
+    for label, _, share in scores[0].components if scores else []:
+        headers.append(f"{label}（权重 {share}%）")
+    rows = []
+    for row in scores:
+        rows.append(
+            [
+                row.rank or "—",
+                row.unit.code,
+                row.unit.name,
+                row.unit.measures.assigned,
+                "—" if row.score is None else str(row.score),
+                *(_rate_cell(value) for _, value, _ in row.components),
+            ]
+        )
+    return headers, rows
+
+
 TABLES = {
     "overall": ("总体情况", lambda stats: table_overall(stats)),
     "status": ("按办理状态", lambda stats: table_counts(stats.by_status)),
     "category": ("按分类", lambda stats: table_counts(stats.by_category)),
     "units": ("承办单位排名", lambda stats: table_units(stats.units)),
     "overdue": ("逾期未答复", lambda stats: table_overdue(stats.overdue)),
+    "scores": ("承办单位办理工作考评", lambda stats: table_scores(stats.scores)),
 }
 
 
@@ -260,6 +297,8 @@ def stats_page(request):
             "category_table": table_counts(stats.by_category),
             "units_table": table_units(stats.units),
             "overdue_table": table_overdue(stats.overdue),
+            "scores_table": table_scores(stats.scores),
+            "score_formula": statistics.score_formula(),
             "rates_chart": bar_chart(
                 rate_rows,
                 f"{period_label(term, year)}：办复率、按期办结率、满意率",
@@ -355,7 +394,10 @@ def previous_session(session):
 
 def hot_topic_periods(year=None, session=None, today: datetime.date | None = None):
     """(label, current queryset, previous label, previous queryset) of the chosen period."""
-    base = Suggestion.objects.exclude(status=Status.CONVERTED)
+    # deputies' drafts and items sent back for revision are not yet the office's
+    base = Suggestion.objects.exclude(
+        status__in=[Status.CONVERTED, Status.DRAFT, Status.RETURNED, Status.LETTER]
+    )
     if session is not None:
         before = previous_session(session)
         return (
@@ -388,7 +430,9 @@ def hot_topics_page(request):
     label, current, previous_label, previous = hot_topic_periods(
         data.get("year"), data.get("session")
     )
-    topics = hot_topics.hot_topics(current, previous, Suggestion.objects.all())
+    topics = hot_topics.hot_topics(
+        current, previous, Suggestion.objects.exclude(status__in=[Status.DRAFT, Status.RETURNED])
+    )
     params = {
         "year": data.get("year") or "",
         "session": data["session"].pk if data.get("session") else "",

@@ -11,7 +11,14 @@ from wagtail.search import index
 
 from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet
 
-from .choices import EvaluationResult, Period, Status, SuggestionKind
+from .choices import (
+    ConsultationForm,
+    CoSignStatus,
+    EvaluationResult,
+    Period,
+    Status,
+    SuggestionKind,
+)
 
 CHINESE_DIGITS = "〇一二三四五六七八九"
 
@@ -54,6 +61,12 @@ class Session(models.Model):
     number = models.PositiveSmallIntegerField("会次")
     start_date = models.DateField("开幕日期", null=True, blank=True)
     end_date = models.DateField("闭幕日期", null=True, blank=True)
+    cosign_deadline = models.DateField(
+        "联名截止日期",
+        null=True,
+        blank=True,
+        help_text="代表在线联名（附议）的最后一天；不填则不限",
+    )
 
     class Meta:
         verbose_name = "会次"
@@ -135,6 +148,7 @@ class Deputy(models.Model):
     employer = models.CharField("工作单位", max_length=120, blank=True)
     address = models.CharField("通讯地址", max_length=200, blank=True)
     is_active = models.BooleanField("在任", default=True)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=False, editable=False)
 
     class Meta:
         verbose_name = "代表"
@@ -168,7 +182,8 @@ class Suggestion(index.Indexed, models.Model):
     session = models.ForeignKey(
         Session, verbose_name="会次", on_delete=models.PROTECT, related_name="suggestions"
     )
-    number = models.PositiveIntegerField("编号")
+    # taken when the office registers an item a deputy wrote online (gap-free, SessionCounter)
+    number = models.PositiveIntegerField("编号", null=True, blank=True)
     kind = models.CharField(
         "类型", max_length=16, choices=SuggestionKind.choices, default=SuggestionKind.SUGGESTION
     )
@@ -275,6 +290,8 @@ class Suggestion(index.Indexed, models.Model):
     @property
     def code(self) -> str:
         """编号 as written in the office: 届-次-号, e.g. 18-3-027."""
+        if self.number is None:
+            return "（未编号）"
         return f"{self.term.number}-{self.session.number}-{self.number:03d}"
 
     def lead_deputy_name(self) -> str:
@@ -396,8 +413,8 @@ class Evaluation(models.Model):
     """代表评价 of one answer."""
 
     suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="evaluations")
-    reply = models.OneToOneField(
-        Reply, verbose_name="所评答复", on_delete=models.PROTECT, related_name="evaluation"
+    reply = models.ForeignKey(
+        Reply, verbose_name="所评答复", on_delete=models.PROTECT, related_name="evaluations"
     )
     result = models.CharField("评价", max_length=16, choices=EvaluationResult.choices)
     comment = models.TextField("意见", blank=True)
@@ -405,6 +422,8 @@ class Evaluation(models.Model):
     deputy = models.ForeignKey(
         Deputy, verbose_name="评价代表", on_delete=models.PROTECT, related_name="evaluations"
     )
+    # the lead deputy's evaluation decides the step; co-signers may add theirs
+    is_lead = models.BooleanField("领衔代表评价", default=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
@@ -418,6 +437,11 @@ class Evaluation(models.Model):
         verbose_name = "代表评价"
         verbose_name_plural = "代表评价"
         ordering = ["evaluated_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reply", "deputy"], name="suggestions_evaluation_once_per_deputy"
+            )
+        ]
 
     def __str__(self):
         return f"{self.suggestion.code} {self.get_result_display()}"
@@ -487,6 +511,85 @@ class SuggestionLink(models.Model):
         return f"{self.subject_year}年 科目{self.subject_code}"
 
 
+class CoSignInvitation(models.Model):
+    """联名邀请: the lead deputy invites a deputy, who signs or declines before the deadline."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="invitations")
+    deputy = models.ForeignKey(
+        Deputy, verbose_name="受邀代表", on_delete=models.CASCADE, related_name="invitations"
+    )
+    status = models.CharField(
+        "状态", max_length=12, choices=CoSignStatus.choices, default=CoSignStatus.INVITED
+    )
+    invited_at = models.DateTimeField("邀请时间", default=timezone.now)
+    answered_at = models.DateTimeField("回复时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "联名邀请"
+        verbose_name_plural = "联名邀请"
+        ordering = ["invited_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["suggestion", "deputy"], name="suggestions_invitation_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.deputy.name} {self.get_status_display()}"
+
+
+class Message(models.Model):
+    """沟通记录: one message in the thread of a suggestion (deputy, unit liaison, staff)."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发言人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_name = models.CharField("发言人", max_length=150)
+    capacity = models.CharField("身份", max_length=40)
+    text = models.TextField("内容")
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "沟通记录"
+        verbose_name_plural = "沟通记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.author_name}（{self.capacity}）{self.at:%Y-%m-%d %H:%M}"
+
+
+class Consultation(models.Model):
+    """面商: the unit's contact with the deputy before answering (meeting, visit, phone …)."""
+
+    suggestion = models.ForeignKey(
+        Suggestion, on_delete=models.CASCADE, related_name="consultations"
+    )
+    unit = models.ForeignKey(
+        "budget.Department", verbose_name="办理单位", on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField("面商日期")
+    form = models.CharField("面商形式", max_length=12, choices=ConsultationForm.choices)
+    participants = models.CharField("参加人员", max_length=300)
+    summary = models.TextField("面商情况")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "面商记录"
+        verbose_name_plural = "面商记录"
+        ordering = ["held_on", "id"]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.held_on} {self.get_form_display()}"
+
+
 class TimelineEvent(AppendOnlyModel):
     """Every step of a suggestion, append-only: who, when, what, with which documents."""
 
@@ -533,11 +636,14 @@ __all__ = [
     "AnswerClass",
     "Attachment",
     "Category",
+    "CoSignInvitation",
     "CoUnitView",
+    "Consultation",
     "Deputy",
     "Evaluation",
     "EvaluationResult",
     "FollowUp",
+    "Message",
     "Period",
     "Reply",
     "Session",

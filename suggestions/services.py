@@ -35,14 +35,17 @@ from cms.sequences import locked_counter
 from cms.uploads import check_upload
 from cms.workdays import add_months, add_workdays
 
-from .choices import EvaluationResult, Status, SuggestionKind
+from .choices import ConsultationForm, CoSignStatus, EvaluationResult, Status, SuggestionKind
 from .models import (
     AnswerClass,
     Attachment,
+    Consultation,
+    CoSignInvitation,
     CoUnitView,
     Deputy,
     Evaluation,
     FollowUp,
+    Message,
     Reply,
     Session,
     SessionCounter,
@@ -58,11 +61,25 @@ STAFF = "staff"  # 工作人员 (cms.run_workflows), also on behalf of a unit or
 LEAD_UNIT = "lead_unit"  # liaison of the 主办单位
 CO_UNIT = "co_unit"  # liaison of a 协办单位
 DEPUTY = "deputy"  # the 领衔代表 himself or herself
+COSIGNER = "cosigner"  # a 附议代表 who signed
+INVITEE = "invitee"  # a deputy invited to co-sign who has not answered yet
 
-ACTOR_LABELS = {STAFF: "工作人员", LEAD_UNIT: "主办单位", CO_UNIT: "协办单位", DEPUTY: "领衔代表"}
+ACTOR_LABELS = {
+    STAFF: "工作人员",
+    LEAD_UNIT: "主办单位",
+    CO_UNIT: "协办单位",
+    DEPUTY: "领衔代表",
+    COSIGNER: "附议代表",
+    INVITEE: "受邀联名代表",
+}
 
 S = Status
-LIVE = tuple(s for s in Status if s not in (S.CLOSED, S.CONVERTED))
+# with the office and not finished
+LIVE = tuple(s for s in Status if s not in (S.CLOSED, S.CONVERTED, S.LETTER, S.DRAFT, S.RETURNED))
+# the deputy's own, before or between the office's review
+WRITING = (S.DRAFT, S.RETURNED)
+# a thread is open from submission until the item is closed or handled otherwise
+TALKING = (S.RETURNED, *LIVE)
 
 
 @dataclass(frozen=True)
@@ -75,8 +92,19 @@ class Step:
 
 # --- the one table of allowed steps ------------------------------------------------------
 STEPS: dict[str, Step] = {
+    # the deputy writes online (domain.md §11)
+    "draft": Step("起草", (), (S.DRAFT,), frozenset({DEPUTY})),
+    "edit_draft": Step("修改", WRITING, (), frozenset({DEPUTY})),
+    "deputy_attach": Step("上传附件", WRITING, (), frozenset({DEPUTY})),
+    "invite": Step("邀请联名", WRITING, (), frozenset({DEPUTY})),
+    "sign": Step("联名", (*WRITING, S.SUBMITTED), (), frozenset({INVITEE})),
+    "decline": Step("谢绝联名", (*WRITING, S.SUBMITTED), (), frozenset({INVITEE})),
+    "deputy_submit": Step("提交", WRITING, (S.SUBMITTED,), frozenset({DEPUTY})),
+    # the office records a paper suggestion, and reviews (审查) what deputies submit
     "submit": Step("提出", (), (S.SUBMITTED,), frozenset({STAFF})),
     "register": Step("登记/审查", (S.SUBMITTED,), (S.REGISTERED,), frozenset({STAFF})),
+    "return_for_revision": Step("退回修改", (S.SUBMITTED,), (S.RETURNED,), frozenset({STAFF})),
+    "to_letter": Step("转为来信", (S.SUBMITTED,), (S.LETTER,), frozenset({STAFF})),
     "convert": Step(
         "议案转为建议", (S.SUBMITTED, S.REGISTERED), (S.CONVERTED,), frozenset({STAFF})
     ),
@@ -96,6 +124,16 @@ STEPS: dict[str, Step] = {
     ),
     "evaluate": Step(
         "代表评价", (S.ANSWERED,), (S.EVALUATED, S.DISSATISFIED), frozenset({DEPUTY, STAFF})
+    ),
+    "cosigner_evaluate": Step(
+        "附议代表评价",
+        (S.ANSWERED, S.EVALUATED, S.DISSATISFIED, S.REHANDLING, S.CLOSED),
+        (),
+        frozenset({COSIGNER}),
+    ),
+    "message": Step("沟通", TALKING, (), frozenset({DEPUTY, COSIGNER, LEAD_UNIT, CO_UNIT, STAFF})),
+    "consult": Step(
+        "面商", (S.ASSIGNED, S.HANDLING, S.REHANDLING), (), frozenset({LEAD_UNIT, STAFF})
     ),
     "rehandle": Step("重新办理", (S.DISSATISFIED,), (S.REHANDLING,), frozenset({STAFF})),
     "second_answer": Step(
@@ -213,24 +251,34 @@ def is_liaison(user) -> bool:
     return is_department_scoped(user) and not is_staff(user)
 
 
+def is_deputy_account(user) -> bool:
+    """A deputy's own account (人大代表) or a query seat (代表/专家)."""
+    from cms import roles
+
+    return deputy_of(user) is not None or roles.has_role(user, roles.DEPUTY, roles.DEPUTY_MEMBER)
+
+
 def visible_to(user):
-    """The suggestions *user* may see: staff all; a deputy own, co-signed and public ones;
-    a liaison those assigned to the department (lead or co-unit); anyone else none."""
+    """The suggestions *user* may see: staff all but the deputies' drafts; a deputy own,
+    co-signed, invited-to and public ones; a liaison those assigned to the department (lead or
+    co-unit); anyone else none. A draft is seen only by its lead deputy and the invited."""
     qs = Suggestion.objects.all()
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     if is_staff(user):
-        return qs
+        return qs.exclude(status=S.DRAFT)
     condition = Q(pk__in=[])
     matched = False
     deputy = deputy_of(user)
     if deputy is not None:
         condition |= Q(lead_deputy=deputy) | Q(co_signers=deputy)
+        condition |= Q(
+            invitations__deputy=deputy,
+            invitations__status__in=[CoSignStatus.INVITED, CoSignStatus.SIGNED],
+        )
         matched = True
-    from cms import roles
-
-    if deputy is not None or roles.has_role(user, roles.DEPUTY):
-        condition |= Q(is_public=True)
+    if is_deputy_account(user):
+        condition |= Q(is_public=True) & ~Q(status__in=WRITING)
         matched = True
     if is_department_scoped(user):
         ids = department_ids_for(user)
@@ -259,8 +307,13 @@ def actor_roles(user, suggestion: Suggestion) -> set[str]:
         if suggestion.pk and ids & set(suggestion.co_units.values_list("pk", flat=True)):
             found.add(CO_UNIT)
     deputy = deputy_of(user)
-    if deputy is not None and deputy.pk == suggestion.lead_deputy_id:
-        found.add(DEPUTY)
+    if deputy is not None and suggestion.pk:
+        if deputy.pk == suggestion.lead_deputy_id:
+            found.add(DEPUTY)
+        elif suggestion.co_signers.filter(pk=deputy.pk).exists():
+            found.add(COSIGNER)
+        if suggestion.invitations.filter(deputy=deputy, status=CoSignStatus.INVITED).exists():
+            found.add(INVITEE)
     return found
 
 
@@ -285,6 +338,11 @@ def _extra_ok(name: str, suggestion: Suggestion) -> bool:
 def _extra_checks(name: str, s: Suggestion, today: datetime.date | None = None) -> None:
     """Conditions beyond the table: the clock and the item's own data."""
     today = today or current_date()
+    if name in ("sign", "decline") and s.session.cosign_deadline:
+        if today > s.session.cosign_deadline:
+            raise TransitionError(
+                f"联名截止日期（{s.session.cosign_deadline:%Y-%m-%d}）已过，不能再联名或谢绝"
+            )
     if name == "convert" and s.kind != SuggestionKind.MOTION:
         raise TransitionError("只有议案可以转为建议")
     if name == "request_return" and s.return_deadline and today > s.return_deadline:
@@ -311,7 +369,7 @@ def _check(name: str, s: Suggestion, user) -> tuple[Step, str]:
         raise TransitionError(f"建议 {s.code} 当前为“{Status(s.status).label}”，不能“{step.label}”")
     _extra_checks(name, s)
     # the capacity recorded in the timeline: the most specific one that fits
-    for capacity in (DEPUTY, LEAD_UNIT, CO_UNIT, STAFF):
+    for capacity in (DEPUTY, COSIGNER, INVITEE, LEAD_UNIT, CO_UNIT, STAFF):
         if capacity in mine and capacity in step.actors:
             return step, capacity
     return step, STAFF  # pragma: no cover
@@ -508,8 +566,17 @@ def register(s: Suggestion, user, note: str = "", on: datetime.date | None = Non
         raise TransitionError("登记前请选择分类")
     before = _apply(s, S.REGISTERED)
     s.registered_on = on or today()
+    if s.number is None:  # written online: the number is taken now, gap-free
+        s.number = next_number(s.session)
     s.save()
-    _event(s, user, "register", before, note)
+    lapsed = s.invitations.filter(status=CoSignStatus.INVITED)
+    lapsed_names = "、".join(lapsed.values_list("deputy__name", flat=True))
+    lapsed.update(status=CoSignStatus.LAPSED, answered_at=now())
+    text = f"编号 {s.code}" + (f"；未回复联名邀请：{lapsed_names}" if lapsed_names else "")
+    _event(s, user, "register", before, "；".join(filter(None, [text, note])))
+    _notify_later(
+        _deputy_users(s), f"您的建议“{s.title[:40]}”已登记，编号 {s.code}", deputy_url(s), note
+    )
     return s
 
 
@@ -841,7 +908,7 @@ def evaluate(s: Suggestion, user, *, result: str, comment: str = "", on=None) ->
     if result == EvaluationResult.DISSATISFIED and not comment:
         raise TransitionError("评价为不满意时请写明意见，以便重新办理")
     reply = s.replies.order_by("-round").first()
-    if reply is None or Evaluation.objects.filter(reply=reply).exists():
+    if reply is None or Evaluation.objects.filter(reply=reply, is_lead=True).exists():
         raise TransitionError("没有待评价的答复")
     evaluation = Evaluation.objects.create(
         suggestion=s,
@@ -850,6 +917,7 @@ def evaluate(s: Suggestion, user, *, result: str, comment: str = "", on=None) ->
         comment=comment,
         evaluated_on=on or today(),
         deputy=s.lead_deputy,
+        is_lead=True,
         recorded_by=user,
     )
     target = S.DISSATISFIED if result == EvaluationResult.DISSATISFIED else S.EVALUATED
@@ -941,13 +1009,17 @@ def set_key_supervision(s: Suggestion, user, *, on: bool, leader: str = "") -> S
 
 @transaction.atomic
 def add_attachment(s: Suggestion, user, upload) -> Attachment:
+    """添加附件: staff at any step; the lead deputy while writing (through the one upload
+    check, ``read_upload``)."""
     s = _locked(s)
-    _check("attach", s, user)
+    name = "deputy_attach" if s.status in WRITING else "attach"
+    _check(name, s, user)
     name, data = read_upload(upload)
     att = Attachment(suggestion=s, name=name, size=len(data), uploaded_by=user)
     att.sha256 = _store(att.file, name, data)
     att.save()
-    _event(s, user, "attach", s.status, name, [_document("attachment", att, name)])
+    step_name = "deputy_attach" if s.status in WRITING else "attach"
+    _event(s, user, step_name, s.status, name, [_document("attachment", att, name)])
     return att
 
 
@@ -974,6 +1046,315 @@ def add_link(
     )  # fmt: skip
     _event(s, user, "link", s.status, str(link))
     return link
+
+
+# --- the deputy writes online: drafts, 联名, submission (domain.md §11) --------------------
+
+
+def _own_deputy(user) -> Deputy:
+    deputy = deputy_of(user)
+    if deputy is None or not deputy.is_active:
+        raise PermissionDenied("只有名册中在任代表的账号可以在线提出建议")
+    return deputy
+
+
+def _clean_text(term, session, title, content, category, kind, period):
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("标题（案由）不能为空")
+    if len(title) > 300:
+        raise ValidationError("标题（案由）不能超过 300 字")
+    if session.term_id != term.pk:
+        raise ValidationError(f"{session}不属于{term}")
+    if category is not None and category.term_id != term.pk:
+        raise ValidationError(f"分类“{category}”不属于{term}")
+    if kind not in SuggestionKind.values:
+        raise ValidationError(f"未知的类型“{kind}”")
+    if period not in ("during", "between"):
+        raise ValidationError("请选择大会期间或闭会期间")
+    return title, (content or "").strip()
+
+
+@transaction.atomic
+def create_draft(
+    user,
+    *,
+    session: Session,
+    title: str,
+    content: str = "",
+    category=None,
+    kind: str = SuggestionKind.SUGGESTION,
+    period: str = "during",
+) -> Suggestion:
+    """起草: a deputy starts a suggestion of his or her own; no number until 登记."""
+    deputy = _own_deputy(user)
+    term = session.term
+    title, content = _clean_text(term, session, title, content, category, kind, period)
+    s = Suggestion(
+        term=term,
+        session=session,
+        number=None,
+        kind=kind,
+        period=period,
+        title=title,
+        content=content,
+        category=category,
+        lead_deputy=deputy,
+        status=S.DRAFT,
+        submitted_on=today(),
+        created_by=user,
+    )
+    s.save()
+    _event(s, user, "draft")
+    return s
+
+
+@transaction.atomic
+def edit_draft(
+    s: Suggestion, user, *, title: str, content: str = "", category=None, kind=None, period=None
+) -> Suggestion:
+    """修改 a draft (or a suggestion returned for revision): the lead deputy only."""
+    s = _locked(s)
+    _check("edit_draft", s, user)
+    kind = kind or s.kind
+    period = period or s.period
+    title, content = _clean_text(s.term, s.session, title, content, category, kind, period)
+    changed = (title, content, category and category.pk, kind, period) != (
+        s.title, s.content, s.category_id, s.kind, s.period,
+    )  # fmt: skip
+    s.title, s.content, s.category, s.kind, s.period = title, content, category, kind, period
+    s.save()
+    if changed and s.status == S.RETURNED:
+        _event(s, user, "edit_draft", s.status, "按审查意见修改")
+    return s
+
+
+@transaction.atomic
+def invite(s: Suggestion, user, deputies) -> list[CoSignInvitation]:
+    """邀请联名: the lead deputy invites deputies of the term to co-sign."""
+    s = _locked(s)
+    _check("invite", s, user)
+    deadline = s.session.cosign_deadline
+    if deadline and today() > deadline:
+        raise TransitionError(f"联名截止日期（{deadline:%Y-%m-%d}）已过，不能再邀请")
+    made = []
+    for deputy in deputies:
+        if deputy.pk == s.lead_deputy_id:
+            raise TransitionError("领衔代表不能邀请自己联名")
+        if not deputy.is_active or not deputy.terms.filter(pk=s.term_id).exists():
+            raise TransitionError(f"{deputy.name}不是{s.term}在任代表")
+        invitation, created = CoSignInvitation.objects.get_or_create(
+            suggestion=s, deputy=deputy, defaults={"invited_at": now()}
+        )
+        if not created and invitation.status != CoSignStatus.INVITED:
+            continue  # answered already: an answer is not asked twice
+        made.append(invitation)
+    if not made:
+        raise TransitionError("请选择要邀请的代表（已回复的代表不再重复邀请）")
+    names = "、".join(i.deputy.name for i in made)
+    _event(s, user, "invite", s.status, f"邀请 {names} 联名")
+    body = f"截止日期：{deadline:%Y-%m-%d}" if deadline else ""
+    _notify_later(
+        [i.deputy.user for i in made if i.deputy.user_id and i.deputy.user.is_active],
+        f"{s.lead_deputy.name}代表邀请您联名“{s.title[:40]}”",
+        deputy_url(s),
+        body,
+    )
+    return made
+
+
+@transaction.atomic
+def answer_invitation(s: Suggestion, user, *, sign: bool) -> CoSignInvitation:
+    """联名 or 谢绝联名 by the invited deputy himself or herself, before the deadline."""
+    name = "sign" if sign else "decline"
+    s = _locked(s)
+    _check(name, s, user)
+    deputy = deputy_of(user)
+    invitation = CoSignInvitation.objects.select_for_update().get(
+        suggestion=s, deputy=deputy, status=CoSignStatus.INVITED
+    )
+    invitation.status = CoSignStatus.SIGNED if sign else CoSignStatus.DECLINED
+    invitation.answered_at = now()
+    invitation.save()
+    if sign:
+        s.co_signers.add(deputy)
+    _event(s, user, name, s.status, deputy.name)
+    _notify_later(
+        [s.lead_deputy.user] if s.lead_deputy.user_id else [],
+        f"{deputy.name}代表{'同意联名' if sign else '谢绝联名'}“{s.title[:40]}”",
+        deputy_url(s),
+    )
+    return invitation
+
+
+@transaction.atomic
+def deputy_submit(s: Suggestion, user, note: str = "") -> Suggestion:
+    """提交 to the office (first time or after revision); goes forward with those who signed."""
+    s = _locked(s)
+    _check("deputy_submit", s, user)
+    if not s.title.strip() or not s.content.strip():
+        raise TransitionError("提交前请填写标题和内容")
+    if s.category_id is None:
+        raise TransitionError("提交前请选择分类")
+    before = _apply(s, S.SUBMITTED)
+    s.submitted_on = today()
+    s.save()
+    signed = "、".join(s.co_signers.order_by("name").values_list("name", flat=True))
+    pending = s.invitations.filter(status=CoSignStatus.INVITED).count()
+    text = f"附议代表：{signed or '无'}" + (
+        f"；{pending} 位代表尚未回复联名邀请" if pending else ""
+    )
+    _event(s, user, "deputy_submit", before, "；".join(filter(None, [text, note])))
+    staff = [u for u in staff_users() if u.pk != user.pk]
+    _notify_later(
+        staff, f"代表提交建议待审查：{s.lead_deputy.name}“{s.title[:40]}”", s.get_absolute_url()
+    )
+    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”已提交，待审查", deputy_url(s))
+    return s
+
+
+@transaction.atomic
+def return_for_revision(s: Suggestion, user, reason: str) -> Suggestion:
+    """退回修改: back to the deputy with the reason; the history stays."""
+    s = _locked(s)
+    _check("return_for_revision", s, user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError("退回修改须说明理由")
+    before = _apply(s, S.RETURNED)
+    s.save()
+    _event(s, user, "return_for_revision", before, reason)
+    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”被退回修改", deputy_url(s), reason)
+    return s
+
+
+@transaction.atomic
+def turn_into_letter(s: Suggestion, user, reason: str) -> Suggestion:
+    """转为来信: a personal petition or a matter outside the county's powers."""
+    s = _locked(s)
+    _check("to_letter", s, user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError("转为来信须说明理由")
+    before = _apply(s, S.LETTER)
+    s.save()
+    _event(s, user, "to_letter", before, reason)
+    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”转为来信办理", deputy_url(s), reason)
+    return s
+
+
+# --- conversations and 面商 ------------------------------------------------------------------
+
+
+def capacity_label(user, s: Suggestion) -> str:
+    mine = actor_roles(user, s)
+    for capacity in (DEPUTY, COSIGNER, LEAD_UNIT, CO_UNIT, STAFF):
+        if capacity in mine:
+            if capacity in (LEAD_UNIT, CO_UNIT):
+                ids = set(department_ids_for(user))
+                units = [s.lead_unit] if capacity == LEAD_UNIT else list(s.co_units.all())
+                names = [d.name for d in units if d and d.pk in ids]
+                return f"{ACTOR_LABELS[capacity]}{('·' + names[0]) if names else ''}"
+            return ACTOR_LABELS[capacity]
+    return ""
+
+
+@transaction.atomic
+def post_message(s: Suggestion, user, text: str) -> Message:
+    """沟通记录: a message in the suggestion's thread; the other side is notified."""
+    s = _locked(s)
+    _check("message", s, user)
+    text = (text or "").strip()
+    if not text:
+        raise TransitionError("请填写沟通内容")
+    if len(text) > 5000:
+        raise TransitionError("一条沟通内容不能超过 5000 字")
+    actor, name = _actor(user)
+    capacity = capacity_label(user, s)
+    message = Message.objects.create(
+        suggestion=s, author=actor, author_name=name, capacity=capacity, text=text, at=now()
+    )
+    _event(s, user, "message", s.status, f"{capacity}：{text[:200]}")
+    others = [u for u in _deputy_users(s) if u.pk != user.pk]
+    _notify_later(others, f"{s.code} 有新的沟通记录", deputy_url(s), text[:200])
+    if s.lead_unit_id:
+        units = [u for u in unit_users([s.lead_unit]) if u.pk != user.pk]
+        _notify_later(units, f"{s.code} 有新的沟通记录", department_url(s), text[:200])
+    return message
+
+
+@transaction.atomic
+def record_consultation(
+    s: Suggestion, user, *, held_on, form: str, participants: str, summary: str
+) -> Consultation:
+    """面商 record of the lead unit (meeting, visit, phone …) before its answer."""
+    s = _locked(s)
+    _check("consult", s, user)
+    if form not in ConsultationForm.values:
+        raise TransitionError("请选择面商形式")
+    participants = (participants or "").strip()
+    summary = (summary or "").strip()
+    if not participants:
+        raise TransitionError("请填写参加人员")
+    if not summary:
+        raise TransitionError("请填写面商情况")
+    if held_on is None:
+        raise TransitionError("请填写面商日期")
+    if held_on > today():
+        raise TransitionError("面商日期不能晚于今天")
+    if s.assigned_on and held_on < s.assigned_on:
+        raise TransitionError("面商日期不能早于交办日期")
+    record = Consultation.objects.create(
+        suggestion=s,
+        unit=s.lead_unit,
+        held_on=held_on,
+        form=form,
+        participants=participants[:300],
+        summary=summary,
+        created_by=user,
+    )
+    _event(
+        s, user, "consult", s.status,
+        f"{held_on:%Y-%m-%d} {ConsultationForm(form).label}；参加人员：{participants}；{summary}",
+    )  # fmt: skip
+    return record
+
+
+def consulted_before_answer(s: Suggestion) -> bool:
+    """面商 held on or before the first answer (counted in 面商率)."""
+    qs = s.consultations.all()
+    if s.first_answered_on:
+        qs = qs.filter(held_on__lte=s.first_answered_on)
+    return qs.exists()
+
+
+@transaction.atomic
+def cosigner_evaluate(s: Suggestion, user, *, result: str, comment: str = "") -> Evaluation:
+    """附议代表评价: a co-signer's own view of the latest answer; the step does not change."""
+    s = _locked(s)
+    _check("cosigner_evaluate", s, user)
+    if result not in EvaluationResult.values:
+        raise TransitionError("请选择满意、基本满意或不满意")
+    deputy = deputy_of(user)
+    reply = s.replies.order_by("-round").first()
+    if reply is None:
+        raise TransitionError("没有待评价的答复")
+    if Evaluation.objects.filter(reply=reply, deputy=deputy).exists():
+        raise TransitionError("您已评价过本次答复")
+    evaluation = Evaluation.objects.create(
+        suggestion=s,
+        reply=reply,
+        result=result,
+        comment=(comment or "").strip(),
+        evaluated_on=today(),
+        deputy=deputy,
+        is_lead=False,
+        recorded_by=user,
+    )
+    label = EvaluationResult(result).label
+    note = f"{deputy.name}：{label}" + (f"：{evaluation.comment}" if evaluation.comment else "")
+    _event(s, user, "cosigner_evaluate", s.status, note)
+    return evaluation
 
 
 # --- deadlines and late items -------------------------------------------------------------

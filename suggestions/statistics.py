@@ -64,8 +64,11 @@ def format_rate(value: Decimal | None) -> str:
 
 
 def in_scope(queryset: QuerySet, *, term=None, year: int | None = None) -> QuerySet:
-    """Suggestions of one term and/or submitted in one year, without converted motions."""
-    queryset = queryset.exclude(status=Status.CONVERTED)
+    """Suggestions of one term and/or submitted in one year, without converted motions,
+    items handled as letters and the deputies' drafts (not yet with the office)."""
+    queryset = queryset.exclude(
+        status__in=[Status.CONVERTED, Status.LETTER, Status.DRAFT, Status.RETURNED]
+    )
     if term is not None:
         queryset = queryset.filter(term=term)
     if year:
@@ -98,12 +101,12 @@ def overdue(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
 
 
 def latest_evaluations(queryset: QuerySet) -> dict[int, str]:
-    """suggestion id → result of its latest evaluation."""
+    """suggestion id → result of its lead deputy's latest evaluation (the one that decides)."""
     from .models import Evaluation
 
     results: dict[int, str] = {}
     rows = (
-        Evaluation.objects.filter(suggestion__in=queryset.values("pk"))
+        Evaluation.objects.filter(suggestion__in=queryset.values("pk"), is_lead=True)
         .order_by("suggestion_id", "evaluated_on", "pk")
         .values_list("suggestion_id", "result")
     )
@@ -128,6 +131,12 @@ class Measures:
     satisfied: int = 0
     basically: int = 0
     dissatisfied: int = 0
+    # co-signers' own evaluations (they do not decide the step; shown beside the lead's)
+    cosigner_evaluated: int = 0
+    cosigner_satisfied: int = 0  # 满意 + 基本满意
+    consulted: int = 0  # answered items with a 面商 on or before the first answer
+    key_total: int = 0  # 重点督办 items
+    key_done: int = 0  # … answered and rated 满意 or 基本满意 by the lead deputy
 
     @property
     def answer_rate(self) -> Decimal | None:  # 办复率
@@ -145,9 +154,47 @@ class Measures:
     def fully_satisfied_rate(self) -> Decimal | None:  # 满意率（仅满意）
         return rate(self.satisfied, self.evaluated)
 
+    @property
+    def consultation_rate(self) -> Decimal | None:  # 面商率
+        return rate(self.consulted, self.answered)
+
+    @property
+    def key_supervision_rate(self) -> Decimal | None:  # 重点督办件满意办结率
+        return rate(self.key_done, self.key_total)
+
+    @property
+    def cosigner_satisfaction_rate(self) -> Decimal | None:  # 附议代表满意率（含基本满意）
+        return rate(self.cosigner_satisfied, self.cosigner_evaluated)
+
+
+def cosigner_evaluations(queryset: QuerySet) -> Counter:
+    """Results of the co-signers' evaluations of the suggestions' latest answers."""
+    from .models import Evaluation
+
+    latest = {}
+    rows = (
+        Evaluation.objects.filter(suggestion__in=queryset.values("pk"), is_lead=False)
+        .order_by("suggestion_id", "deputy_id", "evaluated_on", "pk")
+        .values_list("suggestion_id", "deputy_id", "result")
+    )
+    for suggestion_id, deputy_id, result in rows:
+        latest[(suggestion_id, deputy_id)] = result
+    return Counter(latest.values())
+
 
 def measures(queryset: QuerySet, today: datetime.date | None = None) -> Measures:
-    results = Counter(latest_evaluations(queryset).values())
+    latest = latest_evaluations(queryset)
+    results = Counter(latest.values())
+    co = cosigner_evaluations(queryset)
+    consulted = (
+        answered(queryset)
+        .filter(consultations__held_on__lte=F("first_answered_on"))
+        .values("pk")
+        .distinct()
+        .count()
+    )
+    key_ids = list(queryset.filter(key_supervision=True).values_list("pk", flat=True))
+    key_done = sum(1 for pk in key_ids if latest.get(pk) in SATISFIED_RESULTS)
     return Measures(
         total=queryset.count(),
         assigned=assigned(queryset).count(),
@@ -158,6 +205,11 @@ def measures(queryset: QuerySet, today: datetime.date | None = None) -> Measures
         satisfied=results[EvaluationResult.SATISFIED],
         basically=results[EvaluationResult.BASICALLY],
         dissatisfied=results[EvaluationResult.DISSATISFIED],
+        cosigner_evaluated=sum(co.values()),
+        cosigner_satisfied=co[EvaluationResult.SATISFIED] + co[EvaluationResult.BASICALLY],
+        consulted=consulted,
+        key_total=len(key_ids),
+        key_done=key_done,
     )
 
 
@@ -264,6 +316,80 @@ def unit_rows(queryset: QuerySet, today: datetime.date | None = None) -> list[Un
     return rows
 
 
+# --- 办理工作考评: the yearly score of the units ------------------------------------------
+
+# component → (label, Measures property, basis); the weights are the setting
+# SUGGESTIONS_UNIT_SCORE_WEIGHTS (percent points; any non-negative numbers, normalised)
+SCORE_COMPONENTS = {
+    "answer_rate": ("办复率", "answer_rate"),
+    "on_time_rate": ("按期办结率", "on_time_rate"),
+    "satisfaction_rate": ("满意率", "satisfaction_rate"),
+    "consultation_rate": ("面商率", "consultation_rate"),
+    "key_supervision_rate": ("重点督办满意办结率", "key_supervision_rate"),
+}
+DEFAULT_SCORE_WEIGHTS = {
+    "answer_rate": 25,
+    "on_time_rate": 20,
+    "satisfaction_rate": 30,
+    "consultation_rate": 15,
+    "key_supervision_rate": 10,
+}
+
+
+def score_weights() -> dict[str, Decimal]:
+    from django.conf import settings
+
+    configured = getattr(settings, "SUGGESTIONS_UNIT_SCORE_WEIGHTS", None) or DEFAULT_SCORE_WEIGHTS
+    unknown = set(configured) - set(SCORE_COMPONENTS)
+    if unknown:
+        raise ValueError(f"SUGGESTIONS_UNIT_SCORE_WEIGHTS 含未知指标：{'、'.join(sorted(unknown))}")
+    weights = {k: Decimal(str(v)) for k, v in configured.items() if Decimal(str(v)) > 0}
+    if not weights:
+        raise ValueError("SUGGESTIONS_UNIT_SCORE_WEIGHTS 至少要有一项权重大于 0")
+    return weights
+
+
+def score_formula() -> str:
+    weights = score_weights()
+    total = sum(weights.values())
+    parts = [f"{SCORE_COMPONENTS[k][0]} × {w / total * 100:.0f}%" for k, w in weights.items()]
+    return " + ".join(parts) + "（某项无可计件数时不计该项，其余权重按比例放大）"
+
+
+@dataclass
+class UnitScore:
+    unit: UnitRow
+    components: list[tuple[str, Decimal | None, Decimal]]  # label, rate, weight share (%)
+    score: Decimal | None
+    rank: int = 0
+
+
+def unit_scores(units: list[UnitRow]) -> list[UnitScore]:
+    """办理工作考评: Σ weight × rate over the components that apply to the unit, ranked."""
+    weights = score_weights()
+    total = sum(weights.values())
+    rows = []
+    for unit in units:
+        components, weighted, applied = [], Decimal(0), Decimal(0)
+        for key, weight in weights.items():
+            label, prop = SCORE_COMPONENTS[key]
+            value = getattr(unit.measures, prop)
+            components.append((label, value, (weight / total * 100).quantize(Decimal("0.1"))))
+            if value is not None:
+                weighted += weight * value
+                applied += weight
+        score = (weighted / applied).quantize(Decimal("0.1")) if applied else None
+        rows.append(UnitScore(unit, components, score))
+    rows.sort(key=lambda r: (r.score is None, -(r.score or 0), r.unit.code))
+    previous, rank = object(), 0
+    for index, row in enumerate(rows, start=1):
+        if row.score != previous:
+            rank = index
+        row.rank = rank if row.score is not None else 0
+        previous = row.score
+    return rows
+
+
 @dataclass
 class OverdueRow:
     suggestion_id: int
@@ -304,15 +430,18 @@ class Statistics:
     by_category: list[CountRow]
     units: list[UnitRow]
     overdue: list[OverdueRow] = field(default_factory=list)
+    scores: list[UnitScore] = field(default_factory=list)
 
 
 def compute(queryset: QuerySet, today: datetime.date | None = None) -> Statistics:
     """Everything the statistics page shows, for the suggestions in ``queryset``."""
     today = today or timezone.localdate()
+    units = unit_rows(queryset, today)
     return Statistics(
         overall=measures(queryset, today),
         by_status=counts_by_status(queryset),
         by_category=counts_by_category(queryset),
-        units=unit_rows(queryset, today),
+        units=units,
         overdue=overdue_rows(queryset, today),
+        scores=unit_scores(units),
     )

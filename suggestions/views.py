@@ -17,19 +17,19 @@ from django.views.decorators.http import require_POST
 
 from budget.departments import department_ids_for, is_department_scoped
 from budget.models import Department
-from cms import roles
 from cms.personal import can_see_personal_details
 from cms.usage.exports import RegisteredExportView, can_export, xlsx_export
 from cms.usage.models import UsageAction
 from cms.usage.services import record_restricted_view, record_usage
 
-from . import filters, importer, services
-from .choices import EvaluationResult
+from . import filters, importer, portal_views, services
+from .choices import ConsultationForm, EvaluationResult
 from .forms import ImportForm, SubmitForm
 from .models import (
     AnswerClass,
     Attachment,
     CoUnitView,
+    Deputy,
     Reply,
     Suggestion,
 )
@@ -93,14 +93,19 @@ def suggestion_list(request):
 def mine(request):
     """我的建议: what I led or co-signed, then the public ones."""
     deputy = services.deputy_of(request.user)
-    if deputy is None and not roles.has_role(request.user, roles.DEPUTY):
-        raise PermissionDenied("“我的建议”只对代表/专家账号开放")
+    if not services.is_deputy_account(request.user):
+        raise PermissionDenied("“我的建议”只对代表账号开放")
     own = Suggestion.objects.none()
     if deputy is not None:
         own = (
-            Suggestion.objects.filter(pk__in=deputy.led_suggestions.values("pk"))
-            | Suggestion.objects.filter(pk__in=deputy.cosigned_suggestions.values("pk"))
-        ).select_related(*RELATED)
+            (
+                Suggestion.objects.filter(pk__in=deputy.led_suggestions.values("pk"))
+                | Suggestion.objects.filter(pk__in=deputy.cosigned_suggestions.values("pk"))
+            )
+            .exclude(status__in=services.WRITING)
+            .select_related(*RELATED)
+        )
+    writing, invited = portal_views.drafts_waiting(request.user)
     public = (
         services.visible_to(request.user)
         .filter(is_public=True)
@@ -114,6 +119,8 @@ def mine(request):
             "deputy": deputy,
             "own": own.order_by("-term__number", "-session__number", "-number"),
             "public": public.order_by("-term__number", "-session__number", "-number")[:50],
+            "writing": writing.select_related(*RELATED).order_by("-updated_at"),
+            "invited": invited.select_related(*RELATED).order_by("-updated_at"),
             "today": timezone.localdate(),
             "section": "mine",
         },
@@ -164,9 +171,11 @@ def _detail(request, pk, mode):
         record_restricted_view(request, s)
     steps = services.allowed_steps(user, s)
     replies = list(s.replies.select_related("answer_class", "unit"))
-    evaluations = {e.reply_id: e for e in s.evaluations.all()}
+    evaluations = list(s.evaluations.select_related("deputy"))
     for reply in replies:
-        reply.evaluation_row = evaluations.get(reply.pk)
+        rows = [e for e in evaluations if e.reply_id == reply.pk]
+        reply.evaluation_row = next((e for e in rows if e.is_lead), None)
+        reply.cosigner_evaluations = [e for e in rows if not e.is_lead]
     my_units = set(department_ids_for(user)) if is_department_scoped(user) else set()
     co_units = list(s.co_units.all())
     context = {
@@ -192,7 +201,33 @@ def _detail(request, pk, mode):
     from .related import related_material  # the insights helper's panel (policies, budget lines)
 
     context["related"] = related_material(user, s)
+    context["invitations"] = s.invitations.select_related("deputy")
+    context["thread"] = s.messages.all()
+    context["consultations"] = s.consultations.select_related("unit")
+    context["consultation_forms"] = ConsultationForm.choices
+    context["is_lead_deputy"] = "deputy" in services.actor_roles(user, s)
+    if s.status in services.WRITING and context["is_lead_deputy"]:
+        from .similar import similar_cases
+
+        context["similar_terms"], context["similar"] = similar_cases(
+            user, s.title, s.content, exclude_pk=s.pk
+        )
+    if mode == "staff" and s.status == "submitted":
+        from .similar import likely_duplicates
+
+        context["duplicates"] = likely_duplicates(user, s)
+    if "invite" in steps:
+        invited = s.invitations.values("deputy_id")
+        context["invitable"] = (
+            Deputy.objects.filter(is_active=True, terms=s.term)
+            .exclude(pk=s.lead_deputy_id)
+            .exclude(pk__in=invited)
+            .order_by("delegation", "name")
+        )
     if "assign" in steps:
+        from .assignment import suggest_for
+
+        context["unit_suggestions"] = suggest_for(user, s)
         context["departments"] = Department.objects.filter(is_active=True).order_by("code")
     if "link" in steps:
         from wagtail.models import Page
@@ -319,14 +354,52 @@ def _run_step(name, s, request):
             subject_code=P.get("subject_code", ""),
             note=note,
         )
+    if name in ("invite", "sign", "decline", "deputy_submit", "return_for_revision"):
+        return _run_writing_step(name, s, request)
+    if name == "to_letter":
+        return services.turn_into_letter(s, user, P.get("reason", ""))
+    if name == "message":
+        return services.post_message(s, user, P.get("text", ""))
+    if name == "consult":
+        return services.record_consultation(
+            s,
+            user,
+            held_on=_date(P.get("held_on"), "面商日期"),
+            form=P.get("form", ""),
+            participants=P.get("participants", ""),
+            summary=P.get("summary", ""),
+        )
+    if name == "cosigner_evaluate":
+        return services.cosigner_evaluate(
+            s, user, result=P.get("result", ""), comment=P.get("comment", "")
+        )
+    if name == "deputy_attach":
+        upload = F.get("file")
+        if upload is None:
+            raise ValidationError("请选择要上传的文件")
+        return services.add_attachment(s, user, upload)
     raise Http404("没有这个办理步骤")
+
+
+def _run_writing_step(name, s, request):
+    P, user = request.POST, request.user  # noqa: N806
+    if name == "invite":
+        ids = [int(x) for x in P.getlist("deputies") if x.isdigit()]
+        if not ids:
+            raise ValidationError("请选择要邀请的代表")
+        return services.invite(s, user, list(Deputy.objects.filter(pk__in=ids)))
+    if name in ("sign", "decline"):
+        return services.answer_invitation(s, user, sign=name == "sign")
+    if name == "deputy_submit":
+        return services.deputy_submit(s, user, P.get("note", ""))
+    return services.return_for_revision(s, user, P.get("reason", ""))
 
 
 @login_required
 @require_POST
 def step(request, pk, name):
     s = _visible_or_404(request, pk)
-    if name not in services.STEPS or name == "submit":
+    if name not in services.STEPS or name in ("submit", "draft", "edit_draft"):
         raise Http404("没有这个办理步骤")
     try:
         _run_step(name, s, request)

@@ -8,7 +8,6 @@ from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from cms import roles
 from cms.home import HomePanel, HomePanelItem
 from cms.nav import NavItem
 from cms.personal import PERMISSION as PERSONAL_PERMISSION
@@ -38,7 +37,7 @@ class SessionViewSet(SnippetViewSet):
     model = Session
     icon = "calendar"
     menu_label = "会次"
-    list_display = ["__str__", "start_date", "end_date"]
+    list_display = ["__str__", "start_date", "end_date", "cosign_deadline"]
     list_filter = ["term"]
 
 
@@ -102,7 +101,7 @@ def suggestions_nav(request):
     user = request.user
     if services.is_staff(user):
         return NavItem("代表建议", reverse("suggestions:list"), order=45)
-    if services.deputy_of(user) is not None or roles.has_role(user, roles.DEPUTY):
+    if services.is_deputy_account(user):
         return NavItem("代表建议", reverse("suggestions:mine"), order=45)
     if services.is_liaison(user):
         return NavItem("代表建议", reverse("suggestions:department"), order=45)

@@ -48,9 +48,11 @@ def describe(suggestion) -> FilingMaterial:
     replies = list(suggestion.replies.select_related("unit", "answer_class").order_by("-round"))
     views = list(suggestion.co_unit_views.select_related("unit").order_by("submitted_on", "pk"))
     evaluations = list(
-        suggestion.evaluations.select_related("reply").order_by("evaluated_on", "pk")
+        suggestion.evaluations.select_related("reply", "deputy").order_by("evaluated_on", "pk")
     )
     follow_ups = list(suggestion.follow_ups.select_related("reply").order_by("followed_on", "pk"))
+    consultations = list(suggestion.consultations.select_related("unit").order_by("held_on", "pk"))
+    thread = list(suggestion.messages.order_by("at", "pk"))
     events = list(suggestion.events.order_by("at", "pk"))
     attachments = list(suggestion.attachments.order_by("uploaded_at", "pk"))
     lead = suggestion.lead_deputy.name
@@ -120,16 +122,42 @@ def describe(suggestion) -> FilingMaterial:
         blocks += [
             Heading("代表评价", 2),
             Table(
-                ["评价日期", "所评答复", "评价", "意见"],
+                ["评价日期", "所评答复", "评价代表", "评价", "意见"],
                 [
                     [
                         e.evaluated_on.isoformat(),
                         f"第{e.reply.round}次答复",
+                        f"{e.deputy.name}（{'领衔' if e.is_lead else '附议'}）",
                         e.get_result_display(),
                         e.comment,
                     ]
                     for e in evaluations
                 ],
+            ),
+        ]
+    if consultations:
+        blocks += [
+            Heading("面商记录", 2),
+            Table(
+                ["面商日期", "办理单位", "形式", "参加人员", "面商情况"],
+                [
+                    [
+                        c.held_on.isoformat(),
+                        c.unit.name,
+                        c.get_form_display(),
+                        c.participants,
+                        c.summary,
+                    ]
+                    for c in consultations
+                ],
+            ),
+        ]
+    if thread:
+        blocks += [
+            Heading("沟通记录", 2),
+            Table(
+                ["时间", "发言人", "身份", "内容"],
+                [[local_text(m.at), m.author_name, m.capacity, m.text] for m in thread],
             ),
         ]
     if follow_ups:
@@ -211,6 +239,8 @@ def describe(suggestion) -> FilingMaterial:
             "代表评价": [
                 {
                     "所评答复轮次": e.reply.round,
+                    "评价代表": e.deputy.name,
+                    "领衔代表评价": e.is_lead,
                     "评价": e.get_result_display(),
                     "意见": e.comment,
                     "评价日期": e.evaluated_on,
@@ -220,6 +250,20 @@ def describe(suggestion) -> FilingMaterial:
             "跟踪落实": [
                 {"跟踪日期": f.followed_on, "落实情况": f.progress, "已落实": f.completed}
                 for f in follow_ups
+            ],
+            "面商记录": [
+                {
+                    "面商日期": c.held_on,
+                    "办理单位": c.unit.name,
+                    "形式": c.get_form_display(),
+                    "参加人员": c.participants,
+                    "面商情况": c.summary,
+                }
+                for c in consultations
+            ],
+            "沟通记录": [
+                {"时间": m.at, "发言人": m.author_name, "身份": m.capacity, "内容": m.text}
+                for m in thread
             ],
             "附件": [{"文件名": a.name, "SHA-256": a.sha256, "大小": a.size} for a in attachments],
             "办理过程": [
@@ -233,7 +277,7 @@ def describe(suggestion) -> FilingMaterial:
                 }
                 for e in events
             ],
-            "排列顺序": "复文在前，来文在后：答复（后一轮在前）、建议原文、协办意见、评价、跟踪、办理过程",
+            "排列顺序": "复文在前，来文在后：答复（后一轮在前）、建议原文、协办意见、评价、面商、沟通、跟踪、办理过程",
         },
     )
 

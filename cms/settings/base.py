@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "cms.middleware.ContentSecurityPolicyMiddleware",
     "cms.middleware.LoginRequiredMiddleware",
     "cms.credentials.middleware.SecondFactorMiddleware",
+    "suggestions.middleware.FirstLoginPasswordMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

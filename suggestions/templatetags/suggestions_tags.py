@@ -1,7 +1,5 @@
 from django import template
 
-from cms import roles
-
 from .. import services
 
 register = template.Library()
@@ -13,6 +11,6 @@ def suggestions_nav(user) -> dict:
     staff = services.is_staff(user)
     return {
         "staff": staff,
-        "mine": services.deputy_of(user) is not None or roles.has_role(user, roles.DEPUTY),
+        "mine": services.is_deputy_account(user),
         "department": services.is_liaison(user),
     }

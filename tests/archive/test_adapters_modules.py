@@ -92,6 +92,16 @@ def closed_suggestion(
         suggestion_services.add_co_unit_view(
             s, transport_liaison, unit=units["transport"], text="同意配合道路开挖审批"
         )
+    with suggestion_services.as_of(TODAY + datetime.timedelta(days=20)):
+        suggestion_services.post_message(s, deputies["user_a"], "请先到现场看看管网")
+        suggestion_services.record_consultation(
+            s,
+            unit_liaison,
+            held_on=TODAY + datetime.timedelta(days=20),
+            form="visit",
+            participants="王秀兰代表、财政局经办人",
+            summary="现场走访，商定分年改造",
+        )
     with suggestion_services.as_of(TODAY + datetime.timedelta(days=40)):
         suggestion_services.answer(
             s,
@@ -110,6 +120,9 @@ def closed_suggestion(
             s, unit_liaison, answer_class=answer_b, signed_by="张局长", summary="明年三月开工"
         )
         suggestion_services.evaluate(s, deputies["user_a"], result=EvaluationResult.BASICALLY)
+        suggestion_services.cosigner_evaluate(
+            s, deputies["user_b"], result=EvaluationResult.SATISFIED
+        )
         suggestion_services.close(s, staff)
         suggestion_services.add_follow_up(s, staff, progress="已完成招标")
     s.refresh_from_db()
@@ -133,7 +146,13 @@ def test_closed_suggestion_is_one_item_with_its_handling_and_no_personal_details
     assert item.date == TODAY + datetime.timedelta(days=70) == s.replies.get(round=2).answered_on
     source = item.metadata["source"]
     assert [r["轮次"] for r in source["答复"]] == [2, 1]
-    assert [e["评价"] for e in source["代表评价"]] == ["不满意", "基本满意"]
+    assert [(e["评价代表"], e["评价"]) for e in source["代表评价"]] == [
+        ("王秀兰", "不满意"),
+        ("王秀兰", "基本满意"),
+        ("李文华", "满意"),
+    ]
+    assert source["面商记录"][0]["形式"] == "走访"
+    assert source["沟通记录"][0]["内容"] == "请先到现场看看管网"
     assert source["协办意见"][0]["意见"] == "同意配合道路开挖审批"
     assert source["跟踪落实"][0]["落实情况"] == "已完成招标"
     assert [e["事项"] for e in source["办理过程"]][-2:] == ["办结", "跟踪落实"]

@@ -17,7 +17,10 @@ def test_role_groups_exist_with_matrix_permissions():
     deputy_perms = {p.codename for p in deputy.permissions.all()}
     assert "view_personal_details" in admin_perms
     assert "view_personal_details" not in deputy_perms
-    assert deputy_perms == {"query_data", "export_data"}
+    assert deputy_perms == {"query_data", "read_library", "export_data"}
+    member = Group.objects.get(name=roles.DEPUTY_MEMBER)
+    # every deputy's own account reads the library, never queries or exports budget data
+    assert {p.codename for p in member.permissions.all()} == {"read_library"}
 
 
 def test_only_admin_sees_personal_details(admin_user_role, staff_user, deputy_user):

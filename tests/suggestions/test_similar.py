@@ -1,0 +1,125 @@
+"""类似建议 while writing and likely duplicates in the review queue (through the search engine)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from modelsearch.backends import get_search_backend
+
+from cms import roles
+from suggestions import services
+from suggestions.models import Deputy, Session, Suggestion
+from suggestions.similar import likely_duplicates, similar_cases
+
+from .conftest import TODAY
+
+WATER = "城关镇老旧供水管网漏损严重，夏季经常停水，建议水务部门分年实施供水管网改造。"
+ROAD = "曼来镇通村公路路面破损，雨季塌方频繁，建议交通部门安排资金修缮县乡道路。"
+
+
+@pytest.fixture
+def member(make_user, term):
+    user = make_user(roles.DEPUTY_MEMBER, username="member_x")
+    deputy = Deputy.objects.create(name="杨光", delegation="城关镇代表团", user=user)
+    deputy.terms.add(term)
+    return user
+
+
+@pytest.fixture
+def history(django_capture_on_commit_callbacks, make_suggestion, staff, units, answer_b, deputies):
+    """An earlier public answered water suggestion, a private one of another deputy, a road one."""
+    backend = get_search_backend()
+    backend.reset_indexes()
+    with django_capture_on_commit_callbacks(execute=True):
+        public = make_suggestion(
+            title="关于改造城关镇供水管网的建议", content=WATER, is_public=True
+        )
+        private = make_suggestion(
+            title="关于城关镇供水管网漏损的建议", content=WATER, lead=deputies["b"]
+        )
+        road = make_suggestion(title="关于修缮通村公路的建议", content=ROAD, is_public=True)
+        with services.as_of(TODAY):
+            services.register(public, staff)
+            services.assign(public, staff, lead_unit=units["water"])
+        with services.as_of(TODAY + datetime.timedelta(days=30)):
+            services.answer(
+                public, staff, answer_class=answer_b, signed_by="局长", summary="分年改造"
+            )
+    backend.refresh_indexes()
+    return {"public": public, "private": private, "road": road}
+
+
+def test_deputy_sees_similar_public_cases_with_answer_and_unit_not_private_ones(
+    client, member, history
+):
+    terms, cases = similar_cases(member, "关于供水管网改造的建议", WATER)
+    assert "供水" in "".join(terms)
+    found = [c.suggestion.pk for c in cases]
+    assert history["public"].pk in found
+    assert history["private"].pk not in found  # another deputy's, not public
+    top = cases[0]
+    assert top.suggestion.pk == history["public"].pk
+    assert top.unit == "县水利局" and top.answer_class.startswith("B")
+    client.force_login(member)
+    page = client.get(
+        reverse("suggestions:similar"), {"title": "供水管网改造", "content": WATER}
+    ).content.decode()
+    assert "关于改造城关镇供水管网的建议" in page and "县水利局" in page
+    assert "关于城关镇供水管网漏损的建议" not in page
+
+
+def test_similar_endpoint_refuses_liaisons(client, finance_liaison, history):
+    client.force_login(finance_liaison)
+    assert client.get(reverse("suggestions:similar"), {"content": WATER}).status_code == 403
+
+
+def test_staff_see_likely_duplicates_in_the_review_queue(
+    client, django_capture_on_commit_callbacks, member, history, staff, session, category
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with services.as_of(TODAY):
+            s = services.create_draft(
+                member, session=session, title="关于城关镇供水管网改造的建议", content=WATER,
+                category=category,
+            )  # fmt: skip
+            services.deputy_submit(s, member)
+            other_session = Session.objects.create(term=session.term, number=6)
+            road = services.create_draft(
+                member, session=other_session, title="关于修缮公路的建议", content=ROAD,
+                category=category,
+            )  # fmt: skip
+            services.deputy_submit(road, member)
+    get_search_backend().refresh_indexes()
+    dups = likely_duplicates(staff, s)
+    assert {c.suggestion.pk for c in dups} >= {history["public"].pk, history["private"].pk}
+    assert all(c.overlap >= 0.5 for c in dups)
+    client.force_login(staff)
+    page = client.get(reverse("suggestions:review")).content.decode()
+    assert "关于城关镇供水管网改造的建议" in page and "关于改造城关镇供水管网的建议" in page
+    detail = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
+    assert "可能重复的建议" in detail
+    client.force_login(member)
+    assert client.get(reverse("suggestions:review")).status_code == 403
+    assert Suggestion.objects.filter(status="submitted").count() == 4
+
+
+def test_suggested_units_at_assignment_with_why(
+    client, django_capture_on_commit_callbacks, history, staff, make_suggestion, units, member
+):
+    from suggestions.assignment import suggest_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        s = make_suggestion(title="关于城关镇供水管网漏损改造的建议", content=WATER)
+        with services.as_of(TODAY):
+            services.register(s, staff)
+    get_search_backend().refresh_indexes()
+    suggestions = suggest_for(staff, s)
+    # only the public water suggestion was ever assigned: it is the one example
+    assert [u.unit.name for u in suggestions] == ["县水利局"]
+    assert suggestions[0].examples[0][0].pk == history["public"].pk
+    assert "供水" in "".join(suggestions[0].keywords)
+    client.force_login(staff)
+    page = client.get(reverse("suggestions:detail", args=[s.pk])).content.decode()
+    assert "建议的主办单位" in page and history["public"].code in page
+    # a deputy never gets the panel (no 交办 step)
+    assert not services.can_view(member, s)
