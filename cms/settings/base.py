@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "suggestions.opinions",
     "briefings",
     "briefings.letters",
+    "supervision",
     "archive",
     # Wagtail
     "wagtail.contrib.forms",
