@@ -2,7 +2,9 @@
 bonds. Cells and tables are budget/'s, so both modules render and export alike."""
 
 import datetime
+from decimal import Decimal
 
+from budget.amounts import format_wan
 from budget.reports import Cell, Table, amount_cell, percent_cell
 
 from .choices import DebtCategory
@@ -114,7 +116,9 @@ def maturity_report(from_year=None, rows=None) -> Table:
     return table
 
 
-def maturing_report(months: int, today: datetime.date) -> Table:
+def maturing_report(months: int, today: datetime.date, limit: int | None = None) -> Table:
+    """Bonds due within *months*; with *limit*, the page lists the first bonds and the note
+    gives the count and total of all (the export has every row)."""
     table = Table(
         title=f"今后 {months} 个月内到期的债券（万元）",
         headers=[
@@ -128,7 +132,13 @@ def maturing_report(months: int, today: datetime.date) -> Table:
             "偿还资金来源",
         ],
     )
-    for bond in maturing_bonds(months, today):
+    bonds = maturing_bonds(months, today)
+    outstanding = sum((b.amount - b.repaid for b in bonds), Decimal(0))
+    table.note = f"共 {len(bonds)} 只，待偿本金合计 {format_wan(outstanding)} 万元。"
+    if limit is not None and len(bonds) > limit:
+        table.note += f"页面列出最早到期的 {limit} 只，导出 XLSX 包含全部。"
+        bonds = bonds[:limit]
+    for bond in bonds:
         table.rows.append(
             [
                 Cell(bond.code),

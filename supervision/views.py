@@ -28,6 +28,7 @@ from .services import QUERY_PERMISSION, can_import, run_import
 query_required = permission_required(QUERY_PERMISSION, raise_exception=True)
 
 DEFAULT_MONTHS = 24
+MATURING_ON_PAGE = 200
 
 
 def _months(request) -> int:
@@ -89,7 +90,7 @@ def maturity(request):
             request,
             "maturity",
             table=reports.maturity_report(rows=rows),
-            maturing=reports.maturing_report(months, today),
+            maturing=reports.maturing_report(months, today, limit=MATURING_ON_PAGE),
             months=months,
             chart=chart,
         ),
