@@ -34,3 +34,17 @@ BOND_TYPE_ALIASES = {label: value for value, label in BondType.choices} | {
     "再融资": BondType.REFINANCE,
     "置换": BondType.REPLACEMENT,
 }
+
+
+class RectificationStatus(models.TextChoices):
+    """整改状态 of an audit finding."""
+
+    NONE = "none", "未整改"
+    PARTIAL = "partial", "部分整改"
+    DONE = "done", "已整改"
+
+
+class RectificationMode(models.TextChoices):
+    IMMEDIATE = "immediate", "立行立改"
+    STAGED = "staged", "分阶段整改"
+    CONTINUING = "continuing", "持续整改"

@@ -1,5 +1,5 @@
 """监督事项: government debt (政府债务) — limits and balances per year, bonds, repayments — and
-the import batches they came from.
+the import batches they came from; audit findings (审计查出问题) and their rectification.
 
 Amounts are exact decimals in 元 with two places, as in budget/; pages show 万元.
 """
@@ -7,7 +7,9 @@ Amounts are exact decimals in 元 with two places, as in budget/; pages show 万
 from django.conf import settings
 from django.db import models
 
-from .choices import BondType, DebtCategory, ImportKind
+from cms.usage.models import AppendOnlyModel, StepEvent
+
+from .choices import BondType, DebtCategory, ImportKind, RectificationMode, RectificationStatus
 
 AMOUNT = {"max_digits": 18, "decimal_places": 2}
 
@@ -138,3 +140,112 @@ class Repayment(models.Model):
 
     def __str__(self):
         return f"{self.bond_id} {self.date}"
+
+
+# --- audit rectification (审计整改) -------------------------------------------------------------
+
+
+class AuditFinding(models.Model):
+    """审计查出问题: one problem from an audit report, the unit responsible and what it must do."""
+
+    year = models.PositiveSmallIntegerField("年度", db_index=True)
+    source_report = models.CharField("来源报告", max_length=200)
+    number = models.CharField("问题编号", max_length=30, blank=True)
+    problem = models.TextField("问题")
+    amount = models.DecimalField("涉及金额（元）", null=True, blank=True, **AMOUNT)
+    department = models.ForeignKey(
+        "budget.Department",
+        verbose_name="责任单位",
+        on_delete=models.PROTECT,
+        related_name="audit_findings",
+    )
+    requirement = models.TextField("整改要求")
+    mode = models.CharField(
+        "整改方式",
+        max_length=16,
+        choices=RectificationMode.choices,
+        default=RectificationMode.IMMEDIATE,
+    )
+    deadline = models.DateField("整改期限")
+    status = models.CharField(
+        "整改状态",
+        max_length=16,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.NONE,
+        db_index=True,
+    )
+    recovered = models.DecimalField("已追回或上缴金额（元）", default=0, **AMOUNT)
+    corrected = models.DecimalField("已调账或归还原资金渠道金额（元）", default=0, **AMOUNT)
+    overdue_notified_on = models.DateField("逾期提醒日期", null=True, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "审计查出问题"
+        verbose_name_plural = "审计查出问题"
+        ordering = ["year", "deadline", "id"]
+
+    def __str__(self):
+        return f"{self.year} {self.number} {self.problem[:40]}"
+
+    @property
+    def rectified_amount(self):
+        return self.recovered + self.corrected
+
+    def is_overdue(self, today=None) -> bool:
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        return self.status != RectificationStatus.DONE and self.deadline < today
+
+
+class RectificationReport(AppendOnlyModel):
+    """整改情况报告: one progress report on a finding, with its amounts and evidence; kept
+    as filed (append-only). The finding's status moves with it (services.TRANSITIONS)."""
+
+    finding = models.ForeignKey(
+        AuditFinding,
+        verbose_name="审计查出问题",
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    reported_at = models.DateTimeField("报告时间", auto_now_add=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="报告人",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    progress = models.TextField("整改进展")
+    recovered = models.DecimalField("本次追回或上缴金额（元）", default=0, **AMOUNT)
+    corrected = models.DecimalField("本次调账或归还原资金渠道金额（元）", default=0, **AMOUNT)
+    status = models.CharField("报告后状态", max_length=16, choices=RectificationStatus.choices)
+    evidence = models.FileField("佐证材料", upload_to="supervision/evidence/%Y/%m/", blank=True)
+    evidence_name = models.CharField("佐证材料文件名", max_length=255, blank=True)
+    evidence_sha256 = models.CharField("佐证材料 SHA-256", max_length=64, blank=True)
+    evidence_text = models.TextField("佐证材料文字", blank=True)
+
+    class Meta:
+        verbose_name = "整改情况报告"
+        verbose_name_plural = "整改情况报告"
+        ordering = ["reported_at", "id"]
+
+    def __str__(self):
+        return f"{self.finding_id} {self.get_status_display()}"
+
+
+class FindingEvent(StepEvent):
+    """Every step of an audit finding, append-only."""
+
+    finding = models.ForeignKey(
+        AuditFinding, verbose_name="审计查出问题", on_delete=models.PROTECT, related_name="events"
+    )
+
+    class Meta:
+        verbose_name = "审计整改记录"
+        verbose_name_plural = "审计整改记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.finding_id} {self.action}"

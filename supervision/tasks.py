@@ -14,3 +14,11 @@ def evaluate_debt_alerts() -> int:
     for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)).order_by("pk"):
         raised += len(evaluate_rule(rule))
     return raised
+
+
+@shared_task
+def remind_overdue_findings() -> int:
+    """Daily: remind units and handlers of audit findings past their rectification deadline."""
+    from .audit import remind_overdue
+
+    return len(remind_overdue())

@@ -13,4 +13,8 @@ urlpatterns = [
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.batch_detail, name="batch"),
     path("imports/template/<str:kind>.<str:fmt>", views.template_download, name="template"),
+    path("audit/", views.findings, name="findings"),
+    path("audit/<int:pk>/", views.finding, name="finding"),
+    path("audit/evidence/<int:pk>/", views.evidence, name="evidence"),
+    path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
 ]

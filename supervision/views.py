@@ -18,11 +18,11 @@ from django.utils.http import content_disposition_header
 from budget.importing import max_bytes
 from cms.usage.exports import RegisteredExportView, xlsx_export
 
-from . import charts, reports
-from .choices import BondType, DebtCategory, ImportKind
+from . import audit, charts, reports
+from .choices import BondType, DebtCategory, ImportKind, RectificationStatus
 from .debt import history, maturity_profile
 from .importing import TEMPLATE_NAMES, template_csv, template_xlsx
-from .models import Bond, SupervisionBatch
+from .models import AuditFinding, Bond, RectificationReport, SupervisionBatch
 from .services import QUERY_PERMISSION, can_import, run_import
 
 query_required = permission_required(QUERY_PERMISSION, raise_exception=True)
@@ -245,4 +245,183 @@ def template_download(request, kind, fmt):
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
+    return response
+
+
+# --- audit rectification ------------------------------------------------------------------------
+
+
+def _audit_reader(view):
+    """cms.query_data, staff who register, or a liaison (own units' findings only)."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    from budget.departments import is_department_scoped
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user.has_perm(QUERY_PERMISSION) or audit.can_register(user):
+            return view(request, *args, **kwargs)
+        if is_department_scoped(user):
+            return view(request, *args, **kwargs)
+        raise PermissionDenied("无权查看审计整改情况")
+
+    return wrapped
+
+
+class FindingForm(forms.ModelForm):
+    amount_wan = forms.DecimalField(
+        label="涉及金额（万元）", required=False, min_value=0, max_digits=16, decimal_places=6
+    )
+
+    class Meta:
+        model = AuditFinding
+        fields = [
+            "year",
+            "source_report",
+            "number",
+            "problem",
+            "department",
+            "requirement",
+            "mode",
+            "deadline",
+        ]
+        widgets = {"deadline": forms.DateInput(attrs={"type": "date"})}
+
+
+class ProgressForm(forms.Form):
+    status = forms.ChoiceField(label="整改状态", choices=RectificationStatus.choices)
+    progress = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 4}))
+    recovered_wan = forms.DecimalField(
+        label="本次追回或上缴金额（万元）", required=False, min_value=0, decimal_places=6
+    )
+    corrected_wan = forms.DecimalField(
+        label="本次调账或归还原资金渠道金额（万元）", required=False, min_value=0, decimal_places=6
+    )
+    evidence = forms.FileField(label="佐证材料（PDF、DOCX 等）", required=False)
+
+
+def _yuan(wan):
+    return (wan or 0) * 10000
+
+
+@_audit_reader
+def findings(request):
+    qs = audit.findings_for(request.user).select_related("department")
+    status = request.GET.get("status", "")
+    if status in RectificationStatus.values:
+        qs = qs.filter(status=status)
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        qs = qs.filter(year=int(year))
+    form = None
+    if audit.can_register(request.user):
+        form = FindingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            finding = audit.register(
+                request.user,
+                **{k: v for k, v in data.items() if k != "amount_wan"},
+                amount=_yuan(data["amount_wan"]) if data["amount_wan"] is not None else None,
+            )
+            messages.success(request, "已登记审计查出问题")
+            return redirect("supervision:finding", finding.pk)
+    elif request.method == "POST":
+        raise PermissionDenied("您没有登记审计查出问题的权限")
+    page = Paginator(qs.order_by("deadline", "pk"), 50).get_page(request.GET.get("page"))
+    years = sorted(set(audit.findings_for(request.user).values_list("year", flat=True)))
+    return render(
+        request,
+        "supervision/findings.html",
+        _context(
+            request,
+            "findings",
+            page=page,
+            form=form,
+            statuses=RectificationStatus.choices,
+            status=status,
+            year=year,
+            years=years,
+            today=timezone.localdate(),
+        ),
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@_audit_reader
+def finding(request, pk):
+    item = get_object_or_404(audit.findings_for(request.user).select_related("department"), pk=pk)
+    may_report = audit.can_report(request.user, item)
+    moves = audit.allowed_statuses(item, request.user) if may_report else {}
+    form = ProgressForm(initial={"status": item.status})
+    form.fields["status"].choices = [(s, RectificationStatus(s).label) for s in moves]
+    status = 200
+    if request.method == "POST":
+        if not may_report:
+            raise PermissionDenied("您只能报告本单位审计查出问题的整改情况")
+        form = ProgressForm(request.POST, request.FILES)
+        form.fields["status"].choices = [(s, RectificationStatus(s).label) for s in moves]
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                audit.report_progress(
+                    item,
+                    request.user,
+                    status=data["status"],
+                    progress=data["progress"],
+                    recovered=_yuan(data["recovered_wan"]),
+                    corrected=_yuan(data["corrected_wan"]),
+                    evidence=data["evidence"],
+                )
+            except audit.RectificationError as error:
+                form.add_error(None, " ".join(error.messages))
+            else:
+                messages.success(request, "整改情况已报告")
+                return redirect("supervision:finding", pk)
+        status = 400
+    return render(
+        request,
+        "supervision/finding.html",
+        _context(
+            request,
+            "findings",
+            finding=item,
+            reports=item.reports.select_related("reported_by"),
+            events=item.events.select_related("actor"),
+            form=form if moves else None,
+            overdue=item.is_overdue(),
+        ),
+        status=status,
+    )
+
+
+@_audit_reader
+def evidence(request, pk):
+    report = get_object_or_404(RectificationReport, pk=pk)
+    if not audit.findings_for(request.user).filter(pk=report.finding_id).exists():
+        raise Http404("没有这份佐证材料")
+    if not report.evidence:
+        raise Http404("没有这份佐证材料")
+    response = HttpResponse(report.evidence.read(), content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, report.evidence_name)
+    return response
+
+
+@permission_required(audit.REGISTER_PERMISSION, raise_exception=True)
+def audit_report(request, year):
+    from .audit_report import render as render_docx
+
+    if not AuditFinding.objects.filter(year=year).exists():
+        raise Http404("该年度没有登记审计查出问题")
+    response = HttpResponse(
+        render_docx(year),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"关于{year}年度审计查出问题整改情况的报告（草稿）.docx"
+    )
     return response

@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE["letters-overdue-answers"] = {
     "task": "briefings.letters.tasks.remind_overdue_answers",
     "schedule": crontab(hour=7, minute=40),
 }
+CELERY_BEAT_SCHEDULE["supervision-audit-overdue"] = {
+    "task": "supervision.tasks.remind_overdue_findings",
+    "schedule": crontab(hour=7, minute=50),
+}
 
 # --- archive/ (立卷归档): its own settings and schedule go here
 # items, filing, catalogue, fixity (archive/ except backups)
