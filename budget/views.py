@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from cms.usage.decorators import records_restricted_view
 from cms.usage.exports import RegisteredExportView, xlsx_export
 
 from . import charts, reports
@@ -38,7 +39,12 @@ from .models import Alert, Department, ImportBatch
 from .services import can_import, run_import
 
 QUERY = "cms.query_data"
-query_required = permission_required(QUERY, raise_exception=True)
+
+
+def query_required(view):
+    # every budget page a user opens is in the usage log (使用记录), with its address
+    logged = records_restricted_view(view, detail="查询预算数据")
+    return permission_required(QUERY, raise_exception=True)(logged)
 
 
 def is_scoped(user) -> bool:
@@ -48,6 +54,8 @@ def is_scoped(user) -> bool:
 
 def query_or_unit_required(view):
     """cms.query_data, or a liaison linked to at least one unit (read-only, own units)."""
+
+    view = records_restricted_view(view, detail="查询预算数据")
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):

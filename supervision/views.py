@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from budget.importing import max_bytes
+from cms.usage.decorators import records_restricted_view
 from cms.usage.exports import RegisteredExportView, xlsx_export
 
 from . import audit, charts, reports
@@ -25,7 +26,12 @@ from .importing import TEMPLATE_NAMES, template_csv, template_xlsx
 from .models import AuditFinding, Bond, RectificationReport, SupervisionBatch
 from .services import QUERY_PERMISSION, can_import, run_import
 
-query_required = permission_required(QUERY_PERMISSION, raise_exception=True)
+
+def query_required(view):
+    """cms.query_data; every page opened is in the usage log (使用记录) with its address."""
+    logged = records_restricted_view(view, detail="查询监督数据")
+    return permission_required(QUERY_PERMISSION, raise_exception=True)(logged)
+
 
 DEFAULT_MONTHS = 24
 MATURING_ON_PAGE = 200
@@ -310,6 +316,7 @@ def _yuan(wan):
 
 
 @_audit_reader
+@records_restricted_view(detail="查询审计查出问题")
 def findings(request):
     qs = audit.findings_for(request.user).select_related("department")
     status = request.GET.get("status", "")
@@ -353,6 +360,7 @@ def findings(request):
 
 
 @_audit_reader
+@records_restricted_view(detail="查看审计查出问题")
 def finding(request, pk):
     item = get_object_or_404(audit.findings_for(request.user).select_related("department"), pk=pk)
     may_report = audit.can_report(request.user, item)
