@@ -1,4 +1,5 @@
-"""Demo data: a plausible county's government debt — five years of limits and balances (the
+"""Demo data: 20 audit findings in every state (some overdue) and a plausible county's
+government debt — five years of limits and balances (the
 balance near but below the limit), a dozen bonds of which a few mature within the year (one
 with no repayment source), their interest and principal payments, and the debt alert rules.
 Loaded through the import service as three files; idempotent (a file already imported is
@@ -297,9 +298,93 @@ def load_demo(stdout=None, today: datetime.date | None = None):
     raised = []
     for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)):
         raised.extend(evaluate_rule(rule))
+    load_audit_demo(today, stdout)
     if stdout is not None:
         for label, rows in loaded:
             if rows is not None:
                 stdout.write(f"政府债务：导入{label} {rows} 行\n")
         if raised:
             stdout.write(f"政府债务：产生 {len(raised)} 条预警\n")
+
+
+# --- audit findings ---------------------------------------------------------------------------
+
+AUDIT_SOURCE = "关于{year}年度县级预算执行和其他财政收支的审计工作报告"
+# problem, requirement, amount (万元, "" = none), final status, days to deadline (negative = past)
+FINDINGS = [
+    ("部分项目资金滞留未拨付", "立即拨付滞留资金", "326.5", "done", -40),
+    ("超范围列支会议费", "收回违规列支资金，上缴财政", "12.8", "done", -30),
+    ("政府采购未按规定公开招标", "完善采购内控制度，追究相关人员责任", "", "done", -25),
+    ("专项资金挤占挪用用于日常经费", "归还原资金渠道", "85.0", "done", -20),
+    ("往来款项长期挂账未清理", "清理往来款，调整账目", "210.3", "done", -10),
+    ("固定资产未入账", "补记资产账", "46.2", "done", 10),
+    ("结转结余资金未按规定收回统筹", "收回结转结余资金", "158.0", "done", 15),
+    ("公务用车运行费超标准", "压减公务用车支出", "6.4", "done", 20),
+    ("项目绩效目标未实现", "开展绩效评价并整改", "", "partial", -15),
+    ("债券资金闲置超过一年", "加快项目建设进度或调整用途", "1200.0", "partial", -5),
+    ("工程项目超概算", "核减超概算部分，完善审批", "305.7", "partial", 30),
+    ("非税收入未及时缴库", "及时缴入国库", "94.6", "partial", 45),
+    ("惠民补贴资金发放不准确", "追回多发资金", "23.9", "partial", 60),
+    ("预算编制不细化，代编预算比例偏高", "细化预算编制", "", "partial", 90),
+    ("国有资产出租未经审批", "补办审批，规范出租收入管理", "18.0", "none", -12),
+    ("扶贫项目资产未确权移交", "完成资产确权移交", "", "none", -3),
+    ("社保基金欠缴未清理", "追缴欠缴基金", "67.2", "none", 20),
+    ("基本建设项目未办理竣工决算", "办理竣工财务决算", "", "none", 40),
+    ("医疗服务收费不规范", "清退多收费用", "9.7", "none", 75),
+    ("政府投资项目前期论证不充分", "建立项目储备论证制度", "", "none", 120),
+]
+
+
+def load_audit_demo(today=None, stdout=None):
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from budget.models import Department
+
+    from . import audit
+    from .models import AuditFinding
+
+    today = today or timezone.localdate()
+    year = today.year - 1
+    source = AUDIT_SOURCE.format(year=year)
+    if AuditFinding.objects.filter(source_report=source).exists():
+        return 0
+    staff = get_user_model().objects.filter(username="staff").first()
+    units = list(Department.objects.filter(is_active=True, parent__isnull=True).order_by("code"))
+    if staff is None or not units:
+        return 0
+    for index, (problem, requirement, amount, status, days) in enumerate(FINDINGS, start=1):
+        amount_yuan = Decimal(amount) * 10000 if amount else None
+        finding = audit.register(
+            staff,
+            year=year,
+            source_report=source,
+            number=f"{year}-{index:02d}",
+            problem=problem,
+            amount=amount_yuan,
+            department=units[(index * 7) % len(units)],
+            requirement=requirement,
+            deadline=today + datetime.timedelta(days=days),
+        )
+        if status in ("partial", "done"):
+            half = (amount_yuan / 2).quantize(Decimal("0.01")) if amount_yuan else 0
+            audit.report_progress(
+                finding,
+                staff,
+                status="partial",
+                progress="已制定整改方案并部分完成",
+                recovered=half,
+            )
+        if status == "done":
+            rest = amount_yuan - half if amount_yuan else 0
+            evidence = SimpleUploadedFile(
+                f"{year}-{index:02d}整改佐证.txt",
+                f"{problem}：已按要求完成整改，{requirement}。".encode(),
+            )
+            audit.report_progress(
+                finding, staff, status="done", progress="整改完成", corrected=rest,
+                evidence=evidence,
+            )  # fmt: skip
+    if stdout is not None:
+        stdout.write(f"审计整改：登记 {len(FINDINGS)} 个审计查出问题\n")
+    return len(FINDINGS)

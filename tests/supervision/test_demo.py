@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from budget.models import Alert
+from budget.models import Alert, Department
 from supervision import demo
 from supervision.debt import history, maturing_bonds
 from supervision.models import Bond, DebtPosition, Repayment, SupervisionBatch
@@ -40,3 +40,22 @@ def test_demo_county_is_near_but_below_its_limit_and_loads_once():
         Repayment.objects.count(),
         Alert.objects.count(),
     )
+
+
+def test_demo_audit_findings_in_every_state(make_user):
+    from cms import roles
+    from supervision.models import AuditFinding
+
+    make_user(roles.STAFF, username="staff")
+    for code, name in (("101", "县财政局"), ("201", "县教育局"), ("301", "县卫生健康局")):
+        Department.objects.create(code=code, name=name)
+    demo.load_demo()
+    statuses = list(AuditFinding.objects.values_list("status", flat=True))
+    assert len(statuses) == 20
+    assert {s: statuses.count(s) for s in set(statuses)} == {"done": 8, "partial": 6, "none": 6}
+    assert all(
+        f.reports.exclude(evidence="").exists() for f in AuditFinding.objects.filter(status="done")
+    )
+    assert sum(f.is_overdue() for f in AuditFinding.objects.all()) == 4
+    demo.load_demo()
+    assert AuditFinding.objects.count() == 20
