@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractYear
 
 from budget.measures import ratio_percent
@@ -173,14 +173,34 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     raise ValueError(day)
 
 
-def maturing_bonds(months: int, today: datetime.date, unfunded_only: bool = False):
-    """Bonds maturing from *today* to *months* ahead with principal still outstanding,
-    annotated with ``repaid`` (principal paid so far)."""
+def maturing_queryset(months: int, today: datetime.date, unfunded_only: bool = False):
+    """Bonds maturing from *today* to *months* ahead with principal still outstanding, soonest
+    first, annotated with ``repaid`` (principal paid so far), all in SQL."""
+    amount = DecimalField(max_digits=18, decimal_places=2)
+    paid = (
+        Repayment.objects.filter(bond=OuterRef("pk"))
+        .values("bond")
+        .annotate(total=Sum("principal"))
+        .values("total")
+    )
     bonds = (
         Bond.objects.filter(maturity_date__gte=today, maturity_date__lte=add_months(today, months))
-        .annotate(repaid=Coalesce(Sum("repayments__principal"), ZERO))
+        .annotate(
+            repaid=Coalesce(Subquery(paid, output_field=amount), Value(ZERO), output_field=amount)
+        )
+        .filter(amount__gt=F("repaid"))
         .order_by("maturity_date", "code")
     )
     if unfunded_only:
         bonds = bonds.filter(repayment_source="")
-    return [b for b in bonds if b.amount - b.repaid > 0]
+    return bonds
+
+
+def maturing_bonds(months: int, today: datetime.date, unfunded_only: bool = False):
+    return list(maturing_queryset(months, today, unfunded_only))
+
+
+def maturing_totals(bonds) -> tuple[int, Decimal]:
+    """Count and outstanding principal of a maturing_queryset."""
+    totals = bonds.aggregate(n=Count("pk"), amount=Sum("amount"), repaid=Sum("repaid"))
+    return totals["n"], (totals["amount"] or ZERO) - (totals["repaid"] or ZERO)

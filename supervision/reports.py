@@ -2,13 +2,12 @@
 bonds. Cells and tables are budget/'s, so both modules render and export alike."""
 
 import datetime
-from decimal import Decimal
 
 from budget.amounts import format_wan
 from budget.reports import Cell, Table, amount_cell, percent_cell
 
 from .choices import DebtCategory
-from .debt import history, maturing_bonds, maturity_profile
+from .debt import history, maturing_queryset, maturing_totals, maturity_profile
 
 HISTORY_HEADERS = [
     "年度",
@@ -132,10 +131,10 @@ def maturing_report(months: int, today: datetime.date, limit: int | None = None)
             "偿还资金来源",
         ],
     )
-    bonds = maturing_bonds(months, today)
-    outstanding = sum((b.amount - b.repaid for b in bonds), Decimal(0))
-    table.note = f"共 {len(bonds)} 只，待偿本金合计 {format_wan(outstanding)} 万元。"
-    if limit is not None and len(bonds) > limit:
+    bonds = maturing_queryset(months, today)
+    count, outstanding = maturing_totals(bonds)
+    table.note = f"共 {count} 只，待偿本金合计 {format_wan(outstanding)} 万元。"
+    if limit is not None and count > limit:
         table.note += f"页面列出最早到期的 {limit} 只，导出 XLSX 包含全部。"
         bonds = bonds[:limit]
     for bond in bonds:
