@@ -9,8 +9,19 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Substr
 
 from budget.measures import ratio_percent
 
@@ -118,9 +129,15 @@ class MaturityYear:
         return self.issued - self.repaid
 
 
+def _year_of(field: str):
+    """The year of a date column in plain SQL: ExtractYear is a Python function per row on
+    SQLite, which costs most of a second over 100,000 bonds."""
+    return Cast(Substr(Cast(field, CharField()), 1, 4), IntegerField())
+
+
 def maturity_profile(from_year: int | None = None) -> list[MaturityYear]:
     """Principal falling due per year: issued, already repaid, and outstanding by category."""
-    bonds = Bond.objects.annotate(y=ExtractYear("maturity_date"))
+    bonds = Bond.objects.annotate(y=_year_of("maturity_date"))
     if from_year is not None:
         bonds = bonds.filter(y__gte=from_year)
     by_year = {
@@ -133,7 +150,7 @@ def maturity_profile(from_year: int | None = None) -> list[MaturityYear]:
             unfunded=Coalesce(Sum("amount", filter=Q(repayment_source="")), ZERO),
         )
     }
-    repaid = Repayment.objects.annotate(y=ExtractYear("bond__maturity_date"))
+    repaid = Repayment.objects.annotate(y=_year_of("bond__maturity_date"))
     if from_year is not None:
         repaid = repaid.filter(y__gte=from_year)
     repaid_by = {
