@@ -137,9 +137,10 @@ def _year_of(field: str):
 
 def maturity_profile(from_year: int | None = None) -> list[MaturityYear]:
     """Principal falling due per year: issued, already repaid, and outstanding by category."""
-    bonds = Bond.objects.annotate(y=_year_of("maturity_date"))
-    if from_year is not None:
-        bonds = bonds.filter(y__gte=from_year)
+    bonds = Bond.objects.all()
+    if from_year is not None:  # a range on the indexed date, not a test on the computed year
+        bonds = bonds.filter(maturity_date__gte=datetime.date(from_year, 1, 1))
+    bonds = bonds.annotate(y=_year_of("maturity_date"))
     by_year = {
         item["y"]: item
         for item in bonds.values("y").annotate(
@@ -150,9 +151,10 @@ def maturity_profile(from_year: int | None = None) -> list[MaturityYear]:
             unfunded=Coalesce(Sum("amount", filter=Q(repayment_source="")), ZERO),
         )
     }
-    repaid = Repayment.objects.annotate(y=_year_of("bond__maturity_date"))
+    repaid = Repayment.objects.all()
     if from_year is not None:
-        repaid = repaid.filter(y__gte=from_year)
+        repaid = repaid.filter(bond__maturity_date__gte=datetime.date(from_year, 1, 1))
+    repaid = repaid.annotate(y=_year_of("bond__maturity_date"))
     repaid_by = {
         item["y"]: item
         for item in repaid.values("y").annotate(
