@@ -359,6 +359,11 @@ def _final_findings(rule, year):
         )
 
 
+# Rule kinds whose findings another app computes (supervision/ registers its debt rules
+# here from its AppConfig.ready): kind → callable(rule) returning what findings_for returns.
+EXTERNAL_FINDERS: dict = {}
+
+
 def findings_for(rule: AlertRule):
     """(year, month, findings) for the latest data the rule looks at, or None."""
     if rule.kind == RuleKind.EXECUTION_LAG:
@@ -383,6 +388,8 @@ def findings_for(rule: AlertRule):
             y=Max("year")
         )["y"]
         return (year, 0, list(_final_findings(rule, year))) if year else None
+    if rule.kind in EXTERNAL_FINDERS:
+        return EXTERNAL_FINDERS[rule.kind](rule)
     return None
 
 

@@ -96,6 +96,12 @@ class RuleKind(models.TextChoices):
     THREE_PUBLIC_OVER = "three_public_over", "三公经费超预算"
     YEAR_END_RUSH = "year_end_rush", "12月支出占全年比重过高"
     FINAL_DEVIATION = "final_deviation", "决算与预算偏离过大"
+    # evaluated by supervision/ (supervision.debt_rules) through budget.alerts.EXTERNAL_FINDERS
+    DEBT_NEAR_LIMIT = "debt_near_limit", "债务余额接近限额"
+    DEBT_RATIO = "debt_ratio", "债务率超过警戒线"
+    DEBT_SERVICE_RATIO = "debt_service_ratio", "偿债率超过警戒线"
+    DEBT_INTEREST_RATIO = "debt_interest_ratio", "利息支出率超过警戒线"
+    DEBT_MATURITY_UNFUNDED = "debt_maturity_unfunded", "债券到期未落实偿还资金来源"
 
 
 class RuleScope(models.TextChoices):

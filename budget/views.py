@@ -18,6 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from cms.uploads import checked_clean
+from cms.usage.decorators import records_restricted_view
 from cms.usage.exports import RegisteredExportView, xlsx_export
 
 from . import charts, reports
@@ -39,7 +40,12 @@ from .models import Alert, Department, ImportBatch
 from .services import can_import, run_import
 
 QUERY = "cms.query_data"
-query_required = permission_required(QUERY, raise_exception=True)
+
+
+def query_required(view):
+    # every budget page a user opens is in the usage log (使用记录), with its address
+    logged = records_restricted_view(view, detail="查询预算数据")
+    return permission_required(QUERY, raise_exception=True)(logged)
 
 
 def is_scoped(user) -> bool:
@@ -49,6 +55,8 @@ def is_scoped(user) -> bool:
 
 def query_or_unit_required(view):
     """cms.query_data, or a liaison linked to at least one unit (read-only, own units)."""
+
+    view = records_restricted_view(view, detail="查询预算数据")
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):

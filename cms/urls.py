@@ -30,6 +30,7 @@ urlpatterns = [
     path("review-opinions/", include("suggestions.opinions.urls")),
     path("briefings/", include("briefings.urls")),
     path("letters/", include("briefings.letters.urls")),
+    path("supervision/", include("supervision.urls")),
     path("archive/backups/", include("archive.backup_views")),
     path("archive/", include("archive.urls")),
     path("admin/", include(wagtailadmin_urls)),

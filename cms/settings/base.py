@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "suggestions.opinions",
     "briefings",
     "briefings.letters",
+    "supervision",
     "archive",
     # Wagtail
     "wagtail.contrib.forms",
@@ -294,6 +295,10 @@ LETTERS_RENDITION_TIMEOUT = int(os.environ.get("LETTERS_RENDITION_TIMEOUT", "120
 CELERY_BEAT_SCHEDULE["letters-overdue-answers"] = {
     "task": "briefings.letters.tasks.remind_overdue_answers",
     "schedule": crontab(hour=7, minute=40),
+}
+CELERY_BEAT_SCHEDULE["supervision-audit-overdue"] = {
+    "task": "supervision.tasks.remind_overdue_findings",
+    "schedule": crontab(hour=7, minute=50),
 }
 
 # --- archive/ (立卷归档): its own settings and schedule go here

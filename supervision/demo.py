@@ -1,0 +1,390 @@
+"""Demo data: 20 audit findings in every state (some overdue) and a plausible county's
+government debt — five years of limits and balances (the
+balance near but below the limit), a dozen bonds of which a few mature within the year (one
+with no repayment source), their interest and principal payments, and the debt alert rules.
+Loaded through the import service as three files; idempotent (a file already imported is
+not imported again, a rule that exists is kept).
+"""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+from django.utils import timezone
+
+from budget.choices import AlertGrade, BudgetKind, RuleKind
+
+from .choices import ImportKind
+from .debt import add_months
+from .importing import COLUMNS, import_file
+from .models import SupervisionBatch
+
+DEMO_PREFIX = "演示数据"
+
+# year offset from this year, 一般 limit, 一般 balance, 专项 limit, 专项 balance,
+# 综合财力, 一般公共预算和政府性基金预算支出 (万元)
+POSITIONS = [
+    (-4, 142000, 128600, 158000, 139800, 251000, 238000),
+    (-3, 151000, 139200, 176000, 161300, 259000, 246500),
+    (-2, 163000, 151800, 197000, 182400, 266000, 255200),
+    (-1, 174000, 164300, 214000, 203100, 272500, 261800),
+    (0, 185000, 176520.35, 230000, 221000, 281300, 268400),
+]
+
+# code, name, 一般/专项, type, term, amount (万元), rate %, maturity in months from today,
+# use, project, repayment source ("" = not yet arranged)
+BONDS = [
+    (
+        "2019A07",
+        "2019年某省政府一般债券（七期）",
+        "一般债务",
+        "新增债券",
+        7,
+        9000,
+        "3.41",
+        3,
+        "教育",
+        "县第二中学迁建工程",
+        "一般公共预算收入",
+    ),
+    (
+        "2021S03",
+        "2021年某省政府专项债券（三期）",
+        "专项债务",
+        "新增债券",
+        5,
+        12000,
+        "3.12",
+        5,
+        "产业园区基础设施",
+        "工业园区标准厂房",
+        "",
+    ),
+    (
+        "2016R02",
+        "2016年某省政府置换债券（二期）",
+        "一般债务",
+        "置换债券",
+        10,
+        6500,
+        "2.98",
+        8,
+        "置换存量债务",
+        "",
+        "再融资债券",
+    ),
+    (
+        "2023R05",
+        "2023年某省政府再融资一般债券（五期）",
+        "一般债务",
+        "再融资债券",
+        3,
+        4800,
+        "2.66",
+        11,
+        "偿还到期债券本金",
+        "",
+        "一般公共预算收入",
+    ),
+    (
+        "2020S11",
+        "2020年某省政府专项债券（十一期）",
+        "专项债务",
+        "新增债券",
+        10,
+        20000,
+        "3.35",
+        70,
+        "棚户区改造",
+        "城北片区棚户区改造",
+        "国有土地使用权出让收入",
+    ),
+    (
+        "2022A02",
+        "2022年某省政府一般债券（二期）",
+        "一般债务",
+        "新增债券",
+        10,
+        15000,
+        "2.95",
+        84,
+        "农村公路",
+        "县乡道路提升改造工程",
+        "一般公共预算收入",
+    ),
+    (
+        "2022S08",
+        "2022年某省政府专项债券（八期）",
+        "专项债务",
+        "新增债券",
+        15,
+        26000,
+        "3.05",
+        150,
+        "水利",
+        "城乡供水一体化工程",
+        "供水项目收入",
+    ),
+    (
+        "2023A04",
+        "2023年某省政府一般债券（四期）",
+        "一般债务",
+        "新增债券",
+        7,
+        11000,
+        "2.71",
+        62,
+        "卫生健康",
+        "县人民医院住院楼",
+        "一般公共预算收入",
+    ),
+    (
+        "2024S01",
+        "2024年某省政府专项债券（一期）",
+        "专项债务",
+        "新增债券",
+        20,
+        30000,
+        "2.62",
+        215,
+        "冷链物流",
+        "农产品冷链物流园",
+        "物流园经营收入",
+    ),
+    (
+        "2024A06",
+        "2024年某省政府一般债券（六期）",
+        "一般债务",
+        "新增债券",
+        10,
+        9500,
+        "2.35",
+        110,
+        "生态环保",
+        "县城污水管网改造",
+        "一般公共预算收入",
+    ),
+    (
+        "2025S04",
+        "2025年某省政府专项债券（四期）",
+        "专项债务",
+        "新增债券",
+        30,
+        18000,
+        "2.28",
+        340,
+        "保障性住房",
+        "县城保障性租赁住房",
+        "租金收入",
+    ),
+    (
+        "2025R02",
+        "2025年某省政府再融资一般债券（二期）",
+        "一般债务",
+        "再融资债券",
+        5,
+        7200,
+        "1.98",
+        48,
+        "偿还到期债券本金",
+        "",
+        "一般公共预算收入",
+    ),
+]
+
+RULES = [
+    ("政府债务余额接近限额（达到限额的95%）", RuleKind.DEBT_NEAR_LIMIT, 95, AlertGrade.MAJOR),
+    ("债务率超过警戒线（120%）", RuleKind.DEBT_RATIO, 120, AlertGrade.MAJOR),
+    ("偿债率超过警戒线（15%）", RuleKind.DEBT_SERVICE_RATIO, 15, AlertGrade.IMPORTANT),
+    ("利息支出率超过警戒线（10%）", RuleKind.DEBT_INTEREST_RATIO, 10, AlertGrade.IMPORTANT),
+    ("债券6个月内到期未落实偿还资金来源", RuleKind.DEBT_MATURITY_UNFUNDED, 6, AlertGrade.IMPORTANT),
+]
+
+
+def _csv(kind, rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.header for c in COLUMNS[kind]])
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _bonds(today):
+    rows, schedule = [], []
+    for code, name, cat, kind, term, amount, rate, months, use, project, source in BONDS:
+        maturity = add_months(today, months)
+        issue = add_months(maturity, -12 * term)
+        rows.append(
+            [
+                code,
+                name,
+                cat,
+                kind,
+                issue.isoformat(),
+                amount,
+                rate,
+                term,
+                maturity.isoformat(),
+                use,
+                project,
+                source,
+            ]
+        )
+        schedule.append((code, issue, maturity, Decimal(amount), Decimal(rate)))
+    return rows, schedule
+
+
+def _repayments(schedule, today):
+    """Yearly interest on each anniversary already passed; nothing repaid early."""
+    rows = []
+    for code, issue, maturity, amount, rate in schedule:
+        for year in range(issue.year + 1, maturity.year + 1):
+            day = issue.replace(year=year)
+            if day > today or day >= maturity:
+                break
+            interest = (amount * rate / 100).quantize(Decimal("0.01"))
+            source = "一般公共预算" if code[4] in "AR" else "政府性基金预算"
+            rows.append([code, day.isoformat(), "", str(interest), source])
+    return rows
+
+
+def _load(kind, name, rows):
+    if SupervisionBatch.objects.filter(filename=name).exists():
+        return None
+    result = import_file(_csv(kind, rows), name, kind, username="演示数据")
+    if not result.ok:
+        raise RuntimeError(f"演示数据导入失败：{[e.message for e in result.errors[:3]]}")
+    return result.rows
+
+
+def ensure_rules():
+    from budget.models import AlertRule
+
+    for name, kind, threshold, grade in RULES:
+        AlertRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "threshold": Decimal(threshold),
+                "grade": grade,
+                "budget": BudgetKind.GENERAL,
+            },
+        )
+
+
+def load_demo(stdout=None, today: datetime.date | None = None):
+    from budget.alerts import evaluate_rule
+    from budget.models import AlertRule
+
+    from .debt_rules import FINDERS
+
+    today = today or timezone.localdate()
+    year = today.year
+    positions = []
+    for offset, gl, gb, sl, sb, capacity, expenditure in POSITIONS:
+        positions.append([year + offset, "一般债务", gl, gb, capacity, expenditure])
+        positions.append([year + offset, "专项债务", sl, sb, "", ""])
+    bonds, schedule = _bonds(today)
+    loaded = [
+        (label, _load(kind, f"{DEMO_PREFIX}_{label}.csv", rows))
+        for label, kind, rows in (
+            ("债务限额余额", ImportKind.POSITIONS, positions),
+            ("债券明细", ImportKind.BONDS, bonds),
+            ("还本付息", ImportKind.REPAYMENTS, _repayments(schedule, today)),
+        )
+    ]
+    ensure_rules()
+    raised = []
+    for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)):
+        raised.extend(evaluate_rule(rule))
+    load_audit_demo(today, stdout)
+    if stdout is not None:
+        for label, rows in loaded:
+            if rows is not None:
+                stdout.write(f"政府债务：导入{label} {rows} 行\n")
+        if raised:
+            stdout.write(f"政府债务：产生 {len(raised)} 条预警\n")
+
+
+# --- audit findings ---------------------------------------------------------------------------
+
+AUDIT_SOURCE = "关于{year}年度县级预算执行和其他财政收支的审计工作报告"
+# problem, requirement, amount (万元, "" = none), final status, days to deadline (negative = past)
+FINDINGS = [
+    ("部分项目资金滞留未拨付", "立即拨付滞留资金", "326.5", "done", -40),
+    ("超范围列支会议费", "收回违规列支资金，上缴财政", "12.8", "done", -30),
+    ("政府采购未按规定公开招标", "完善采购内控制度，追究相关人员责任", "", "done", -25),
+    ("专项资金挤占挪用用于日常经费", "归还原资金渠道", "85.0", "done", -20),
+    ("往来款项长期挂账未清理", "清理往来款，调整账目", "210.3", "done", -10),
+    ("固定资产未入账", "补记资产账", "46.2", "done", 10),
+    ("结转结余资金未按规定收回统筹", "收回结转结余资金", "158.0", "done", 15),
+    ("公务用车运行费超标准", "压减公务用车支出", "6.4", "done", 20),
+    ("项目绩效目标未实现", "开展绩效评价并整改", "", "partial", -15),
+    ("债券资金闲置超过一年", "加快项目建设进度或调整用途", "1200.0", "partial", -5),
+    ("工程项目超概算", "核减超概算部分，完善审批", "305.7", "partial", 30),
+    ("非税收入未及时缴库", "及时缴入国库", "94.6", "partial", 45),
+    ("惠民补贴资金发放不准确", "追回多发资金", "23.9", "partial", 60),
+    ("预算编制不细化，代编预算比例偏高", "细化预算编制", "", "partial", 90),
+    ("国有资产出租未经审批", "补办审批，规范出租收入管理", "18.0", "none", -12),
+    ("扶贫项目资产未确权移交", "完成资产确权移交", "", "none", -3),
+    ("社保基金欠缴未清理", "追缴欠缴基金", "67.2", "none", 20),
+    ("基本建设项目未办理竣工决算", "办理竣工财务决算", "", "none", 40),
+    ("医疗服务收费不规范", "清退多收费用", "9.7", "none", 75),
+    ("政府投资项目前期论证不充分", "建立项目储备论证制度", "", "none", 120),
+]
+
+
+def load_audit_demo(today=None, stdout=None):
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from budget.models import Department
+
+    from . import audit
+    from .models import AuditFinding
+
+    today = today or timezone.localdate()
+    year = today.year - 1
+    source = AUDIT_SOURCE.format(year=year)
+    if AuditFinding.objects.filter(source_report=source).exists():
+        return 0
+    staff = get_user_model().objects.filter(username="staff").first()
+    units = list(Department.objects.filter(is_active=True, parent__isnull=True).order_by("code"))
+    if staff is None or not units:
+        return 0
+    for index, (problem, requirement, amount, status, days) in enumerate(FINDINGS, start=1):
+        amount_yuan = Decimal(amount) * 10000 if amount else None
+        finding = audit.register(
+            staff,
+            year=year,
+            source_report=source,
+            number=f"{year}-{index:02d}",
+            problem=problem,
+            amount=amount_yuan,
+            department=units[(index * 7) % len(units)],
+            requirement=requirement,
+            deadline=today + datetime.timedelta(days=days),
+        )
+        if status in ("partial", "done"):
+            half = (amount_yuan / 2).quantize(Decimal("0.01")) if amount_yuan else 0
+            audit.report_progress(
+                finding,
+                staff,
+                status="partial",
+                progress="已制定整改方案并部分完成",
+                recovered=half,
+            )
+        if status == "done":
+            rest = amount_yuan - half if amount_yuan else 0
+            evidence = SimpleUploadedFile(
+                f"{year}-{index:02d}整改佐证.txt",
+                f"{problem}：已按要求完成整改，{requirement}。".encode(),
+            )
+            audit.report_progress(
+                finding, staff, status="done", progress="整改完成", corrected=rest,
+                evidence=evidence,
+            )  # fmt: skip
+    if stdout is not None:
+        stdout.write(f"审计整改：登记 {len(FINDINGS)} 个审计查出问题\n")
+    return len(FINDINGS)

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("debt/", views.debt, name="debt"),
+    path("debt/maturity/", views.maturity, name="maturity"),
+    path("debt/bonds/", views.bonds, name="bonds"),
+    path("debt/export/", views.DebtExportView.as_view(), name="export"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:pk>/", views.batch_detail, name="batch"),
+    path("imports/template/<str:kind>.<str:fmt>", views.template_download, name="template"),
+    path("audit/", views.findings, name="findings"),
+    path("audit/<int:pk>/", views.finding, name="finding"),
+    path("audit/evidence/<int:pk>/", views.evidence, name="evidence"),
+    path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
+]
