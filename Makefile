@@ -18,7 +18,7 @@ run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
 	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
-.PHONY: help install system-deps run serve migrate demo index test test-fast lint format check clean-data
+.PHONY: help install system-deps run run-scaleout serve migrate demo index test test-fast lint format check clean-data
 
 help: ## 列出所有目标 / list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,17 @@ run: system-deps migrate ## 一条命令：安装、迁移、演示数据，并�
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "网站地址: http://127.0.0.1:$(PORT)/   管理后台: http://127.0.0.1:$(PORT)/admin/   (Ctrl-C 停止全部进程)"
 	$(VENV)/bin/honcho -f Procfile start
+
+WEB ?= 2
+WORKERS ?= 2
+run-scaleout: install ## 扩展形态：PostgreSQL + Redis，WEB 个网站进程、WORKERS 个 worker、1 个 beat
+	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "请先设置 DATABASE_URL（PostgreSQL）和 CELERY_BROKER_URL（Redis 或 RabbitMQ），见 docs/deployment.md"; exit 1; }
+	export SEARCH_BACKEND=$${SEARCH_BACKEND:-postgres}; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py load_demo && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	$(PY) manage.py update_index && \
+	$(VENV)/bin/honcho -f Procfile start -c web=$(WEB),worker=$(WORKERS),beat=1
 
 test: install system-deps ## 运行全部测试（CI 运行的就是这个），pytest 按 CPU 核数并行
 	$(PY) manage.py check

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var")).resolve()
@@ -342,21 +343,42 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.fileb
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@rd.local")
 
-# --- caches
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache"),
+# --- caches: files under DATA_DIR on one machine; CACHE_URL=redis://… when several machines
+# must share login-throttle counters and cached pages
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
-}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL 只支持 redis:// 地址，收到的是：{CACHE_URL}")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
-# --- search (the Chinese backend lives in search/)
-WAGTAILSEARCH_BACKENDS = {
-    "default": {
-        "BACKEND": "search.backend",
-        "PATH": DATA_DIR / "index",
-    }
+# --- search (the Chinese backends live in search/):
+# SEARCH_BACKEND=whoosh  — Whoosh index in DATA_DIR/index, one machine (the default)
+# SEARCH_BACKEND=postgres — PostgreSQL full text on jieba-segmented text, shared by every machine
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower() or "whoosh"
+_SEARCH_BACKEND_SETTINGS = {
+    "whoosh": {"BACKEND": "search.backend", "PATH": DATA_DIR / "index"},
+    "postgres": {"BACKEND": "search.pg_backend"},
 }
+if SEARCH_BACKEND not in _SEARCH_BACKEND_SETTINGS:
+    raise ImproperlyConfigured(
+        f"SEARCH_BACKEND 只能是 whoosh 或 postgres，收到的是：{SEARCH_BACKEND}"
+    )
+if SEARCH_BACKEND == "postgres" and DATABASES["default"]["ENGINE"] != (
+    "django.db.backends.postgresql"
+):
+    raise ImproperlyConfigured(
+        "SEARCH_BACKEND=postgres 需要 PostgreSQL 数据库：请同时设置 DATABASE_URL=postgres://…"
+    )
+WAGTAILSEARCH_BACKENDS = {"default": _SEARCH_BACKEND_SETTINGS[SEARCH_BACKEND]}
 
 # jieba keeps its dictionary cache here, not in /tmp
 JIEBA_CACHE_DIR = DATA_DIR / "jieba"

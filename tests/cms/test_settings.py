@@ -183,3 +183,62 @@ def test_production_values_for_second_factor_demo_data_and_mail_links(tmp_path):
         timeout=120,
     )
     assert demo.returncode != 0 and "生产环境不载入演示数据" in demo.stderr
+
+
+def settings_in_subprocess(tmp_path, code, **env):
+    """Settings are read once at import: each variant needs its own interpreter."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEARCH_BACKEND")}
+    full_env.update(DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="cms.settings.dev", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+SHOW_BACKENDS = (
+    "from django.conf import settings; "
+    "print(settings.WAGTAILSEARCH_BACKENDS['default']['BACKEND']); "
+    "print(settings.CACHES['default']['BACKEND'])"
+)
+
+
+def test_search_backend_defaults_to_whoosh(tmp_path):
+    result = settings_in_subprocess(tmp_path, SHOW_BACKENDS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "search.backend",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ]
+
+
+def test_scale_out_is_chosen_by_environment(tmp_path):
+    result = settings_in_subprocess(
+        tmp_path,
+        SHOW_BACKENDS,
+        SEARCH_BACKEND="postgres",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
+        CACHE_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "search.pg_backend",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SEARCH_BACKEND": "elastic"}, "SEARCH_BACKEND 只能是 whoosh 或 postgres"),
+        ({"SEARCH_BACKEND": "postgres"}, "SEARCH_BACKEND=postgres 需要 PostgreSQL 数据库"),
+        ({"CACHE_URL": "memcached://127.0.0.1:11211"}, "CACHE_URL 只支持 redis://"),
+    ],
+)
+def test_scale_out_settings_refuse_what_cannot_work(tmp_path, env, message):
+    result = settings_in_subprocess(tmp_path, SHOW_BACKENDS, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
