@@ -18,7 +18,7 @@ run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
 	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
-.PHONY: help install system-deps run run-scaleout serve migrate demo index test test-fast lint format check clean-data
+.PHONY: help install system-deps translations run run-scaleout serve migrate demo index test test-fast lint format check clean-data
 
 help: ## 列出所有目标 / list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ install: $(VENV)/.installed ## 创建 .venv 并安装锁定版本的依赖
 system-deps: ## 检查系统软件包（chromium、LibreOffice、中文字体）；root 时自动安装
 	@bash scripts/system-deps.sh
 
+translations: install system-deps ## 编译本项目的后台中文翻译（locale/ → .mo）
+	$(PY) manage.py compile_translations
+
 migrate: install ## 迁移数据库
 	$(PY) manage.py migrate --noinput
 
@@ -43,7 +46,7 @@ demo: migrate ## 载入演示数据（幂等）
 index: install ## 重建检索索引
 	$(PY) manage.py update_index
 
-run: system-deps migrate ## 一条命令：安装、迁移、演示数据，并启动网站 + worker + beat（索引与演示归档由 worker 在网站启动后完成）
+run: system-deps translations migrate ## 一条命令：安装、迁移、演示数据，并启动网站 + worker + beat（索引与演示归档由 worker 在网站启动后完成）
 	$(PY) manage.py load_demo --background
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "网站地址: http://127.0.0.1:$(PORT)/   管理后台: http://127.0.0.1:$(PORT)/admin/   (Ctrl-C 停止全部进程)"
@@ -51,7 +54,7 @@ run: system-deps migrate ## 一条命令：安装、迁移、演示数据，并�
 
 WEB ?= 2
 WORKERS ?= 2
-run-scaleout: install ## 扩展形态：PostgreSQL + Redis，WEB 个网站进程、WORKERS 个 worker、1 个 beat
+run-scaleout: install translations ## 扩展形态：PostgreSQL + Redis，WEB 个网站进程、WORKERS 个 worker、1 个 beat
 	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "请先设置 DATABASE_URL（PostgreSQL）和 CELERY_BROKER_URL（Redis 或 RabbitMQ），见 docs/deployment.md"; exit 1; }
 	export SEARCH_BACKEND=$${SEARCH_BACKEND:-postgres}; \
 	$(PY) manage.py migrate --noinput && \
@@ -60,14 +63,14 @@ run-scaleout: install ## 扩展形态：PostgreSQL + Redis，WEB 个网站进程
 	$(PY) manage.py update_index && \
 	$(VENV)/bin/honcho -f Procfile start -c web=$(WEB),worker=$(WORKERS),beat=1
 
-test: install system-deps ## 运行全部测试（CI 运行的就是这个），pytest 按 CPU 核数并行
+test: install system-deps translations ## 运行全部测试（CI 运行的就是这个），pytest 按 CPU 核数并行
 	$(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(call run_pytest,$(PYTEST_ARGS))
 
-test-fast: install ## 编辑时的快速测试：不含浏览器、真实 worker 和慢速（LibreOffice、整套演示数据）的测试，并行运行
+test-fast: install translations ## 编辑时的快速测试：不含浏览器、真实 worker 和慢速（LibreOffice、整套演示数据）的测试，并行运行
 	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS))
 
 lint: install ## ruff 检查

@@ -6,6 +6,7 @@
 #   fonts-noto-cjk            Chinese glyphs in the browser and in screenshots
 #   libreoffice-writer-nogui  PDF versions of briefings, letters and archive files
 #   fonts-arphic-uming/ukai   TrueType Chinese fonts LibreOffice embeds in those PDFs
+#   gettext                   msgfmt compiles the project's admin translations (locale/)
 #
 # As root it installs whatever is missing (running `apt-get update` only then). As another user
 # it installs nothing: when something is missing it prints the exact command to run and exits 1.
@@ -18,6 +19,7 @@ dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 dpkg -s fonts-arphic-uming >/dev/null 2>&1 || missing+=(fonts-arphic-uming)
 dpkg -s fonts-arphic-ukai >/dev/null 2>&1 || missing+=(fonts-arphic-ukai)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
