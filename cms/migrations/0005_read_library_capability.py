@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0003_roles_and_home'),
+        ('cms', '0004_chinese_workflow_names'),
     ]
 
     operations = [
