@@ -44,7 +44,7 @@ def test_demo_covers_every_state_and_is_idempotent(make_user, client):
     # every state's page renders for the office, and the portal and department pages too
     staff = services.staff_users()[0]
     client.force_login(staff)
-    for status in Status.values:
+    for status in set(Status.values) - online_only:
         s = Suggestion.objects.filter(status=status).first()
         response = client.get(reverse("suggestions:detail", args=[s.pk]))
         assert response.status_code == 200, status
