@@ -68,6 +68,7 @@ from search.analysis import (
     tokenize_query,
     word_positions,
 )
+from search.budget import check as check_budget
 from search.fastscore import block_postings, top_docs
 from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
@@ -228,7 +229,9 @@ class CharQuery(wq.Query):
     def doc_weights(self, reader) -> dict[int, float]:
         """docnum → weight in one segment (also used by ``search.fastscore``)."""
         counts: Counter = Counter()
-        for btext in self._btexts(reader):
+        for number, btext in enumerate(self._btexts(reader)):
+            if number % 32 == 0:
+                check_budget()
             counts.update(block_postings(reader, self.fieldname, btext, weights=False)[0])
         boost, log = self.boost, math.log
         return {docnum: boost * (1.0 + log(count)) for docnum, count in counts.items()}
@@ -947,6 +950,7 @@ def _combine(parts, operator):
 def _top_docs(searcher, query, limit):
     """(docnum, score) of the best ``limit`` hits (all when None), best first: word-level
     queries are scored a block at a time (``search.fastscore``), the rest by Whoosh."""
+    check_budget()
     fast = top_docs(searcher, query, limit)
     if fast is not None:
         return fast
@@ -1008,6 +1012,7 @@ class WhooshSearchResults(BaseSearchResults):
             compiler._matches_cache = (None,)
             return None
         searcher = self.backend.store.searcher()
+        check_budget()
         docnums = sorted(searcher.docs_for_query(query))
         matches = [(pk, 0.0) for _docnum, pk in self._pks(searcher, docnums)]
         compiler._matches_cache = (matches,)

@@ -31,6 +31,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
+from search.budget import check as check_budget
+
 _LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
 
 
@@ -297,6 +299,7 @@ class _Scoring:
         return total
 
     def run(self, query, within=None) -> dict[int, float]:
+        check_budget()  # a unit of work: one term, phrase or character of one segment
         kind = type(query)
         if kind is wq.Term:
             return self.term(query, within)
