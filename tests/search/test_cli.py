@@ -36,10 +36,14 @@ def json_lines(text):
 def test_json_shape(material, admin_user_role):
     out, _ = run("预算", "--json")
     [payload] = json_lines(out)
-    assert list(payload) == ["query", "total", "results"]
+    assert list(payload) == ["query", "total", "documents", "results"]
     assert payload["query"] == "预算" and payload["total"] == 4
+    assert payload["documents"] == 4  # nothing here is part of another item
     for result in payload["results"]:
-        assert list(result) == ["title", "url", "type", "score", "highlight"]
+        assert list(result) == [
+            "title", "url", "type", "score", "highlight", "matched", "articles", "more_articles"
+        ]  # fmt: skip
+        assert result["matched"] and result["articles"] == [] and result["more_articles"] == 0
         assert isinstance(result["score"], float) and 0 < result["score"] <= 1
         assert "【预算】" in result["highlight"]
     by_title = {r["title"]: r for r in payload["results"]}
