@@ -6,6 +6,12 @@ around a search, and the engine calls :func:`check` between units of work (a ter
 postings, a character's pair terms, a segment, a searchable type, a relaxed retry). Past
 the deadline :class:`SearchTooSlow` (a ``QuerySyntaxError``: callers already show its
 Chinese message) stops the search. The deadline belongs to the thread that set it.
+
+The budget is counted in the thread's **CPU time** (``SEARCH_TIME_BUDGET``, 1 s): on a
+busy two-core machine a cheap query can wait seconds for a core, and refusing it then
+would punish the user for other people's load; what a query costs is the CPU it burns.
+A wall-clock cap (``SEARCH_WALL_BUDGET``, 10 s) still stops a search that is starved
+altogether.
 """
 
 from __future__ import annotations
@@ -33,30 +39,33 @@ class SearchTooSlow(QuerySyntaxError):
 
 
 def default_seconds() -> float:
-    return float(getattr(settings, "SEARCH_TIME_BUDGET", 2.0))
+    return float(getattr(settings, "SEARCH_TIME_BUDGET", 1.0))
+
+
+def wall_seconds() -> float:
+    return float(getattr(settings, "SEARCH_WALL_BUDGET", 10.0))
 
 
 @contextmanager
-def time_budget(seconds: float | None = None):
-    """Searches in this block (this thread) stop after ``seconds``; nested budgets keep
-    the earlier deadline."""
+def time_budget(seconds: float | None = None, wall: float | None = None):
+    """Searches in this block (this thread) stop after ``seconds`` of CPU time or
+    ``wall`` seconds of wall time; nested budgets keep the earlier deadlines."""
     seconds = default_seconds() if seconds is None else seconds
+    wall = wall_seconds() if wall is None else wall
     previous = getattr(_local, "deadline", None)
-    deadline = time.monotonic() + seconds
-    _local.deadline = deadline if previous is None else min(previous, deadline)
+    deadline = (time.thread_time() + seconds, time.monotonic() + wall)
+    if previous is not None:
+        deadline = (min(previous[0], deadline[0]), min(previous[1], deadline[1]))
+    _local.deadline = deadline
     try:
         yield
     finally:
         _local.deadline = previous
 
 
-def remaining() -> float | None:
-    """Seconds left (None without a budget)."""
-    deadline = getattr(_local, "deadline", None)
-    return None if deadline is None else deadline - time.monotonic()
-
-
 def check() -> None:
     deadline = getattr(_local, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and (
+        time.thread_time() > deadline[0] or time.monotonic() > deadline[1]
+    ):
         raise SearchTooSlow()
