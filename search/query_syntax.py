@@ -116,9 +116,9 @@ def _strip_question(word: str) -> tuple[list[str], list[str]]:
             piece = piece[:-1]
         if piece and piece not in _FILLERS:
             pieces.append(piece)
-    if not removed or not pieces:
+    if not removed:
         return [word], []
-    return pieces, removed
+    return pieces, removed  # no pieces: the word was nothing but question wording
 
 
 def _lex(text: str) -> tuple[list[tuple[str, str, bool]], list[str]]:
@@ -129,6 +129,7 @@ def _lex(text: str) -> tuple[list[tuple[str, str, bool]], list[str]]:
     operators: list[str] = []
     dropped: list[str] = []
     questions: list[str] = []
+    only_questions: list[str] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -184,8 +185,14 @@ def _lex(text: str) -> tuple[list[tuple[str, str, bool]], list[str]]:
             tokens.append(("term", word, False))  # an exclusion is kept as typed
             continue
         pieces, removed = _strip_question(word)
+        if not pieces:
+            only_questions.append(word)
         questions.extend(removed)
         tokens.extend(("term", piece, False) for piece in pieces)
+    if only_questions and not any(kind == "term" for kind, _v, _p in tokens):
+        # nothing but a question word (“什么”): search it as typed
+        tokens.extend(("term", word, False) for word in only_questions)
+        questions = []
     if operators:
         marks = "、".join(dict.fromkeys(operators))
         notices.append(

@@ -143,3 +143,10 @@ def test_too_many_words_after_segmentation_are_refused():
     long_sentence = "全县各级人民政府应当依照本级人民代表大会批准的预算执行情况报告加强预算绩效管理"
     with pytest.raises(QuerySyntaxError, match="词语过多"):
         parse_query(long_sentence + "并向社会公开政府采购信息")
+
+
+def test_a_word_that_is_only_question_wording():
+    parsed = parse_query("预算 执行 是什么？")
+    assert shape(parsed.query) == ("and", "预算", "执行")
+    assert "提问用语" in parsed.notices[0]
+    assert shape(parse_query("什么").query) == "什么"  # nothing else: searched as typed
