@@ -7,7 +7,7 @@ postings, a character's pair terms, a segment, a searchable type, a relaxed retr
 the deadline :class:`SearchTooSlow` (a ``QuerySyntaxError``: callers already show its
 Chinese message) stops the search. The deadline belongs to the thread that set it.
 
-The budget is counted in the thread's **CPU time** (``SEARCH_TIME_BUDGET``, 1 s): on a
+The budget is counted in the thread's **CPU time** (``SEARCH_TIME_BUDGET``, 2 s): on a
 busy two-core machine a cheap query can wait seconds for a core, and refusing it then
 would punish the user for other people's load; what a query costs is the CPU it burns.
 A wall-clock cap (``SEARCH_WALL_BUDGET``, 10 s) still stops a search that is starved
@@ -39,7 +39,7 @@ class SearchTooSlow(QuerySyntaxError):
 
 
 def default_seconds() -> float:
-    return float(getattr(settings, "SEARCH_TIME_BUDGET", 1.0))
+    return float(getattr(settings, "SEARCH_TIME_BUDGET", 2.0))
 
 
 def wall_seconds() -> float:

@@ -64,7 +64,7 @@ def test_default_view_is_the_administrators(material, db):
 
 def test_user_option_applies_that_users_permissions(material, deputy_user):
     [payload] = json_lines(run("审计", "--json", "--user", deputy_user.username)[0])
-    assert payload == {"query": "审计", "total": 0, "results": []}
+    assert payload == {"query": "审计", "total": 0, "documents": 0, "results": []}
     record = UsageRecord.objects.filter(action=UsageAction.SEARCH).latest("pk")
     assert record.user == deputy_user and record.detail == "审计"
 

@@ -117,7 +117,7 @@ class Command(BaseCommand):
         except QuerySyntaxError as exc:
             self.stderr.write(f"“{query}”：{exc}")
             if as_json:
-                self._json({"query": query, "total": 0, "results": []})
+                self._json({"query": query, "total": 0, "documents": 0, "results": []})
             return False
         relaxed = relaxed_search(user, outcome) if outcome.total == 0 else None
         shown = relaxed or outcome
@@ -141,10 +141,10 @@ class Command(BaseCommand):
                 payload["relaxed"] = {"dropped": relaxed.dropped_terms, "total": relaxed.total}
             self._json(payload)
             return True
-        self.stdout.write(
-            f"检索：{query}　共 {outcome.total} 条，归并为 {outcome.result_count} 项，"
-            f"显示 {len(results)} 项"
+        grouped = (
+            f"归并为 {outcome.result_count} 项，" if outcome.result_count != outcome.total else ""
         )
+        self.stdout.write(f"检索：{query}　共 {outcome.total} 条，{grouped}显示 {len(results)} 条")
         for notice in outcome.parsed.notices:
             self.stdout.write(f"提示：{notice}")
         if relaxed is not None:
