@@ -46,4 +46,7 @@ def register():
         body_for=lambda article: article.text,
         date_for=lambda article: article.page.issued_on,
         facets={key: (lambda a, fn=fn: fn(a.page)) for key, fn in page_facets.items()},
+        # results list a policy once, with its best-matching articles beneath it
+        parent_for=lambda article: article.page,
+        parent_key=PolicyPage._meta.label_lower,
     )

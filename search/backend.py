@@ -68,6 +68,7 @@ from search.analysis import (
     tokenize_query,
     word_positions,
 )
+from search.budget import check as check_budget
 from search.fastscore import block_postings, top_docs
 from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
@@ -228,7 +229,9 @@ class CharQuery(wq.Query):
     def doc_weights(self, reader) -> dict[int, float]:
         """docnum → weight in one segment (also used by ``search.fastscore``)."""
         counts: Counter = Counter()
-        for btext in self._btexts(reader):
+        for number, btext in enumerate(self._btexts(reader)):
+            if number % 32 == 0:
+                check_budget()
             counts.update(block_postings(reader, self.fieldname, btext, weights=False)[0])
         boost, log = self.boost, math.log
         return {docnum: boost * (1.0 + log(count)) for docnum, count in counts.items()}
@@ -389,13 +392,23 @@ def make_document(obj) -> dict:
 
 class IndexStore:
     """The Whoosh index directory of one backend: open/create, version marker, writer lock,
-    and a per-process searcher that is refreshed when another process commits."""
+    and one searcher per thread, reopened when any process commits.
+
+    A Whoosh searcher reads its segments through open files (seek, then read): shared by
+    two threads, one thread's seek lands between the other's seek and read, and the search
+    fails with ``CorruptIndexError: Bad postings block tag`` or quietly reads the wrong
+    postings. So no searcher, reader or file handle is ever shared: each thread opens its
+    own (gunicorn's threads live as long as the worker, so that is a handful per process),
+    checks it against the newest commit on every use (a directory listing) and reopens it
+    when the index changed; a searcher opened before a fork is never used by the child."""
 
     def __init__(self, path: Path, lock_timeout: float):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._index = None
-        self._searcher = None
+        self._local = threading.local()
+        #: bumped whenever the index object is replaced: every thread's searcher is stale
+        self._index_generation = 0
         self._lock = threading.RLock()
         self.rebuild_needed = False
         self.rebuilding = False
@@ -463,21 +476,34 @@ class IndexStore:
 
     # -- reading
     def _close_searcher(self):
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        """Close this thread's searcher and make every other thread reopen its own."""
+        self._index_generation += 1
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        local.searcher = None
+        if searcher is not None and getattr(local, "pid", None) == os.getpid():
+            searcher.close()
 
     def searcher(self):
+        """This thread's searcher on the newest commit (never shared with another thread)."""
         with self._lock:
             index = self.index()
-            if self._searcher is None:
-                self._searcher = index.searcher()
-            elif not self._searcher.up_to_date():
+            generation = self._index_generation
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        pid = os.getpid()
+        if searcher is not None:
+            if local.pid != pid:
+                searcher = None  # opened by the parent before a fork: its files are shared
+            elif local.generation != generation or not searcher.up_to_date():
                 # Reopen rather than Searcher.refresh(): in whoosh3 3.54 refresh() fails on
                 # an empty index and reuses segment readers with outdated deletions.
-                self._searcher.close()
-                self._searcher = index.searcher()
-            return self._searcher
+                searcher.close()
+                searcher = None
+        if searcher is None:
+            searcher = index.searcher()
+            local.searcher, local.pid, local.generation = searcher, pid, generation
+        return searcher
 
     # -- writing
     def write(self, documents=(), delete_keys=(), timeout=None, optimize=False, also=None):
@@ -607,6 +633,19 @@ class IndexStore:
 
 _stores: dict[str, IndexStore] = {}
 _stores_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with fresh locks (another thread of the parent may have held
+    one at the fork) and opens its own searchers."""
+    global _stores_lock
+    _stores_lock = threading.Lock()
+    for store in _stores.values():
+        store._lock = threading.RLock()
+        store._local = threading.local()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT) -> IndexStore:
@@ -911,6 +950,7 @@ def _combine(parts, operator):
 def _top_docs(searcher, query, limit):
     """(docnum, score) of the best ``limit`` hits (all when None), best first: word-level
     queries are scored a block at a time (``search.fastscore``), the rest by Whoosh."""
+    check_budget()
     fast = top_docs(searcher, query, limit)
     if fast is not None:
         return fast
@@ -972,6 +1012,7 @@ class WhooshSearchResults(BaseSearchResults):
             compiler._matches_cache = (None,)
             return None
         searcher = self.backend.store.searcher()
+        check_budget()
         docnums = sorted(searcher.docs_for_query(query))
         matches = [(pk, 0.0) for _docnum, pk in self._pks(searcher, docnums)]
         compiler._matches_cache = (matches,)

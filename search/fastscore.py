@@ -15,13 +15,16 @@ one-character ``CharQuery``, via ``doc_weights``) joins in, and so do exact phra
 (positions read only for the documents that have every word). Anything else (prefixes,
 Not, scaled Or, sloppy phrases) returns ``None`` and the caller lets Whoosh run it.
 
-Per-document field lengths are read once per segment and field and kept with the
-searcher, which lives exactly as long as the index generation it reads.
+Per-document field lengths (and the model filter's postings) are read once per segment
+and kept for the process, shared by every thread's searcher: a segment never changes
+once written (only its deletions grow, and they are part of the key), so a thread that
+reopens its searcher after a commit reuses what the other threads already read.
 """
 
 from __future__ import annotations
 
 import heapq
+import threading
 from array import array
 from bisect import bisect_right
 from itertools import accumulate, repeat
@@ -30,6 +33,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
+
+from search.budget import check as check_budget
 
 _LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
 
@@ -151,11 +156,44 @@ def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> di
     return out
 
 
+#: segment-level arrays shared by every thread (immutable once built)
+_SEGMENT_CACHE: dict[tuple, object] = {}
+_SEGMENT_CACHE_MAX = 512
+_segment_cache_lock = threading.Lock()
+
+
+def _segment_key(reader, *rest) -> tuple | None:
+    """A key naming one segment's state (None when ``reader`` is not one segment)."""
+    segment = getattr(reader, "segment", None)
+    if segment is None:
+        return None
+    seg = segment()
+    if seg is None:
+        return None
+    return (seg.segment_id(), seg.deleted_count(), *rest)
+
+
+def _cache_get(key):
+    return None if key is None else _SEGMENT_CACHE.get(key)
+
+
+def _cache_put(key, value):
+    if key is None:
+        return
+    with _segment_cache_lock:
+        if len(_SEGMENT_CACHE) >= _SEGMENT_CACHE_MAX:
+            _SEGMENT_CACHE.clear()
+        _SEGMENT_CACHE[key] = value
+
+
 def _field_lengths(searcher, reader, fieldname: str):
     """Field length of every document of one segment (Whoosh's one-byte encoding)."""
     cache = searcher.__dict__.setdefault("_fast_lengths", {})
     key = (id(reader), fieldname)
     lengths = cache.get(key)
+    shared_key = _segment_key(reader, "lengths", fieldname)
+    if lengths is None:
+        lengths = _cache_get(shared_key)
     if lengths is None:
         column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         doccount = reader.doc_count_all()
@@ -166,7 +204,8 @@ def _field_lengths(searcher, reader, fieldname: str):
             lengths = array("l", (_LENGTH_OF_BYTE[b] for b in raw))
             if len(lengths) < doccount:
                 lengths.extend([0] * (doccount - len(lengths)))
-        cache[key] = lengths
+        _cache_put(shared_key, lengths)
+    cache[key] = lengths
     return lengths
 
 
@@ -193,11 +232,15 @@ class _Scoring:
         key = (id(reader), query.fieldname, btext)
         plain = cache.get(key)
         if plain is None:
-            if (query.fieldname, btext) in reader:
-                ids, weights = block_postings(reader, query.fieldname, btext)
-                plain = dict(zip(ids, weights, strict=True))
-            else:
-                plain = {}
+            shared_key = _segment_key(reader, "keyword", query.fieldname, btext)
+            plain = _cache_get(shared_key)
+            if plain is None:
+                if (query.fieldname, btext) in reader:
+                    ids, weights = block_postings(reader, query.fieldname, btext)
+                    plain = dict(zip(ids, weights, strict=True))
+                else:
+                    plain = {}
+                _cache_put(shared_key, plain)
             cache[key] = plain
         return plain
 
@@ -297,6 +340,7 @@ class _Scoring:
         return total
 
     def run(self, query, within=None) -> dict[int, float]:
+        check_budget()  # a unit of work: one term, phrase or character of one segment
         kind = type(query)
         if kind is wq.Term:
             return self.term(query, within)

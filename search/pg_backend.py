@@ -337,6 +337,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         return self.get_index_vectors(search_query)
 
     def search(self, config, start, stop, score_field=None, backend=None):
+        from search.budget import check as check_budget
+
+        check_budget()  # the same time budget as the Whoosh backend, between statements
         if isinstance(self.query, MatchAll):
             return self.queryset[start:stop]
         if isinstance(self.query, Not) and isinstance(self.query.subquery, MatchAll):

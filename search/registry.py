@@ -42,6 +42,8 @@ from modelsearch.backends import get_search_backend
 from modelsearch.backends.base import FieldError
 from modelsearch.index import AutocompleteField, SearchField
 
+from .budget import SearchTooSlow, time_budget
+from .budget import check as check_budget
 from .highlight import highlight
 from .query_syntax import ParsedQuery, groups_to_text, parse_query
 
@@ -56,6 +58,9 @@ FACET_LABELS = {
 FACETS = [key for key in FACET_LABELS if key != "type"]
 
 SORTS = {"relevance": "按相关度", "date": "按日期"}
+
+#: Parts (articles) shown under their document; the rest are counted (“另有 N 条命中”).
+CHILDREN_SHOWN = 3
 
 # How many hits per type a search collects before merging (a county's collection is
 # thousands of items, so this is a guard, not a working limit).
@@ -92,6 +97,11 @@ class Searchable:
     key: str = ""
     # the queryset searched when the backend cannot apply queryset_for_user's filters
     base_queryset: Callable[[], models.QuerySet] | None = None
+    # a part of a document (an article of a policy): the document it belongs to, and the
+    # registry key of the document's type; results list the document once with its
+    # best-matching parts beneath it
+    parent_for: Callable[[Any], Any] | None = None
+    parent_key: str = ""
 
     def __post_init__(self):
         self.key = self.key or self.model._meta.label_lower
@@ -222,6 +232,18 @@ class SearchHit:
     date: datetime.date | None
     facets: dict[str, str]
     parsed: ParsedQuery
+    #: the document's own parts that matched (articles of a policy), best first
+    children: list = field(default_factory=list)
+    #: False when the document is listed only because some of its parts matched
+    matched: bool = True
+
+    @property
+    def shown_children(self) -> list:
+        return self.children[:CHILDREN_SHOWN]
+
+    @property
+    def more_children(self) -> int:
+        return max(0, len(self.children) - CHILDREN_SHOWN)
 
     @property
     def type_key(self) -> str:
@@ -265,10 +287,19 @@ class SearchOutcome:
     facets: dict[str, list[FacetOption]]
     filters: dict[str, str]
     sort: str
+    #: ``hits`` with parts grouped under their document, in the same order
+    results: list[SearchHit] = field(default_factory=list)
+    #: set when nothing matched the whole query and this is the closest relaxed search
+    relaxed_from: ParsedQuery | None = None
+    dropped_terms: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return len(self.hits)
+
+    @property
+    def result_count(self) -> int:
+        return len(self.results)
 
 
 def highlight_text_for(parsed: ParsedQuery) -> str:
@@ -327,6 +358,7 @@ def collect_hits(user, parsed: ParsedQuery, types: Iterable[str] | None = None) 
     for entry in searchables():
         if wanted is not None and entry.key not in wanted:
             continue
+        check_budget()
         for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, MAX_HITS_PER_TYPE)):
             hits.append(
                 SearchHit(
@@ -393,15 +425,128 @@ def clean_filters(filters: dict | None) -> dict[str, str]:
     }
 
 
+def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
+    """Parts (articles) under their document, in the order of ``hits``: the document is
+    listed once, where its best hit (itself or one of its parts) stands, with its parts
+    beneath; a part whose document the user may not see stays on its own."""
+    parents: dict[tuple[str, Any], Any] = {}
+    for hit in hits:
+        entry = hit.searchable
+        if entry.parent_for is not None:
+            parent = entry.parent_for(hit.obj)
+            if parent is not None:
+                parents[(entry.parent_key, parent.pk)] = parent
+    visible: set[tuple[str, Any]] = set()
+    by_key = {e.key: e for e in searchables()}
+    for parent_key in {key for key, _pk in parents}:
+        parent_entry = by_key.get(parent_key)
+        if parent_entry is None:
+            continue
+        pks = [pk for key, pk in parents if key == parent_key]
+        allowed = parent_entry.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True)
+        visible.update((parent_key, pk) for pk in allowed)
+
+    results: list[SearchHit] = []
+    groups: dict[tuple[str, Any], SearchHit] = {}
+    for hit in hits:
+        entry = hit.searchable
+        parent = entry.parent_for(hit.obj) if entry.parent_for is not None else None
+        key = (entry.parent_key, parent.pk) if parent is not None else None
+        if key is None or key not in visible:
+            own = (hit.type_key, hit.obj.pk)
+            group = groups.get(own)
+            if group is not None:  # listed already for its parts: now it matched itself
+                group.matched = True
+                continue
+            hit.children = []
+            groups[own] = hit
+            results.append(hit)
+            continue
+        group = groups.get(key)
+        if group is None:
+            parent_entry = by_key[entry.parent_key]
+            if hasattr(parent, "specific_class"):
+                parent = parent.specific
+            group = SearchHit(
+                obj=parent,
+                searchable=parent_entry,
+                score=hit.score,
+                rank=hit.rank,
+                date=parent_entry.date_of(parent),
+                facets=parent_entry.facet_values(parent),
+                parsed=hit.parsed,
+                matched=False,
+            )
+            groups[key] = group
+            results.append(group)
+        group.children.append(hit)
+    return results
+
+
 def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "relevance"):
-    """Search everything ``user`` may see. Raises QuerySyntaxError for a bad query."""
+    """Search everything ``user`` may see. Raises QuerySyntaxError for a bad query, or
+    SearchTooSlow (one) when it runs past its time budget."""
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     filters = clean_filters(filters)
     sort = sort if sort in SORTS else "relevance"
-    hits = [] if parsed.is_empty else collect_hits(user, parsed)
+    with time_budget():
+        hits = [] if parsed.is_empty else collect_hits(user, parsed)
     facets = {facet: _facet_options(hits, filters, facet) for facet in FACET_LABELS}
     kept = _sort_hits([h for h in hits if _passes(h, filters)], sort)
-    return SearchOutcome(parsed=parsed, hits=kept, facets=facets, filters=filters, sort=sort)
+    return SearchOutcome(
+        parsed=parsed,
+        hits=kept,
+        facets=facets,
+        filters=filters,
+        sort=sort,
+        results=group_hits(user, kept),
+    )
+
+
+#: At most this many relaxed queries are tried for a search that found nothing.
+MAX_RELAXATIONS = 6
+
+
+def relaxed_search(user, outcome: SearchOutcome) -> SearchOutcome | None:
+    """For a search that found nothing: the closest query that finds something, made by
+    dropping the fewest required words (the rarest-looking, i.e. longest, kept first).
+    Its outcome says which words were dropped (“部分匹配”); None when nothing is found
+    within a few tries and the time budget."""
+    parsed = outcome.parsed
+    groups = [g for g in parsed.groups]
+    positive = [i for i, g in enumerate(groups) if not g[0].negated]
+    if len(positive) < 2:
+        return None
+    tried = 0
+    with time_budget():
+        for drop_count in range(1, len(positive)):
+            # drop the shortest words first: they are the least specific
+            order = sorted(positive, key=lambda i: (len(groups[i][0].text), -i))
+            candidates = []
+            if drop_count == 1:
+                candidates = [[i] for i in order]
+            else:
+                candidates = [order[:drop_count]]
+            for dropped in candidates:
+                rest = [g for i, g in enumerate(groups) if i not in dropped]
+                if not rest or all(g[0].negated for g in rest):
+                    continue
+                if tried >= MAX_RELAXATIONS:
+                    return None
+                tried += 1
+                try:
+                    relaxed = run_search(
+                        user, parse_query(groups_to_text(rest)), outcome.filters, outcome.sort
+                    )
+                except ValueError:
+                    return None
+                if relaxed.total:
+                    relaxed.relaxed_from = parsed
+                    relaxed.dropped_terms = [
+                        " | ".join(t.as_syntax() for t in groups[i]) for i in dropped
+                    ]
+                    return relaxed
+    return None
 
 
 # --- suggestions ---------------------------------------------------------------------
@@ -459,6 +604,7 @@ def did_you_mean(user, parsed: ParsedQuery, limit: int = 3) -> list[dict]:
         if text in seen or len(suggestions) >= limit:
             return
         seen.add(text)
+        check_budget()
         try:
             count = len(collect_hits(user, parse_query(text)))
         except ValueError:
@@ -466,6 +612,15 @@ def did_you_mean(user, parsed: ParsedQuery, limit: int = 3) -> list[dict]:
         if count:
             suggestions.append({"query": text, "count": count, "reason": reason})
 
+    try:
+        with time_budget():
+            _offer_relaxations(user, parsed, limit, offer)
+    except SearchTooSlow:
+        pass  # what was found in time is offered
+    return suggestions
+
+
+def _offer_relaxations(user, parsed, limit, offer):
     groups = parsed.groups
     if len(groups) > 1:
         for index in range(len(groups)):
@@ -475,7 +630,6 @@ def did_you_mean(user, parsed: ParsedQuery, limit: int = 3) -> list[dict]:
     words = " ".join(parsed.positive_terms)
     for item in autocomplete_titles(user, words, limit=limit * 2):
         offer(item["title"], "标题相近")
-    return suggestions
 
 
 # --- who runs the command line -------------------------------------------------------

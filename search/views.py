@@ -11,7 +11,14 @@ from cms.usage.services import UsageAction, record_usage
 
 from .forms import SavedSearchForm, SearchForm
 from .query_syntax import QuerySyntaxError, parse_query
-from .registry import FACET_LABELS, SORTS, autocomplete_titles, did_you_mean, run_search
+from .registry import (
+    FACET_LABELS,
+    SORTS,
+    autocomplete_titles,
+    did_you_mean,
+    relaxed_search,
+    run_search,
+)
 
 RESULTS_PER_PAGE = 20
 SUGGESTIONS = 8
@@ -58,7 +65,8 @@ def search_page(request):
     form = SearchForm(request.GET)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
-    text = " ".join((data.get("q") or "").split())
+    # the box as typed, even past the form's length (parse_query explains the limit)
+    text = " ".join((request.GET.get("q") or "").split())
     filters = form.filters()
     sort = data.get("sort") or "relevance"
     params = {"q": text, **filters, "sort": sort if sort != "relevance" else ""}
@@ -79,12 +87,21 @@ def search_page(request):
         except QuerySyntaxError as exc:
             context["error"] = str(exc)
             parsed = None
-        record_usage(request, UsageAction.SEARCH, detail=text)
+        record_usage(request, UsageAction.SEARCH, detail=text[:500])
+        outcome = None
         if parsed is not None and not parsed.is_empty:
-            outcome = run_search(request.user, parsed, filters, sort)
-            page = Paginator(outcome.hits, RESULTS_PER_PAGE).get_page(data.get("page") or 1)
+            try:
+                outcome = run_search(request.user, parsed, filters, sort)
+            except QuerySyntaxError as exc:  # past the time budget
+                context["error"] = str(exc)
+        if outcome is not None:
+            relaxed = relaxed_search(request.user, outcome) if outcome.total == 0 else None
+            shown = relaxed or outcome
+            page = Paginator(shown.results, RESULTS_PER_PAGE).get_page(data.get("page") or 1)
             context.update(
                 outcome=outcome,
+                relaxed=relaxed,
+                shown=shown,
                 page_obj=page,
                 facet_groups=_facet_groups(outcome, params),
                 notices=parsed.notices,
@@ -100,7 +117,7 @@ def search_page(request):
                         {**s, "url": "?" + urlencode({"q": s["query"]})}
                         for s in did_you_mean(request.user, parsed)
                     ]
-                    if outcome.total == 0
+                    if outcome.total == 0 and relaxed is None
                     else []
                 ),
                 save_form=SavedSearchForm(initial={"name": text[:100], "q": text}),

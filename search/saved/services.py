@@ -196,6 +196,34 @@ def _send_notice(saved: SavedSearch, items: list[tuple[str, str, str]]) -> None:
     )
 
 
+def grouped_notice_items(user, fresh) -> list[tuple[str, str, str]]:
+    """(label, title, url) lines of a notice: the articles of one document are one line
+    under the document (“……：3 条条文命中（第二条、第五条……）”), as on the results page."""
+    from search.registry import CHILDREN_SHOWN, group_hits
+
+    hits = [
+        SearchHit(
+            obj=obj,
+            searchable=entry,
+            score=0.0,
+            rank=rank,
+            date=None,
+            facets={},
+            parsed=None,
+        )
+        for rank, (_key, _label, _title, _url, obj, entry) in enumerate(fresh)
+    ]
+    items = []
+    for hit in group_hits(user, hits):
+        label, title, url = hit.type_label, hit.title, hit.url
+        if hit.children:
+            parts = "、".join(child.title for child in hit.children[:CHILDREN_SHOWN])
+            more = "等" if len(hit.children) > CHILDREN_SHOWN else ""
+            title = f"{title}：{len(hit.children)} 条命中（{parts}{more}）"
+        items.append((label, title, url))
+    return items
+
+
 def _announce(saved: SavedSearch, found: list[tuple[object, Searchable]]) -> int:
     """Tell the user about ``found`` items not yet known; returns how many were told."""
     known = _known_keys(saved)
@@ -209,7 +237,7 @@ def _announce(saved: SavedSearch, found: list[tuple[object, Searchable]]) -> int
         if key in already_told:  # another of the user's searches announced it
             silent.append(key)
             continue
-        fresh.append((key, entry.type_label, entry.title_for(obj), entry.url_for(obj)))
+        fresh.append((key, entry.type_label, entry.title_for(obj), entry.url_for(obj), obj, entry))
     if silent:
         _record(saved, silent, notified=False)
     if not fresh:
@@ -217,7 +245,7 @@ def _announce(saved: SavedSearch, found: list[tuple[object, Searchable]]) -> int
     try:
         with transaction.atomic():
             _record(saved, [item[0] for item in fresh], notified=True)
-            _send_notice(saved, [item[1:] for item in fresh])
+            _send_notice(saved, grouped_notice_items(saved.user, fresh))
     except IntegrityError:  # a concurrent run recorded the same items first
         return 0
     return len(fresh)

@@ -285,3 +285,34 @@ def test_saving_a_model_indexes_it(search_backend, corpus):
     doc = Document.objects.create(title="政府债务限额管理办法", body="地方政府专项债券。")
     search_backend.refresh_indexes()
     assert doc.pk in {d.pk for d in search_backend.search("专项债券", Document)}
+
+
+# --- issue 15/16: questions, operator words, the time budget ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("预算绩效怎么管理", "预算绩效 管理"),
+        ("如何管理预算绩效", "管理预算绩效"),
+        ("公务接待费是什么？", "公务接待费"),
+        ("绩效 OR 接待", "绩效 | 接待"),
+        ("绩效 和 评价", "绩效 评价"),
+    ],
+)
+def test_box_questions_and_operator_words_find_what_the_words_find(
+    search_backend, corpus, question, words
+):
+    from search.query_syntax import parse_query
+
+    asked = search(search_backend, corpus, parse_query(question).query)
+    plain = search(search_backend, corpus, parse_query(words).query)
+    assert asked and asked == plain
+
+
+def test_search_past_its_time_budget_is_stopped(search_backend, corpus):
+    from search.budget import SearchTooSlow, time_budget
+
+    with pytest.raises(SearchTooSlow, match="检索耗时超过限制"), time_budget(-1):
+        list(search_backend.search("预算", Document))
+    assert search(search_backend, corpus, "预算")  # no budget left behind

@@ -36,10 +36,14 @@ def json_lines(text):
 def test_json_shape(material, admin_user_role):
     out, _ = run("预算", "--json")
     [payload] = json_lines(out)
-    assert list(payload) == ["query", "total", "results"]
+    assert list(payload) == ["query", "total", "documents", "results"]
     assert payload["query"] == "预算" and payload["total"] == 4
+    assert payload["documents"] == 4  # nothing here is part of another item
     for result in payload["results"]:
-        assert list(result) == ["title", "url", "type", "score", "highlight"]
+        assert list(result) == [
+            "title", "url", "type", "score", "highlight", "matched", "articles", "more_articles"
+        ]  # fmt: skip
+        assert result["matched"] and result["articles"] == [] and result["more_articles"] == 0
         assert isinstance(result["score"], float) and 0 < result["score"] <= 1
         assert "【预算】" in result["highlight"]
     by_title = {r["title"]: r for r in payload["results"]}
@@ -60,7 +64,7 @@ def test_default_view_is_the_administrators(material, db):
 
 def test_user_option_applies_that_users_permissions(material, deputy_user):
     [payload] = json_lines(run("审计", "--json", "--user", deputy_user.username)[0])
-    assert payload == {"query": "审计", "total": 0, "results": []}
+    assert payload == {"query": "审计", "total": 0, "documents": 0, "results": []}
     record = UsageRecord.objects.filter(action=UsageAction.SEARCH).latest("pk")
     assert record.user == deputy_user and record.detail == "审计"
 

@@ -77,3 +77,76 @@ def test_groups_write_back_to_the_same_syntax():
     parsed = parse_query('预算 | 决算 "三公 经费" -草案')
     again = parse_query(groups_to_text(parsed.groups))
     assert shape(again.query) == shape(parsed.query)
+
+
+# --- issue 16: questions and operators; issue 15: bounded cost ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("政府债务怎么管理", ("and", "政府债务", "管理")),
+        ("如何管理政府债务", "管理政府债务"),
+        ("债务怎么管", ("and", "债务", "管")),
+        ("什么是三公经费", "三公经费"),
+        ("三公经费是什么？", "三公经费"),
+        ("哪些项目是否需要公示呢", ("and", "项目", "需要公示")),
+        ("预算公开了吗", "预算公开了"),
+        ("吗啡", "吗啡"),  # a particle only at the end of a longer word
+        ('"如何管理"', ("phrase", "如何管理")),  # a phrase is searched as typed
+        ("-如何 预算", ("and", ("not", "如何"), "预算")),  # so is an exclusion
+    ],
+)
+def test_question_wording_is_left_out(text, expected):
+    parsed = parse_query(text)
+    assert shape(parsed.query) == expected
+    if shape(parsed.query) != text:
+        assert any("提问用语" in n for n in parsed.notices) or '"' in text or "-" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("预算 AND 决算", ("and", "预算", "决算")),
+        ("预算 and 决算", ("and", "预算", "决算")),
+        ("预算 和 决算", ("and", "预算", "决算")),
+        ("预算 OR 决算", ("or", "预算", "决算")),
+        ("预算 Or 决算", ("or", "预算", "决算")),
+        ("预算 或 决算", ("or", "预算", "决算")),
+        ("预算 NOT 草案", ("and", "预算", ("not", "草案"))),
+        ("预算 not 草案", ("and", "预算", ("not", "草案"))),
+        ("政府和社会资本合作", "政府和社会资本合作"),  # 和 inside a word is a character
+        ("AND", "AND"),  # nothing to join: the word itself
+    ],
+)
+def test_operator_words(text, expected):
+    parsed = parse_query(text)
+    assert shape(parsed.query) == expected
+    if shape(parsed.query) != text and text != "AND":
+        assert any("逻辑运算符" in n for n in parsed.notices)
+
+
+def test_brackets_and_wildcards_are_dropped_with_a_notice():
+    parsed = parse_query("预算 AND (决算 OR *) ~ ^ \\ / : ? [ ] { }")
+    assert shape(parsed.query) == ("and", "预算", "决算")
+    assert any("无法检索的符号" in n for n in parsed.notices)
+    assert "《" not in " ".join(parse_query("《预算法》").notices)
+
+
+def test_twenty_single_characters_are_refused_with_what_to_narrow():
+    with pytest.raises(QuerySyntaxError, match="单字检索词过多.*连成词语"):
+        parse_query(" ".join("税费债罚款项目资金收支预决算审计监督管理"))
+    assert parse_query("税 费 债 罚")  # four are fine
+
+
+def test_too_many_words_after_segmentation_are_refused():
+    long_sentence = "全县各级人民政府应当依照本级人民代表大会批准的预算执行情况报告加强预算绩效管理"
+    with pytest.raises(QuerySyntaxError, match="词语过多"):
+        parse_query(long_sentence + "并向社会公开政府采购信息")
+
+
+def test_a_word_that_is_only_question_wording():
+    parsed = parse_query("预算 执行 是什么？")
+    assert shape(parsed.query) == ("and", "预算", "执行")
+    assert "提问用语" in parsed.notices[0]
+    assert shape(parse_query("什么").query) == "什么"  # nothing else: searched as typed

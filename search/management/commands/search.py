@@ -4,7 +4,13 @@ The site's search from the command line, through the same registry, permissions 
 query syntax as /search/. Without --user it shows what a 系统管理员 sees.
 
 With --json every query prints one JSON object on its own line:
-{"query", "total", "results": [{"title", "url", "type", "score", "highlight"}]}.
+{"query", "total", "documents", "results": [{"title", "url", "type", "score", "highlight",
+"matched", "articles": [{"title", "url", "type", "score", "highlight"}], "more_articles"}]}.
+"total" counts every hit; "results" lists a document once, with its best-matching articles
+(条文) beneath it and the number of its other matching articles (like the search page), so
+"documents" is the number of distinct entries. "matched" is false when a document is
+listed only because some of its articles matched. When nothing matches the whole query,
+"relaxed" gives the words dropped to find the closest results listed (“部分匹配”).
 "highlight" is plain text: the best passage of the item's text (its title when the text
 is empty or does not contain a match) with every matched word wrapped in 【 】.
 "score" is the relevance from 0 to 1 (1 = the best hit of its type, see search.registry).
@@ -20,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cms.usage.services import UsageAction, record_usage
 from search.query_syntax import QuerySyntaxError
-from search.registry import administrator_view_user, run_search
+from search.registry import administrator_view_user, relaxed_search, run_search
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
 SNIPPET_CHARS = 160
@@ -111,33 +117,60 @@ class Command(BaseCommand):
         except QuerySyntaxError as exc:
             self.stderr.write(f"“{query}”：{exc}")
             if as_json:
-                self._json({"query": query, "total": 0, "results": []})
+                self._json({"query": query, "total": 0, "documents": 0, "results": []})
             return False
-        hits = outcome.hits[:limit]
+        relaxed = relaxed_search(user, outcome) if outcome.total == 0 else None
+        shown = relaxed or outcome
+        results = shown.results[:limit]
         if as_json:
-            self._json(
-                {
-                    "query": query,
-                    "total": outcome.total,
-                    "results": [
-                        {
-                            "title": hit.title,
-                            "url": hit.url,
-                            "type": hit.type_label,
-                            "score": hit.score,
-                            "highlight": hit_highlight(hit),
-                        }
-                        for hit in hits
-                    ],
-                }
-            )
+            payload = {
+                "query": query,
+                "total": outcome.total,
+                "documents": outcome.result_count,
+                "results": [
+                    {
+                        **self._hit_json(hit),
+                        "matched": hit.matched,
+                        "articles": [self._hit_json(part) for part in hit.shown_children],
+                        "more_articles": hit.more_children,
+                    }
+                    for hit in results
+                ],
+            }
+            if relaxed is not None:
+                payload["relaxed"] = {"dropped": relaxed.dropped_terms, "total": relaxed.total}
+            self._json(payload)
             return True
-        self.stdout.write(f"检索：{query}　共 {outcome.total} 条，显示 {len(hits)} 条")
-        for number, hit in enumerate(hits, start=1):
+        grouped = (
+            f"归并为 {outcome.result_count} 项，" if outcome.result_count != outcome.total else ""
+        )
+        self.stdout.write(f"检索：{query}　共 {outcome.total} 条，{grouped}显示 {len(results)} 条")
+        for notice in outcome.parsed.notices:
+            self.stdout.write(f"提示：{notice}")
+        if relaxed is not None:
+            dropped = "、".join(f"“{w}”" for w in relaxed.dropped_terms)
+            self.stdout.write(f"部分匹配：去掉{dropped}后共 {relaxed.total} 条")
+        for number, hit in enumerate(results, start=1):
             self.stdout.write(f"{number:>3}. [{hit.type_label}] {hit.title}  ({hit.score})")
             self.stdout.write(f"     {hit.url}")
-            self.stdout.write(f"     {hit_highlight(hit)}")
+            if hit.matched:
+                self.stdout.write(f"     {hit_highlight(hit)}")
+            for part in hit.shown_children:
+                self.stdout.write(f"     · {part.title}  ({part.score})")
+                self.stdout.write(f"       {hit_highlight(part)}")
+            if hit.more_children:
+                self.stdout.write(f"     另有 {hit.more_children} 条命中")
         return True
+
+    @staticmethod
+    def _hit_json(hit) -> dict:
+        return {
+            "title": hit.title,
+            "url": hit.url,
+            "type": hit.type_label,
+            "score": hit.score,
+            "highlight": hit_highlight(hit),
+        }
 
     def _json(self, payload):
         self.stdout.write(json.dumps(payload, ensure_ascii=False))
