@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
+from cms.uploads import checked_clean
 from cms.usage.exports import export_response
 from cms.usage.models import UsageAction
 from cms.usage.services import record_usage
@@ -165,6 +166,7 @@ class AccountsForm(forms.Form):
         label="代表名单（XLSX，列：姓名、代表团；不选则为名册中全部尚无账号的在任代表开通）",
         required=False,
     )
+    clean_file = checked_clean("spreadsheet")
 
 
 @login_required

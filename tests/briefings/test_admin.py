@@ -30,14 +30,15 @@ def test_head_approves_in_the_editor_others_cannot(
     other = make_user(roles.STAFF, username="otherstaff")
     client.force_login(other)
     html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
-    assert "批准发布" not in html
+    assert "批准并发布" not in html
     client.post(url)
     page.refresh_from_db()
     assert not page.live
 
     client.force_login(head)
     html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
-    assert "批准发布" in html and "退回修改" in html
+    # the admin's button, in the project's translation: “批准并发布” (not “批准发布和发布”)
+    assert "批准并发布" in html and "退回修改" in html
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url)
     assert response.status_code in (200, 302)

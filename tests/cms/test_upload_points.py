@@ -20,6 +20,7 @@ UPLOAD_POINTS = {
     "budget/views.py": ("budget/views.py", 'checked_clean("spreadsheet")'),
     "policies/admin_views.py": ("policies/ingest.py", 'check_upload(name, data, "policy")'),
     "suggestions/forms.py": ("suggestions/forms.py", 'checked_clean("spreadsheet")'),
+    "suggestions/portal_views.py": ("suggestions/portal_views.py", 'checked_clean("spreadsheet")'),
     "suggestions/opinions/views.py": ("suggestions/opinions/views.py", 'checked_clean("spreadsheet")'),
     "suggestions/views.py": ("suggestions/services.py", 'check_upload(name, data, "suggestion")'),
 }  # fmt: skip

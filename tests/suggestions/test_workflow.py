@@ -211,11 +211,10 @@ def test_key_supervision_needs_leader(assigned, staff):
 
 
 def test_attachment_stored_with_digest(assigned, staff):
-    att = services.add_attachment(
-        assigned, staff, SimpleUploadedFile("现场照片.jpg", b"\xff\xd8jpegdata")
-    )
-    assert att.sha256 == hashlib.sha256(b"\xff\xd8jpegdata").hexdigest() and att.size == 10
-    assert att.file.read() == b"\xff\xd8jpegdata"
+    photo = b"\xff\xd8\xff\xe0jpegdata"  # a JPEG's signature: the upload check reads content
+    att = services.add_attachment(assigned, staff, SimpleUploadedFile("现场照片.jpg", photo))
+    assert att.sha256 == hashlib.sha256(photo).hexdigest() and att.size == 12
+    assert att.file.read() == photo
     with pytest.raises(Exception, match="不支持的文件类型"):
         services.add_attachment(assigned, staff, SimpleUploadedFile("x.exe", b"MZ"))
 
