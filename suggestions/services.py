@@ -1213,34 +1213,32 @@ def deputy_submit(s: Suggestion, user, note: str = "") -> Suggestion:
     return s
 
 
+def _review_decision(s, user, step, status, reason, what, outcome):
+    """One office review step that sends the item away with a reason (退回修改, 转为来信)."""
+    s = _locked(s)
+    _check(step, s, user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError(f"{what}须说明理由")
+    before = _apply(s, status)
+    s.save()
+    _event(s, user, step, before, reason)
+    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”{outcome}", deputy_url(s), reason)
+    return s
+
+
 @transaction.atomic
 def return_for_revision(s: Suggestion, user, reason: str) -> Suggestion:
     """退回修改: back to the deputy with the reason; the history stays."""
-    s = _locked(s)
-    _check("return_for_revision", s, user)
-    reason = (reason or "").strip()
-    if not reason:
-        raise TransitionError("退回修改须说明理由")
-    before = _apply(s, S.RETURNED)
-    s.save()
-    _event(s, user, "return_for_revision", before, reason)
-    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”被退回修改", deputy_url(s), reason)
-    return s
+    return _review_decision(
+        s, user, "return_for_revision", S.RETURNED, reason, "退回修改", "被退回修改"
+    )
 
 
 @transaction.atomic
 def turn_into_letter(s: Suggestion, user, reason: str) -> Suggestion:
     """转为来信: a personal petition or a matter outside the county's powers."""
-    s = _locked(s)
-    _check("to_letter", s, user)
-    reason = (reason or "").strip()
-    if not reason:
-        raise TransitionError("转为来信须说明理由")
-    before = _apply(s, S.LETTER)
-    s.save()
-    _event(s, user, "to_letter", before, reason)
-    _notify_later(_deputy_users(s), f"您的建议“{s.title[:40]}”转为来信办理", deputy_url(s), reason)
-    return s
+    return _review_decision(s, user, "to_letter", S.LETTER, reason, "转为来信", "转为来信办理")
 
 
 # --- conversations and 面商 ------------------------------------------------------------------
