@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cms.uploads import checked_clean
 from cms.usage.decorators import records_restricted_view
-from cms.usage.exports import RegisteredExportView, xlsx_export
+from cms.usage.exports import TableExportView
 
 from . import charts, reports
 from .alerts import (
@@ -190,13 +190,14 @@ REPORT_BUILDERS = {
 }
 
 
-class ReportExportView(RegisteredExportView):
+class ReportExportView(TableExportView):
     """Every budget table as XLSX, registered (备案登记) by the shared export view."""
 
     export_module = "预算数据"
 
-    def has_export_permission(self, request):
-        return super().has_export_permission(request) and request.user.has_perm(QUERY)
+    query_permission = QUERY
+    fallback_description = "预算数据报表"
+    invalid_message = "报表参数无效或没有数据。"
 
     def table(self):
         if not hasattr(self, "_table"):
@@ -208,24 +209,6 @@ class ReportExportView(RegisteredExportView):
                 params = reports.Params.from_form(form.cleaned_data)
                 self._table = builder(params) if params.year else None
         return self._table
-
-    def get_export_description(self):
-        table = self.table() if self.request.user.has_perm(QUERY) else None
-        return table.title if table else "预算数据报表"
-
-    def produce(self, purpose):
-        if self.table() is None:
-            return render(
-                self.request,
-                "cms/error.html",
-                {"title": "无法导出", "message": "报表参数无效或没有数据。"},
-                status=400,
-            )
-        return super().produce(purpose)
-
-    def build_export(self):
-        table = self.table()
-        return xlsx_export(table.title, table.headers, table.export_rows())
 
 
 # --- cited figures -------------------------------------------------------------------------------

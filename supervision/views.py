@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 
 from budget.importing import max_bytes
 from cms.usage.decorators import records_restricted_view
-from cms.usage.exports import RegisteredExportView, xlsx_export
+from cms.usage.exports import TableExportView
 
 from . import audit, charts, reports
 from .choices import BondType, DebtCategory, ImportKind, RectificationStatus
@@ -136,13 +136,14 @@ def bonds(request):
     )
 
 
-class DebtExportView(RegisteredExportView):
+class DebtExportView(TableExportView):
     """The debt tables as XLSX, registered (备案登记) by the shared export view."""
 
     export_module = "政府债务"
 
-    def has_export_permission(self, request):
-        return super().has_export_permission(request) and request.user.has_perm(QUERY_PERMISSION)
+    query_permission = QUERY_PERMISSION
+    fallback_description = "政府债务报表"
+    invalid_message = "报表参数无效。"
 
     def table(self):
         if not hasattr(self, "_table"):
@@ -158,24 +159,6 @@ class DebtExportView(RegisteredExportView):
             else:
                 self._table = None
         return self._table
-
-    def get_export_description(self):
-        table = self.table() if self.request.user.has_perm(QUERY_PERMISSION) else None
-        return table.title if table else "政府债务报表"
-
-    def produce(self, purpose):
-        if self.table() is None:
-            return render(
-                self.request,
-                "cms/error.html",
-                {"title": "无法导出", "message": "报表参数无效。"},
-                status=400,
-            )
-        return super().produce(purpose)
-
-    def build_export(self):
-        table = self.table()
-        return xlsx_export(table.title, table.headers, table.export_rows())
 
 
 # --- imports ------------------------------------------------------------------------------------

@@ -382,3 +382,36 @@ __all__ = [
     "purpose_required",
     "can_export",
 ]
+
+
+class TableExportView(RegisteredExportView):
+    """A registered export of one report table: subclasses give ``table()`` (the table the
+    request's parameters name, or None when they name none), the permission that reads the
+    tables, and the words used when there is no table."""
+
+    query_permission = ""
+    fallback_description = "报表"
+    invalid_message = "报表参数无效。"
+
+    def has_export_permission(self, request):
+        return super().has_export_permission(request) and request.user.has_perm(
+            self.query_permission
+        )
+
+    def get_export_description(self):
+        table = self.table() if self.request.user.has_perm(self.query_permission) else None
+        return table.title if table else self.fallback_description
+
+    def produce(self, purpose):
+        if self.table() is None:
+            return render(
+                self.request,
+                "cms/error.html",
+                {"title": "无法导出", "message": self.invalid_message},
+                status=400,
+            )
+        return super().produce(purpose)
+
+    def build_export(self):
+        table = self.table()
+        return xlsx_export(table.title, table.headers, table.export_rows())
