@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
+from cms.credentials import throttle
 from cms.uploads import checked_clean
 from cms.usage.exports import export_response
 from cms.usage.models import UsageAction
@@ -135,6 +136,30 @@ def draft_edit(request, pk):
 
 
 class FirstPasswordForm(PasswordChangeForm):
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        super().__init__(request.user, *args, **kwargs)
+
+    def clean_old_password(self):
+        """The old password is a password check like a login: it runs under the same throttle
+        (failures counted per account and address, growing waits), never as a free oracle."""
+        old = self.cleaned_data.get("old_password") or ""
+        with throttle.guard(
+            self.request, self.user.get_username(), user=self.user, clear_on_success=False
+        ) as attempt:
+            if attempt.refused is None:
+                if self.user.check_password(old):
+                    attempt.succeeded = True
+                else:
+                    attempt.failed = True
+        if attempt.refused is not None:
+            raise ValidationError(attempt.refused.message, code="throttled")
+        if attempt.failed:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old
+
     def clean(self):
         data = super().clean()
         password = data.get("new_password1")
@@ -146,7 +171,7 @@ class FirstPasswordForm(PasswordChangeForm):
 @login_required
 def password_change(request):
     """修改初始密码 (first login of a deputy's account)."""
-    form = FirstPasswordForm(request.user, request.POST or None)
+    form = FirstPasswordForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
         update_session_auth_hash(request, form.user)

@@ -487,3 +487,25 @@ def test_scores_on_the_statistics_page_and_xlsx_export(
     # the deputies' own role has no statistics, no export
     client.force_login(members["user_lead"])
     assert client.get(url, {"term": term.pk, "table": "scores"}).status_code == 403
+
+
+def test_first_password_form_counts_wrong_old_passwords_like_logins(client, admin_user_role):
+    """The old password on the first-login form is a password check: guessing it is throttled."""
+    deputy = Deputy.objects.create(name="钱敏", delegation="城关镇代表团")
+    account = accounts.create_accounts(admin_user_role, [deputy])[0]
+    deputy.refresh_from_db()
+    client.force_login(deputy.user)
+    new = "Yuanmou-2026-xyz"
+    for guess in range(5):
+        page = client.post(
+            reverse("suggestions:password_change"),
+            {"old_password": f"wrong-{guess}", "new_password1": new, "new_password2": new},
+        ).content.decode()
+        assert "登录失败次数过多" not in page
+    page = client.post(
+        reverse("suggestions:password_change"),
+        {"old_password": account.password, "new_password1": new, "new_password2": new},
+    ).content.decode()
+    assert "登录失败次数过多" in page
+    deputy.user.refresh_from_db()
+    assert deputy.user.check_password(account.password)  # nothing changed while refused
