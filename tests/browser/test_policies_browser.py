@@ -135,7 +135,15 @@ def test_staff_uploads_publishes_finds_and_excerpts_an_article(page, make_user, 
     article_link = page.locator(f"ol.search-results a[href$='#{TARGET}']")
     expect(article_link).to_have_count(1)
     expect(article_link).to_have_text(f"《{TITLE}》{TARGET}")
-    assert "法规条文" in page.locator("ol.search-results").inner_text()
+    # the article is listed beneath its document (grouped), not as a hit of its own
+    document_hit = page.locator(
+        "ol.search-results > li.search-result", has=page.locator(f"a[href$='#{TARGET}']")
+    )
+    expect(document_hit).to_have_count(1)
+    expect(document_hit.locator("h2")).to_contain_text(TITLE)
+    expect(
+        document_hit.locator("ul.search-result__parts a[href$='#" + TARGET + "']")
+    ).to_have_count(1)
 
     # the article opens at its anchor, scrolled into view and marked as the target
     article_link.click()
