@@ -221,5 +221,6 @@ def maturing_bonds(months: int, today: datetime.date, unfunded_only: bool = Fals
 
 def maturing_totals(bonds) -> tuple[int, Decimal]:
     """Count and outstanding principal of a maturing_queryset."""
-    totals = bonds.aggregate(n=Count("pk"), amount=Sum("amount"), repaid=Sum("repaid"))
-    return totals["n"], (totals["amount"] or ZERO) - (totals["repaid"] or ZERO)
+    # aliases distinct from the annotation: PostgreSQL cannot sum "repaid" under its own name
+    totals = bonds.aggregate(n=Count("pk"), issued=Sum("amount"), paid=Sum("repaid"))
+    return totals["n"], (totals["issued"] or ZERO) - (totals["paid"] or ZERO)

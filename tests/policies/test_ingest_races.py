@@ -46,11 +46,20 @@ def write_statutes(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def database_url() -> str:
+    """The test database (SQLite or PostgreSQL) for a subprocess to use."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{db.get('USER') or ''}@{host}:{port}/{db['NAME']}"
+
+
 def import_process(folder: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
         DATA_DIR=str(settings.DATA_DIR),
-        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        DATABASE_URL=database_url(),
         DJANGO_SETTINGS_MODULE="cms.settings.test",
         CELERY_TASK_ALWAYS_EAGER="1",
     )
