@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from budget.departments import acts_for, department_ids_for, is_department_scoped
+from cms.uploads import UploadRefused, check_uploaded_file
 from policies.extraction import ExtractionError, extract, max_upload_bytes
 
 from .choices import RectificationStatus
@@ -114,8 +115,11 @@ def _read_evidence(uploaded):
     limit = max_upload_bytes()
     if uploaded.size and uploaded.size > limit:
         raise RectificationError(f"佐证材料超过 {limit // (1024 * 1024)} MB 的上限")
-    data = uploaded.read()
     name = (uploaded.name or "").rsplit("/", 1)[-1]
+    try:  # the one upload check: type by content, before anything is stored
+        data = check_uploaded_file(uploaded, "material")
+    except UploadRefused as error:
+        raise RectificationError(error.messages[0]) from None
     try:
         extracted = extract(data, name)
     except ExtractionError as error:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from budget.importing import max_bytes
+from cms.uploads import checked_clean
 from cms.usage.decorators import records_restricted_view
 from cms.usage.exports import TableExportView
 
@@ -167,6 +168,7 @@ class DebtExportView(TableExportView):
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label="数据类型", choices=ImportKind.choices)
     file = forms.FileField(label="数据文件（CSV 或 XLSX）")
+    clean_file = checked_clean("spreadsheet")
 
 
 @query_required

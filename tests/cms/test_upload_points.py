@@ -11,7 +11,7 @@ from cms import uploads
 
 ROOT = Path(__file__).resolve().parents[2]
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
-APPS = ["archive", "briefings", "budget", "cms", "policies", "search", "suggestions"]
+APPS = ["archive", "briefings", "budget", "cms", "policies", "search", "suggestions", "supervision"]
 
 #: module with an upload (request.FILES or a forms.FileField) → the call that checks it
 UPLOAD_POINTS = {
@@ -22,6 +22,7 @@ UPLOAD_POINTS = {
     "suggestions/forms.py": ("suggestions/forms.py", 'checked_clean("spreadsheet")'),
     "suggestions/portal_views.py": ("suggestions/portal_views.py", 'checked_clean("spreadsheet")'),
     "suggestions/opinions/views.py": ("suggestions/opinions/views.py", 'checked_clean("spreadsheet")'),
+    "supervision/views.py": ("supervision/audit.py", 'check_uploaded_file(uploaded, "material")'),
     "suggestions/views.py": ("suggestions/services.py", 'check_upload(name, data, "suggestion")'),
 }  # fmt: skip
 

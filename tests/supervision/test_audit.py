@@ -95,7 +95,7 @@ def test_bad_input_is_refused_and_nothing_stored(staff_user, liaison_user, units
         audit.report_progress(
             item, liaison_user, status=S.PARTIAL, progress="x", recovered=Decimal("1300000")
         )
-    with pytest.raises(audit.RectificationError, match="无法读取佐证材料"):
+    with pytest.raises(audit.RectificationError, match="内容不是Word（DOCX）文档.*已拒绝，未保存"):
         audit.report_progress(
             item,
             liaison_user,
