@@ -13,7 +13,8 @@ Nothing is lost on a crash or a busy index:
   the beat task or the next import applies it once its process is gone (or after
   ``WAL_GRACE_SECONDS``). A reference is re-read from the database when applied, so a
   rolled-back save only re-indexes what the database holds — applying one early or
-  twice is harmless.
+  twice is harmless; a delete is applied only when its object is gone from the database
+  (a rolled-back delete, or a newer row with the same key, keeps its document).
 - *deferral*: when the writer lock stays busy, or the write fails for any other reason,
   the change is renamed into a ``.json`` batch of the spool and a Celery task is queued;
   any later writer drains the spool too (listing it while it holds the lock).
@@ -159,6 +160,32 @@ def _documents_for_refs(refs):
     return list(documents.values()), deletes
 
 
+def _recheck_deletes(delete_keys):
+    """Deletes read back from the spool, checked against the database as references are: a
+    file may be the write-ahead of a delete whose transaction rolled back, or its key may
+    belong to a newer row with the same primary key. A key whose object is still indexable
+    becomes a reference (re-indexed from the database); only a vanished one is deleted."""
+    from search.backend import model_label
+
+    refs, deletes = [], []
+    for key in dict.fromkeys(delete_keys):
+        label, _, pk = key.rpartition(":")
+        try:
+            root = apps.get_model(label)
+            obj = root._default_manager.filter(pk=pk).first()
+        except (LookupError, ValueError):
+            obj = None
+        if obj is not None:
+            specific = getattr(obj, "specific", obj)
+            model = type(specific)
+            indexed = getattr(model, "get_indexed_objects", None)
+            if indexed is not None and indexed().filter(pk=pk).exists():
+                refs.append((model_label(model), str(pk)))
+                continue
+        deletes.append(key)
+    return refs, deletes
+
+
 def _read_batches(files):
     refs, delete_keys = [], []
     for path in files:
@@ -184,7 +211,8 @@ def _drain(store):
         if not files:
             return None
         refs, delete_keys = _read_batches(files)
-        documents, deletes = _documents_for_refs(refs)
+        kept_refs, delete_keys = _recheck_deletes(delete_keys)
+        documents, deletes = _documents_for_refs(refs + kept_refs)
         for key in [*delete_keys, *deletes]:
             writer.delete_by_term("doc_key", key)
         for doc in documents:

@@ -1,12 +1,15 @@
 """An index you can trust: one writer across processes, deferral, version marker, drift check."""
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from search import indexing
 from search.backend import SCHEMA_VERSION, VERSION_FILE, make_document
@@ -84,6 +87,40 @@ def test_busy_index_defers_instead_of_failing(whoosh, monkeypatch):  # noqa: F81
     indexing.write_now(store, [make_document(other)])
     assert indexing.spooled_batches(store) == []
     assert {o.pk for o in whoosh.search("延迟写入", Document)} == {doc.pk}
+
+
+def test_rolled_back_delete_never_removes_a_document_that_still_exists(whoosh):  # noqa: F811
+    """A delete whose transaction rolled back leaves its write-ahead file; once that file is
+    applied (its process gone, or older than the grace time) it must not drop a document
+    whose row is still in the database (the same row, or a later row with the same key)."""
+    store = whoosh.store
+    doc = Document.objects.create(title="回滚删除测试")
+    other = Document.objects.create(title="另一个文件")
+    indexing.write_now(store, [make_document(doc), make_document(other)])
+
+    def write_ahead_of(change):
+        before = set(indexing.orphaned_write_aheads(store, now=time.time() + 3600))
+        change()
+        (wal,) = set(indexing.orphaned_write_aheads(store, now=time.time() + 3600)) - before
+        old = time.time() - indexing.WAL_GRACE_SECONDS - 60
+        os.utime(wal, (old, old))  # as if its process had run on past the grace time
+        return wal
+
+    def rolled_back_delete():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            whoosh.delete(doc)  # waits for a commit that never comes
+            raise RuntimeError("rolled back")
+
+    wal = write_ahead_of(rolled_back_delete)
+    indexing.write_now(store, [make_document(other)])  # drains the old write-ahead
+    assert not wal.exists()
+    assert {o.pk for o in whoosh.search("回滚删除", Document)} == {doc.pk}
+    # a delete that did happen is still applied from its write-ahead file
+    wal = write_ahead_of(lambda: whoosh.delete(other))
+    Document.objects.filter(pk=other.pk).delete()
+    indexing.apply_spool(store)
+    assert not wal.exists()
+    assert not {o.pk for o in whoosh.search("另一个文件", Document)}
 
 
 def test_lock_wait_is_bounded(tmp_path):
