@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from wagtail.models import Page
 
 from cms.uploads import UploadRefused, check_upload
 
@@ -419,6 +420,14 @@ def _process(record: PolicyFile) -> None:
         "needs_ocr": extracted.needs_ocr,
     }
     if found.doc_number:
+        # Two files with the same 文号 processed at once (two imports, two workers) must not
+        # both pass this check: the library page's row is locked until this transaction
+        # ends, so the second waits and then finds the first one's page. (SQLite's
+        # transactions are IMMEDIATE: they are serialised already.)
+        from .services import ensure_index_page
+
+        library = ensure_index_page()
+        list(Page.objects.select_for_update().filter(pk=library.pk).values_list("pk"))
         twin = PolicyPage.objects.filter(doc_number=found.doc_number).first()
         if twin:
             record.status = IngestStatus.DUPLICATE

@@ -132,6 +132,39 @@ def test_two_imports_of_the_same_files_at_once_make_one_document_each(
     assert_index_complete()
 
 
+def test_two_files_with_the_same_doc_number_imported_at_once_make_one_document(
+    site_tree, empty_index, tmp_path
+):
+    """Different files (a scan and a retyped copy, say) that carry the same 文号, imported by
+    two runs at once: one document per 文号, the other file reported as its duplicate."""
+    ensure_index_page()
+    folders = []
+    for copy in ("甲", "乙"):
+        folder = tmp_path / copy
+        folder.mkdir()
+        for n in range(10):
+            (folder / f"通知{n:02d}.md").write_text(
+                f"# 元江县财政局关于做好第{n}批预算资金管理工作的通知\n\n"
+                f"元财预〔2026〕{n + 1}号\n\n"
+                f"第一条 本批资金按月报告执行情况。\n\n（{copy}稿）\n",
+                "utf-8",
+            )
+        folders.append(folder)
+    runs = [import_process(folder) for folder in folders]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for run, (_out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+    seen = statuses(outputs[0][0]) + statuses(outputs[1][0])
+    assert sorted(set(seen)) == ["created", "duplicate"], seen
+    assert seen.count("created") == 10
+    numbers = list(PolicyPage.objects.values_list("doc_number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 10
+    duplicates = PolicyFile.objects.filter(status=IngestStatus.DUPLICATE)
+    assert duplicates.count() == 10
+    assert all("已存在于" in f.message for f in duplicates)
+    assert_index_complete()
+
+
 def test_an_import_killed_mid_way_is_finished_by_the_next_start(site_tree, empty_index, tmp_path):
     ensure_index_page()
     write_statutes(tmp_path / "files", 20)
