@@ -60,3 +60,11 @@ def finish_demo(steps: list[str]) -> None:
             run_background_step(step)
         except Exception:  # one failed step does not keep the others from running
             logging.getLogger(__name__).exception("demo step %s failed", step)
+
+
+@shared_task(ignore_result=True)
+def sweep_orphaned_media() -> int:
+    """Move uploads that no row refers to (a process killed mid-upload) out of media."""
+    from cms.media_sweep import sweep
+
+    return len(sweep().found)

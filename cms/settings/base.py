@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "policies.recover_unfinished_imports",
         "schedule": 120.0,
     },
+    # uploads stored by a process that died before writing their row (cms/media_sweep.py)
+    "sweep-orphaned-media": {
+        "task": "cms.tasks.sweep_orphaned_media",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- suggestions/ (代表建议): its own settings and schedule go here
