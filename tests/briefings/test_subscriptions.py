@@ -127,10 +127,20 @@ def test_page_shows_and_changes_only_the_readers_own_choices(client, member, qua
     client.post(url, {})
     assert subscriptions.choices_of(member) == set()
     assert SubscriptionEvent.objects.filter(subscription__user=member).count() == 2
-    # the page is linked from the deputy's navigation and the library
-    home = client.get("/").content.decode()
-    assert "工作资料" in home
-    assert url in client.get(reverse("briefings:subscriptions")).content.decode()
+    # the page is linked from the deputy's navigation (工作资料 → the library, or this page
+    # when there is none yet), from the library page and from the section's own menu
+    from django.test import RequestFactory
+
+    from briefings.services import ensure_index_page
+    from cms.nav import nav_for
+
+    request = RequestFactory().get("/")
+    request.user = member
+    assert [i.url for i in nav_for(request) if i.label == "工作资料"] == [url]
+    library = ensure_index_page()
+    assert [i.url for i in nav_for(request) if i.label == "工作资料"] == [library.url]
+    assert url in client.get(library.url).content.decode()
+    assert url in client.get(url).content.decode()
 
 
 def test_page_refuses_kinds_not_offered_and_roles_without_access(
