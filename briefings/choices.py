@@ -45,3 +45,15 @@ class RenditionKind(models.TextChoices):
 class RenditionStatus(models.TextChoices):
     OK = "ok", "已生成"
     FAILED = "failed", "生成失败"
+
+
+class SubscriptionChannel(models.TextChoices):
+    """How a subscribed kind of material reaches a reader."""
+
+    INBOX = "inbox", "站内消息"
+    EMAIL = "email", "电子邮件"
+
+
+class SubscriptionStatus(models.TextChoices):
+    SUBSCRIBED = "subscribed", "已订阅"
+    UNSUBSCRIBED = "unsubscribed", "未订阅"

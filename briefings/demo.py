@@ -77,6 +77,28 @@ def _publish_through_workflow(page, drafter, head):
     state.task.specific.on_action(state, head, "approve", comment="同意印发。")
 
 
+# The demo deputies' own choices (accounts in cms.demo): username → [(type code, channel)]
+DEMO_SUBSCRIPTIONS = {
+    "member1": [("quarterly-briefing", "inbox"), ("quarterly-briefing", "email")],
+    "member2": [("half-year-briefing", "email")],  # e-mail only: not in the inbox
+}
+
+
+def _subscriptions():
+    from . import subscriptions
+
+    User = get_user_model()  # noqa: N806
+    for username, wanted in DEMO_SUBSCRIPTIONS.items():
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None or not subscriptions.may_subscribe(user):
+            continue
+        current = subscriptions.choices_of(user)
+        for code, channel in wanted:
+            material_type = MaterialType.objects.get(code=code)
+            if (material_type.pk, channel) not in current:
+                subscriptions.subscribe(user, material_type, channel)
+
+
 def _briefings(year, drafter, head, stdout):
     from .drafting import create_draft
 
@@ -205,6 +227,7 @@ def load_demo_briefings(stdout=None, today=None):
         deputy = User.objects.filter(username="deputy").first()
         if deputy is not None:  # so the demo deputy finds the issues in the inbox
             RecipientGroup.objects.get(name="县人大常委会领导、委员").members.add(deputy)
+        _subscriptions()  # before drafting: the subscribers join the default 印送
         plan_year(year)
         _briefings(year, drafter, head, stdout)
         _awaiting_sign_off(year, drafter)

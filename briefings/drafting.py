@@ -21,6 +21,7 @@ from budget.choices import BudgetKind, ClassificationKind, Measure, Phase
 from budget.measures import ExecutionRow, execution_table, time_progress, total_row
 from budget.models import Alert, Figure
 
+from . import subscriptions
 from .choices import Cadence, MaterialKind
 from .models import BriefingEvent, BriefingPage, MaterialType
 from .services import ensure_index_page, period_end_month, period_label
@@ -307,6 +308,9 @@ def create_draft(user, material_type: MaterialType, year: int, period: int):
     index.add_child(instance=page)
     page.recipient_groups.set(material_type.default_recipient_groups.all())
     page.recipient_departments.set(material_type.default_recipient_departments.all())
+    if material_type.cadence in subscriptions.ROUTINE_CADENCES:
+        # the 元谋 list above, plus the readers who subscribed to this kind (as of now)
+        page.recipient_readers.set(subscriptions.subscribed_readers(material_type))
     page.save()
     page.save_revision(user=user, log_action=True)
     note = label

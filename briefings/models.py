@@ -18,7 +18,7 @@ from wagtail.models import Page, PagePermissionTester, Task, TaskState
 from wagtail.search import index
 
 from budget.blocks import FigureBlock
-from cms.usage.models import AppendOnlyModel
+from cms.usage.models import AppendOnlyModel, StepEvent
 
 from .choices import (
     Cadence,
@@ -27,6 +27,8 @@ from .choices import (
     RenditionKind,
     RenditionStatus,
     ResponsibleKind,
+    SubscriptionChannel,
+    SubscriptionStatus,
 )
 
 READ_PERMISSION = "cms.query_data"
@@ -263,16 +265,23 @@ class BriefingIndexPage(Page):
 
     def serve(self, request, *args, **kwargs):
         from .services import readable_briefings
+        from .subscriptions import may_subscribe
 
         if not request.user.is_authenticated:
             raise PermissionDenied("请先登录。")
         pages = readable_briefings(request.user).order_by("-issue_year", "-issue_number")
-        if not pages.exists() and not request.user.has_perm(READ_PERMISSION):
+        subscriber = may_subscribe(request.user)
+        if not pages.exists() and not request.user.has_perm(READ_PERMISSION) and not subscriber:
             raise PermissionDenied("您的角色无权阅读简报。")
         return render(
             request,
             "briefings/index_page.html",
-            {"page": self, "briefings": pages[:200], "section": "library"},
+            {
+                "page": self,
+                "briefings": pages[:200],
+                "section": "library",
+                "may_subscribe": subscriber,
+            },
         )
 
 
@@ -306,6 +315,11 @@ class BriefingPage(Page):
     recipient_departments = ParentalManyToManyField(
         "budget.Department", verbose_name="印送单位", blank=True, related_name="+"
     )
+    # Readers who subscribed to this kind of material when the draft was made (they may
+    # read the issue and are pushed to through the channels they chose).
+    recipient_readers = ParentalManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="订阅读者", blank=True, related_name="+"
+    )
     print_count = models.PositiveIntegerField("印数", default=default_print_count)
     # The last month of budget execution data the draft was computed from (set when drafted
     # from data); less than the period's last month means the period's data is incomplete.
@@ -328,7 +342,11 @@ class BriefingPage(Page):
         FieldPanel("body"),
         FieldPanel("attachments"),
         MultiFieldPanel(
-            [FieldPanel("recipient_groups"), FieldPanel("recipient_departments")],
+            [
+                FieldPanel("recipient_groups"),
+                FieldPanel("recipient_departments"),
+                FieldPanel("recipient_readers"),
+            ],
             heading="印送",
         ),
     ]
@@ -416,6 +434,9 @@ class BriefingPage(Page):
     def recipient_names(self) -> list[str]:
         names = [g.name for g in self.recipient_groups.all()]
         names += [d.name for d in self.recipient_departments.all()]
+        readers = [str(u) for u in self.recipient_readers.filter(is_active=True)]
+        if readers:
+            names.append("订阅读者（" + "、".join(readers) + "）")
         return names
 
 
@@ -617,3 +638,61 @@ class DepartmentUpload(index.Indexed, models.Model):
         from django.urls import reverse
 
         return reverse("briefings:upload", args=[self.pk])
+
+
+# --- subscriptions (who chose which kinds of material, by which channel) ------------------
+
+
+class MaterialSubscription(models.Model):
+    """One reader's choice for one kind of material on one channel (站内消息 or 电子邮件).
+    Changed only through briefings.subscriptions (its transition table)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="读者",
+        on_delete=models.CASCADE,
+        related_name="material_subscriptions",
+    )
+    material_type = models.ForeignKey(
+        MaterialType,
+        verbose_name="资料类型",
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    channel = models.CharField("渠道", max_length=8, choices=SubscriptionChannel.choices)
+    status = models.CharField(
+        "状态",
+        max_length=16,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.UNSUBSCRIBED,
+    )
+    changed_at = models.DateTimeField("变更时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资料订阅"
+        verbose_name_plural = "资料订阅"
+        ordering = ["material_type__sort_order", "material_type__name", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "material_type", "channel"], name="briefings_subscription_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.material_type} · {self.get_channel_display()}"
+
+
+class SubscriptionEvent(StepEvent):
+    """订阅 or 退订 of one kind on one channel: who, when, from which state to which."""
+
+    subscription = models.ForeignKey(
+        MaterialSubscription, verbose_name="订阅", on_delete=models.CASCADE, related_name="events"
+    )
+
+    class Meta:
+        verbose_name = "订阅记录"
+        verbose_name_plural = "订阅记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.subscription} · {self.action}"

@@ -25,6 +25,7 @@ from cms.notifications.services import notify
 from cms.sequences import locked_counter
 from cms.workdays.services import add_workdays
 
+from . import subscriptions
 from .choices import Cadence, ItemState, ItemStatus, ResponsibleKind
 from .models import (
     MANAGE_PERMISSION,
@@ -459,13 +460,14 @@ def recipients_of(page: BriefingPage) -> list:
 
 def readable_briefings(user):
     """Live briefings this user may read: every one for 查询 users, otherwise the ones
-    sent to the user's department or distribution group."""
+    sent to the user's department or distribution group, or to the user as a subscribed
+    reader (印送 订阅读者)."""
     live = BriefingPage.objects.live()
     if not getattr(user, "is_authenticated", False):
         return live.none()
     if user.has_perm(READ_PERMISSION):
         return live
-    condition = Q(recipient_groups__members=user)
+    condition = Q(recipient_groups__members=user) | Q(recipient_readers=user)
     if is_department_scoped(user):
         condition |= Q(recipient_departments__in=department_ids_for(user))
     return live.filter(pk__in=BriefingPage.objects.filter(condition).values("pk"))
@@ -496,15 +498,21 @@ def on_published(page: BriefingPage, user=None) -> None:
         mark_done(item, user=user, when=page.last_published_at, briefing=page)
     if first_time:
         people = recipients_of(page)
+        subject = f"{page.material_type.name}：{page.title}（{page.issue_label}）"
+        body = f"{page.editor}编印的《{page.title}》已发布，请阅。"
         if people:
-            notify(
-                people,
-                f"{page.material_type.name}：{page.title}（{page.issue_label}）",
-                body=f"{page.editor}编印的《{page.title}》已发布，请阅。",
-                url=page.url or "",
-                category="briefings",
-            )
-        BriefingEvent.objects.create(page=page, action="印送", note=f"推送 {len(people)} 人")
+            notify(people, subject, body=body, url=page.url or "", category="briefings")
+        # subscribed readers not already told as members of the 印送 list, through the
+        # channels they chose, if they may read this issue
+        told = {user.pk for user in people}
+        readers = {
+            user: channels
+            for user, channels in subscriptions.channels_by_reader(page.material_type).items()
+            if user.pk not in told and can_read_briefing(user, page)
+        }
+        subscriptions.deliver(readers, subject, body=body, url=page.url or "", category="briefings")
+        note = f"推送 {len(people)} 人" + (f"，订阅读者 {len(readers)} 人" if readers else "")
+        BriefingEvent.objects.create(page=page, action="印送", note=note)
     page_id = page.pk
     revision_id = page.live_revision_id
 

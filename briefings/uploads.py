@@ -86,10 +86,42 @@ def upload_material(user, item: ScheduledItem, uploaded_file, title: str = "") -
             )
             if item.status == ItemStatus.OPEN:
                 mark_done(item, user=user, when=now, note=f"已上传 {name}")
+            notify_subscribers_once(item, upload)
         except Exception:
             upload.file.delete(save=False)
             raise
     return upload
+
+
+SUBSCRIBERS_NOTIFIED = "通知订阅读者"
+
+
+def notify_subscribers_once(item: ScheduledItem, upload: DepartmentUpload) -> int:
+    """Tell the readers subscribed to the item's kind that its material has arrived, through
+    the channels they chose; once per scheduled item (a re-upload or replacement is not
+    announced again). Only readers who may read the upload are told. Runs inside the upload's
+    transaction with the item's row locked, so two uploads at once announce it once."""
+    from . import subscriptions
+
+    item = ScheduledItem.objects.select_for_update().get(pk=item.pk)
+    if item.events.filter(action=SUBSCRIBERS_NOTIFIED).exists():
+        return 0
+    readers = {
+        user: channels
+        for user, channels in subscriptions.channels_by_reader(item.material_type).items()
+        if may_read_upload(user, upload)
+    }
+    subscriptions.deliver(
+        readers,
+        f"{item.material_type.name}已报送：{item.title}",
+        body=f"{upload.department.name}报送的《{upload.title}》已到，请阅。",
+        url=upload.get_absolute_url(),
+        category="briefings",
+    )
+    ScheduleEvent.objects.create(
+        item=item, action=SUBSCRIBERS_NOTIFIED, note=f"{len(readers)} 人（{upload.filename}）"
+    )
+    return len(readers)
 
 
 def may_read_upload(user, upload: DepartmentUpload) -> bool:

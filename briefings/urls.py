@@ -11,6 +11,7 @@ urlpatterns = [
     path("draft/", views.draft, name="draft"),
     path("uploads/", views.uploads_view, name="uploads"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload"),
+    path("subscriptions/", views.subscriptions_view, name="subscriptions"),
     path("renditions/<int:pk>/", views.rendition_download, name="rendition"),
     path("pages/<int:page_id>/render/", views.render_now, name="render"),
 ]

@@ -16,9 +16,16 @@ from django.views.decorators.http import require_POST
 from cms.usage.models import UsageAction
 from cms.usage.services import record_usage
 
-from . import drafting, services, uploads
-from .choices import ItemState, MaterialKind, RenditionStatus
-from .models import BriefingPage, BriefingRendition, DepartmentUpload, MaterialType, ScheduledItem
+from . import drafting, services, subscriptions, uploads
+from .choices import ItemState, MaterialKind, RenditionStatus, SubscriptionChannel
+from .models import (
+    BriefingPage,
+    BriefingRendition,
+    DepartmentUpload,
+    MaterialType,
+    ScheduledItem,
+    SubscriptionEvent,
+)
 
 STATE_FILTERS = [
     ("open", "未完成"),
@@ -251,3 +258,62 @@ def render_now(request, page_id):
     render_briefing.delay(page.pk, page.live_revision_id, request.user.pk)
     messages.success(request, "已安排生成 DOCX/PDF 文件，完成后可在本页下载。")
     return redirect(page.url)
+
+
+def _wanted_choices(values) -> set[tuple[int, str]]:
+    wanted = set()
+    for value in values:
+        type_id, _, channel = value.partition(":")
+        try:
+            wanted.add((int(type_id), channel))
+        except ValueError:
+            raise PermissionDenied("所选资料类型不在您可订阅的范围内。") from None
+    return wanted
+
+
+def subscriptions_view(request):
+    """我的资料订阅: the logged-in reader's own choices, per kind and channel."""
+    user = request.user
+    if not subscriptions.may_subscribe(user):
+        raise PermissionDenied("您的角色无权订阅工作资料。")
+    if request.method == "POST":
+        added, removed = subscriptions.set_choices(
+            user, _wanted_choices(request.POST.getlist("choice"))
+        )
+        if added or removed:
+            messages.success(request, f"已保存：新订阅 {added} 项，退订 {removed} 项。")
+        else:
+            messages.info(request, "订阅没有变化。")
+        return redirect("briefings:subscriptions")
+    current = subscriptions.choices_of(user)
+    rows = [
+        {
+            "type": material_type,
+            "cells": [
+                {
+                    "value": f"{material_type.pk}:{channel}",
+                    "label": label,
+                    "checked": (material_type.pk, channel) in current,
+                }
+                for channel, label in SubscriptionChannel.choices
+            ],
+        }
+        for material_type in subscriptions.offered_types(user).select_related(
+            "responsible_department"
+        )
+    ]
+    history = SubscriptionEvent.objects.filter(subscription__user=user).select_related(
+        "subscription", "subscription__material_type"
+    )
+    return render(
+        request,
+        "briefings/subscriptions.html",
+        {
+            "section": "subscriptions",
+            "rows": rows,
+            "channels": SubscriptionChannel.choices,
+            "history": history.order_by("-at", "-id")[:20],
+            "has_email": bool(user.email),
+            "reads_all": subscriptions.reads_all_materials(user),
+        },
+    )

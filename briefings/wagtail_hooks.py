@@ -76,6 +76,7 @@ register_snippet(BriefingsGroup)
 @hooks.register("register_site_nav")
 def briefings_nav(request):
     from .services import may_manage
+    from .subscriptions import may_subscribe
     from .uploads import UPLOAD_PERMISSION, pushed_items_for
 
     user = request.user
@@ -90,6 +91,13 @@ def briefings_nav(request):
         return None
     if user.has_perm(UPLOAD_PERMISSION) and pushed_items_for(user).exists():
         return NavItem("工作资料", reverse("briefings:uploads"), order=50)
+    if may_subscribe(user):
+        # a deputy's own account: the briefings sent to him or her, and the subscriptions
+        from .models import BriefingIndexPage
+
+        index = BriefingIndexPage.objects.live().first()
+        url = index.url if index is not None and index.url else ""
+        return NavItem("工作资料", url or reverse("briefings:subscriptions"), order=50)
     return None
 
 

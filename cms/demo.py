@@ -32,14 +32,22 @@ DEMO_ACCOUNTS = [
     ("deputy", "张建国", "县人大代表（城关镇代表团）", roles.DEPUTY, "Deputy-2026!"),
     ("archivist", "赵敏", "县人大常委会办公室", roles.ARCHIVIST, "Archive-2026!"),
     ("liaison", "陈刚", "县财政局", roles.LIAISON, "Liaison-2026!"),
+    # two deputies' own accounts (every deputy, not a query seat): the suggestions demo links
+    # them to the register and gives them online drafts, a 联名 invitation, a returned
+    # suggestion and one turned into a letter; the briefings demo their subscriptions
+    ("member1", "杨丽华", "县人大代表（甘庄街道代表团）", roles.DEPUTY_MEMBER, "Member1-2026!"),
+    ("member2", "普文忠", "县人大代表（因远镇代表团）", roles.DEPUTY_MEMBER, "Member2-2026!"),
 ]
 
 
 @transaction.atomic
-def create_demo_accounts():
+def create_demo_accounts(usernames=None):
+    """Create the demo accounts that do not exist yet (all, or only *usernames*)."""
     User = get_user_model()
     created = []
     for username, name, org, role, password in DEMO_ACCOUNTS:
+        if usernames is not None and username not in usernames:
+            continue
         user, new = User.objects.get_or_create(
             username=username,
             defaults={"display_name": name, "organisation": org, "email": f"{username}@rd.local"},

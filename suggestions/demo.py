@@ -661,6 +661,7 @@ def load_demo(stdout=None, today=None):
     today = today or timezone.localdate()
     term = services.setup_term(TERM_NUMBER, start_date=datetime.date(today.year - 4, 1, 10))
     if Suggestion.objects.filter(term=term).count() >= 100:
+        load_member_demo(term, stdout)
         return
     from budget.demo import ensure_departments
 
@@ -748,9 +749,116 @@ def load_demo(stdout=None, today=None):
             made += 1
             if target != Status.SUBMITTED:
                 player.play(s, target, assigned, (lead, co_units))
+    load_member_demo(term, stdout)
     if stdout is not None:
         counts = {Status(k).label: v for k, v in _status_counts(term).items()}
         stdout.write(f"代表建议：{term} 登记 {made} 件演示建议（{counts}）\n")
+
+
+# The two demo deputies who write online (accounts member1 and member2 in cms.demo).
+MEMBERS = {
+    "member1": {
+        "name": "杨丽华",
+        "delegation": "甘庄街道代表团",
+        "phone": "13988770231",
+        "id_number": "530428198204120026",
+        "employer": "甘庄街道中心小学",
+        "address": "甘庄街道干坝社区8号",
+    },
+    "member2": {
+        "name": "普文忠",
+        "delegation": "因远镇代表团",
+        "phone": "13887650418",
+        "id_number": "530428197509230031",
+        "employer": "因远镇安仁村民委员会",
+        "address": "因远镇安仁村46号",
+    },
+}
+MEMBER_TEXTS = {
+    "draft": (
+        "关于加快甘庄街道老旧小区雨污分流改造的建议",
+        "甘庄街道干坝、红星等小区建成于上世纪九十年代，雨污合流，雨季污水外溢。"
+        "建议县住建局将上述小区纳入明年老旧小区改造计划，分期实施雨污分流。",
+    ),
+    "invite": (
+        "关于提高农村学校营养餐补助标准的建议",
+        "近年食材价格上涨，现行营养餐补助标准难以保证学生每餐的肉蛋奶供应。"
+        "建议县教育体育局会同县财政局测算成本，争取上级资金并适当提高县级补助。",
+    ),
+    "returned": (
+        "关于改造因远镇农贸市场的建议",
+        "因远镇农贸市场设施陈旧，赶集日拥堵。建议改造市场。",
+    ),
+    "letter": (
+        "关于解决本人承包地征收补偿款发放问题的建议",
+        "本人承包地于前年被征收用于道路建设，部分补偿款至今未发放，请有关部门帮助解决。",
+    ),
+}
+RETURN_REASON = "请补充市场现状、改造规模和资金来源等具体情况，并明确建议的承办方向后再提交。"
+LETTER_REASON = "所提为个人补偿诉求，不属于代表建议范围，按人民来信转县自然资源局办理。"
+
+
+def _member_deputies(term) -> dict:
+    """The two demo deputies' accounts linked to the register (created if missing)."""
+    from cms.demo import create_demo_accounts
+
+    create_demo_accounts(list(MEMBERS))
+    User = get_user_model()  # noqa: N806
+    linked = {}
+    for username, details in MEMBERS.items():
+        user = User.objects.get(username=username)
+        deputy = Deputy.objects.filter(user=user).first()
+        if deputy is None:
+            deputy = Deputy.objects.filter(name=details["name"], user__isnull=True).first()
+            if deputy is None:
+                deputy = Deputy.objects.create(**details)
+            deputy.user = user
+            deputy.save(update_fields=["user"])
+        deputy.terms.add(term)
+        linked[username] = (user, deputy)
+    return linked
+
+
+def load_member_demo(term, stdout=None) -> None:
+    """member1 and member2 write online (domain.md §11): a draft, a draft with a 联名
+    invitation from one to the other, a suggestion returned for revision and one turned into
+    a letter. Runs through the services; idempotent (skipped once member1 has suggestions)."""
+    staff = next(iter(services.staff_users()), None)
+    if staff is None:
+        return
+    with transaction.atomic():
+        members = _member_deputies(term)
+        (user1, deputy1), (user2, deputy2) = members["member1"], members["member2"]
+        if Suggestion.objects.filter(lead_deputy__in=[deputy1, deputy2]).exists():
+            return
+        session = Session.objects.filter(term=term).order_by("-number").first()
+        categories = {c.name: c for c in Category.objects.filter(term=term)}
+
+        def write(user, key, category, period=Period.BETWEEN):
+            title, content = MEMBER_TEXTS[key]
+            return services.create_draft(
+                user,
+                session=session,
+                title=title,
+                content=content,
+                category=categories.get(category),
+                period=period,
+            )
+
+        write(user1, "draft", "城建环资")
+        invited = write(user1, "invite", "教科文卫")
+        services.invite(invited, user1, [deputy2])
+        returned = write(user2, "returned", "财政经济")
+        services.deputy_submit(returned, user2)
+        services.return_for_revision(returned, staff, RETURN_REASON)
+        letter = write(user2, "letter", "农业农村")
+        services.deputy_submit(letter, user2)
+        services.turn_into_letter(letter, staff, LETTER_REASON)
+    if stdout is not None:
+        stdout.write(
+            f"代表建议：{deputy1.name}（member1）、{deputy2.name}（member2）在线撰写的演示建议 4 件"
+            "（草稿、联名邀请、退回修改、转为来信）\n"
+        )
 
 
 def _status_counts(term) -> dict:

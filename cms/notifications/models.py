@@ -8,7 +8,8 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
     def for_user(self, user):
-        return self.filter(recipient=user)
+        """The messages in *user*'s inbox (an e-mail-only notice is not one of them)."""
+        return self.filter(recipient=user, in_inbox=True)
 
     def inbox_order(self):
         """Unread first, then newest first."""
@@ -35,6 +36,9 @@ class Message(models.Model):
     created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    # False for a notice the recipient chose to get by e-mail only: the row is what the mail
+    # task sends (and records as sent), but it is not shown in the inbox.
+    in_inbox = models.BooleanField("显示在收件箱", default=True)
 
     objects = MessageQuerySet.as_manager()
 

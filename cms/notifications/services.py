@@ -2,6 +2,7 @@
 
     from cms.notifications.services import notify
     notify([user], "第3期季度简报已发布", url="/briefings/3/", category="briefings")
+    notify([user], "…", email=True, inbox=False)   # e-mail only: not shown in the inbox
 
 The inbox rows are written in the caller's transaction, so they vanish with it on
 a rollback; the e-mail task is queued only once that transaction commits.
@@ -49,13 +50,24 @@ def _recipient_list(recipients) -> list:
 
 
 def notify(
-    recipients, subject: str, body: str = "", url: str = "", category: str = "", email: bool = True
+    recipients,
+    subject: str,
+    body: str = "",
+    url: str = "",
+    category: str = "",
+    email: bool = True,
+    inbox: bool = True,
 ) -> list[Message]:
     """Put a message in each active recipient's inbox; e-mail those with an address.
 
     *recipients* is a user or an iterable of users (duplicates and inactive
-    accounts are skipped). *url* must be a path on this site. Returns the new rows.
+    accounts are skipped). *url* must be a path on this site. With ``inbox=False`` the
+    notice goes by e-mail only: a row is still written (it is what the mail task sends and
+    marks sent) but the inbox does not show it, and people without an address are skipped.
+    Returns the new rows.
     """
+    if not inbox and not email:
+        raise NotificationError("消息至少要通过站内消息或电子邮件之一发送。")
     subject = (subject or "").strip()
     if not subject:
         raise NotificationError("消息标题不能为空。")
@@ -68,6 +80,8 @@ def notify(
         raise NotificationError(f"消息链接不能超过 {URL_MAX} 个字符。")
 
     people = _recipient_list(recipients)
+    if not inbox:
+        people = [user for user in people if user.email]
     if not people:
         return []
     now = timezone.now()
@@ -80,6 +94,7 @@ def notify(
                 url=url,
                 category=category or "",
                 created_at=now,
+                in_inbox=inbox,
             )
             for user in people
         ]

@@ -11,7 +11,8 @@ PAGE_SIZE = 20
 
 def _own_message(request, pk) -> Message:
     # Another person's message is answered exactly like a missing one.
-    return get_object_or_404(Message, pk=pk, recipient=request.user)
+    # An e-mail-only notice is not in the inbox, so it is not found here either.
+    return get_object_or_404(Message.objects.for_user(request.user), pk=pk)
 
 
 def inbox(request):
