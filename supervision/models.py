@@ -249,3 +249,6 @@ class FindingEvent(StepEvent):
 
     def __str__(self):
         return f"{self.finding_id} {self.action}"
+
+
+from .query_models import QueryRequest, QueryRequestEvent  # noqa: E402,F401

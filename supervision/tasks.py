@@ -22,3 +22,11 @@ def remind_overdue_findings() -> int:
     from .audit import remind_overdue
 
     return len(remind_overdue())
+
+
+@shared_task
+def remind_overdue_queries() -> int:
+    """Daily: tell staff about query requests past their answer date."""
+    from .queries import remind_overdue
+
+    return len(remind_overdue())

@@ -18,3 +18,14 @@ urlpatterns = [
     path("audit/evidence/<int:pk>/", views.evidence, name="evidence"),
     path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
 ]
+
+from . import query_views  # noqa: E402
+
+urlpatterns += [
+    path("queries/", query_views.query_list, name="queries"),
+    path("queries/new/", query_views.query_new, name="query_new"),
+    path("queries/<int:pk>/", query_views.query_detail, name="query"),
+    path("queries/<int:pk>/move/", query_views.query_move, name="query_move"),
+    path("queries/<int:pk>/answer/", query_views.query_answer, name="query_answer"),
+    path("queries/<int:pk>/file/", query_views.query_file, name="query_file"),
+]

@@ -306,6 +306,11 @@ CELERY_BEAT_SCHEDULE["supervision-audit-overdue"] = {
     "task": "supervision.tasks.remind_overdue_findings",
     "schedule": crontab(hour=7, minute=50),
 }
+QUERY_REQUEST_DUE_WORKDAYS = 10  # 查询申请 answered within this many working days of receipt
+CELERY_BEAT_SCHEDULE["supervision-query-overdue"] = {
+    "task": "supervision.tasks.remind_overdue_queries",
+    "schedule": crontab(hour=7, minute=55),
+}
 
 # --- archive/ (立卷归档): its own settings and schedule go here
 # items, filing, catalogue, fixity (archive/ except backups)
