@@ -15,6 +15,7 @@ ADAPTERS = {
     "archive.source_adapters.usage_log": "cms.usage",
     "archive.source_adapters.suggestions": "suggestions",
     "archive.source_adapters.briefings": "briefings",
+    "archive.source_adapters.queries": "supervision",
 }
 
 

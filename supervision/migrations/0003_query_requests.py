@@ -5,10 +5,25 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def add_retention_rule(apps, schema_editor):
+    """The archive's retention rule for answered query requests (the archivist may edit it)."""
+    ArchiveClass = apps.get_model("archive", "ArchiveClass")
+    RetentionRule = apps.get_model("archive", "RetentionRule")
+    RetentionRule.objects.get_or_create(
+        record_type="query_request",
+        defaults={
+            "label": "查询申请登记及答复",
+            "retention": "D30",
+            "default_class": ArchiveClass.objects.filter(code="YSGW").first(),
+        },
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('supervision', '0002_audit_findings'),
+        ('archive', '0002_default_rules'),
         ('usage', '0003_login_lock_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -63,4 +78,5 @@ class Migration(migrations.Migration):
                 'ordering': ['at', 'id'],
             },
         ),
+        migrations.RunPython(add_retention_rule, migrations.RunPython.noop),
     ]

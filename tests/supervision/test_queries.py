@@ -242,3 +242,23 @@ def test_opening_the_register_is_in_the_usage_log(client, staff_user):
     assert client.get(reverse("supervision:queries") + "?status=registered").status_code == 200
     record = UsageRecord.objects.get(action=UsageAction.VIEW_RESTRICTED)
     assert record.username == "staffer" and record.path.endswith("?status=registered")
+
+
+def test_an_answered_request_can_be_filed(staff_user, archivist_user):
+    from archive import services as archive_services
+    from archive.sources import get_source, unfiled_candidates
+
+    item = queries.move(staff_request(staff_user), staff_user, QueryStatus.IN_PROGRESS)
+    open_one = staff_request(staff_user, subject="尚未答复")
+    keys = ["supervision.queryrequest"]
+    assert unfiled_candidates(keys) == []
+    upload = SimpleUploadedFile("答复.txt", "教育支出执行进度 23.5%。".encode())
+    item = queries.answer(item, staff_user, "一季度教育支出执行进度为 23.5%。", upload=upload)
+    [candidate] = unfiled_candidates(keys)
+    assert candidate.obj.pk == item.pk and open_one.pk != item.pk
+    material = get_source(keys[0]).describe(item)
+    assert material.record_type == "query_request" and material.title.endswith(item.subject)
+    assert material.files == [("答复.txt", "教育支出执行进度 23.5%。".encode())]
+    filed = archive_services.register_item(keys[0], str(item.pk), archivist_user, enqueue=False)
+    assert filed.retention == "D30" and filed.title == material.title
+    assert unfiled_candidates(keys) == []
