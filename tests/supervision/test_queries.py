@@ -262,3 +262,21 @@ def test_an_answered_request_can_be_filed(staff_user, archivist_user):
     filed = archive_services.register_item(keys[0], str(item.pk), archivist_user, enqueue=False)
     assert filed.retention == "D30" and filed.title == material.title
     assert unfiled_candidates(keys) == []
+
+
+def test_forms_render_with_the_exports_on_offer(client, staff_user, member_user):
+    item = queries.move(staff_request(staff_user), staff_user, QueryStatus.IN_PROGRESS)
+    ExportRegistration.objects.create(
+        user=staff_user,
+        username="staffer",
+        description="教育支出执行表",
+        filename="edu.xlsx",
+        sha256="0" * 64,
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("supervision:query_answer", args=[item.pk])).text
+    assert "教育支出执行表（edu.xlsx）" in page and "csrfmiddlewaretoken" in page
+    assert "提出方" in client.get(reverse("supervision:query_new")).text
+    client.force_login(member_user)
+    page = client.get(reverse("supervision:query_new")).text
+    assert "提出方" not in page and "10 个工作日" in page
