@@ -462,8 +462,8 @@ class RegisteredExportView(View):
         # shown on the next page the user opens (the browser stays where it was on a download)
         messages.success(
             self.request,
-            f"已导出并备案登记：{self.registration.description}"
-            f"（{export_file.filename}，{export_file.rows} 行）。",
+            f"上次导出已备案登记（登记号 {self.registration.pk}，{export_file.rows} 行），"
+            "文件在浏览器的下载列表中。",
         )
         return export_response(export_file)
 
