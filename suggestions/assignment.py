@@ -52,7 +52,7 @@ def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int
     """Up to *limit* lead units, best first, from past assignments *user* may see."""
     from search.query_syntax import QuerySyntaxError, parse_query
 
-    from .similar import suggestion_hits
+    from .similar import shared_terms, suggestion_hits
 
     terms = key_terms(title or "", content or "")
     if not terms:
@@ -71,8 +71,7 @@ def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int
         unit = s.lead_unit
         if not unit.is_active:
             continue
-        theirs = set(key_terms(s.title, s.content, limit=len(terms) * 2))
-        shared = [t for t in terms if t in theirs]
+        shared = shared_terms(terms, s)
         entry = votes.setdefault(unit.pk, UnitSuggestion(unit, 0.0))
         entry.score += score
         if len(entry.examples) < 3:
