@@ -25,6 +25,30 @@ class CmsConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="cms_seat_limits_on_save",
         )
+        name_people_in_admin_sidebar()
+
+
+def name_people_in_admin_sidebar():
+    """Wagtail's sidebar account menu shows ``first_name`` or else the username; accounts
+    here are named by 姓名 (display_name, returned by get_full_name), so the menu showed
+    “admin”, “staff”. The sidebar builds its module from this module attribute at each
+    request; the subclass keeps Wagtail's JS adapter (found through the class's MRO)."""
+    from wagtail.admin.ui import sidebar
+
+    if getattr(sidebar.MainMenuModule, "shows_full_name", False):
+        return
+
+    class NamedMainMenuModule(sidebar.MainMenuModule):
+        shows_full_name = True
+
+        def js_args(self):
+            args = super().js_args()
+            full_name = getattr(self.user, "get_full_name", lambda: "")()
+            if full_name:
+                args[2]["name"] = full_name
+            return args
+
+    sidebar.MainMenuModule = NamedMainMenuModule
 
 
 class UsersConfig(WagtailUsersAppConfig):
