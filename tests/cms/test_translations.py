@@ -1,6 +1,9 @@
 """Issue 16 part 6: admin strings Wagtail leaves in English come from the project's own
 translations; the default workflow has a Chinese name."""
 
+import json
+import re
+
 import pytest
 from django.core.management import call_command
 from django.utils import translation
@@ -47,3 +50,28 @@ def test_admin_home_and_user_form_show_no_listed_english(compiled, client, admin
         html = client.get(url).content.decode()
         found = [word for word in ENGLISH_SEEN if word in html]
         assert not found, (url, found)
+
+
+def test_admin_sidebar_names_the_person_and_leads_back_to_the_site(client, make_user):
+    staff = make_user("工作人员", username="staffer2", display_name="王芳")
+    client.force_login(staff)
+    html = client.get("/admin/").content.decode()
+    props = json.loads(re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S)[1])
+    packed = json.dumps(props, ensure_ascii=False)
+    assert '"name": "王芳"' in packed
+    assert '"name": "staffer2"' not in packed
+    assert "返回网站" in packed and '"url": "/"' in packed
+    assert "guide.wagtail.org/en/releases" not in packed  # no external help menu
+
+
+def test_admin_javascript_catalogue_is_chinese(compiled, client, staff_user):
+    client.force_login(staff_user)
+    js = client.get("/admin/jsi18n/").content.decode("utf-8")
+    assert json.dumps("正在自动保存")[1:-1] in js  # the catalogue escapes non-ASCII
+
+
+def test_user_list_titles_yes_no_icons_in_chinese(compiled, client, admin_user_role):
+    client.force_login(admin_user_role)
+    html = client.get("/admin/users/").content.decode()
+    flags = re.findall(r'<span class="w-sr-only">\s*(\S+)\s*</span>', html)
+    assert "是" in flags and "True" not in flags
