@@ -26,6 +26,20 @@ class CmsConfig(AppConfig):
             dispatch_uid="cms_seat_limits_on_save",
         )
         name_people_in_admin_sidebar()
+        label_site_columns()
+
+
+def label_site_columns():
+    """Wagtail's site list labels three columns from their attribute names (“Port”, “Site
+    name”, “Root page”), outside any translation; label them with the model fields' own
+    (translated) names instead."""
+    from django.utils.text import capfirst
+    from wagtail.models import Site
+    from wagtail.sites.views import IndexView
+
+    for column in IndexView.columns:
+        if column.name in ("port", "site_name", "root_page"):
+            column.label = capfirst(Site._meta.get_field(column.name).verbose_name)
 
 
 def name_people_in_admin_sidebar():

@@ -75,3 +75,26 @@ def test_user_list_titles_yes_no_icons_in_chinese(compiled, client, admin_user_r
     html = client.get("/admin/users/").content.decode()
     flags = re.findall(r'<span class="w-sr-only">\s*(\S+)\s*</span>', html)
     assert "是" in flags and "True" not in flags
+
+
+def test_site_list_columns_are_named_in_chinese(compiled, admin_client):
+    html = admin_client.get("/admin/sites/").content.decode()
+    assert "端口号" in html and "站点名称" in html
+    assert not re.search(r">\s*(Port|Site name|Root page)\s*<", html)
+
+
+def test_snippet_lists_say_yes_no_in_chinese(compiled, client, staff_user):
+    from briefings.defaults import ensure_defaults
+
+    ensure_defaults()
+    client.force_login(staff_user)
+    html = client.get("/admin/snippets/briefings/materialtype/").content.decode()
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)]
+    assert "是" in cells
+    assert "True" not in cells and "False" not in cells
+
+
+def test_review_opinion_list_names_its_source_column(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/snippets/review_opinions/reviewopinion/").content.decode()
+    assert "Source label" not in html
