@@ -29,3 +29,10 @@ def drop_external_help_menu(request, menu_items):
     """Wagtail's 帮助 menu links only to guide.wagtail.org (English, and unreachable on the
     closed network the system runs on): a dead end, so it is left out."""
     menu_items[:] = [item for item in menu_items if item.name != "help"]
+
+
+@hooks.register("construct_reports_menu")
+def drop_developer_reports(request, menu_items):
+    """页面类型使用情况 lists Django's model identifiers (“policies.policypage”): a report for
+    developers, not for the office, so the reports menu leaves it out."""
+    menu_items[:] = [item for item in menu_items if item.name != "page-types-usage"]

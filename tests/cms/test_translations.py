@@ -98,3 +98,10 @@ def test_review_opinion_list_names_its_source_column(client, staff_user):
     client.force_login(staff_user)
     html = client.get("/admin/snippets/review_opinions/reviewopinion/").content.decode()
     assert "Source label" not in html
+
+
+def test_reports_menu_leaves_out_the_model_identifier_report(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/").content.decode()
+    assert "/admin/reports/workflow/" in html
+    assert "/admin/reports/page-types-usage/" not in html
