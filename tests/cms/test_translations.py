@@ -106,3 +106,10 @@ def test_reports_menu_leaves_out_the_model_identifier_report(client, staff_user)
     html = client.get("/admin/").content.decode()
     assert "/admin/reports/workflow/" in html
     assert "/admin/reports/page-types-usage/" not in html
+
+
+def test_listing_count_reads_without_model_name(compiled):
+    # the admin's page search gives no model_name: the English said “1-11 of 11 None”
+    text = translation.gettext("%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s")
+    shown = text % {"start_index": 1, "end_index": 11, "items_count": 11, "model_name": None}
+    assert shown == "共 11 项，当前第 1—11 项"
