@@ -534,7 +534,7 @@ class HeadApprovalTask(Task):
         return [
             ("reject", "退回修改", True),
             ("approve", "批准", False),
-            ("approve", "批准并附意见", True),
+            ("approve", "附意见批准", True),
         ]
 
     def on_action(self, task_state, user, action_name, **kwargs):
