@@ -194,7 +194,7 @@ def test_staff_import_through_the_page_and_templates(client, staff_user):
     assert response.status_code == 302 and UnitAssets.objects.count() == 4
 
 
-def test_demo_assets_load_once(make_user):
+def test_demo_assets_load_once(client, deputy_user):
     demo.load_asset_demo()
     counts = (UnitAssets.objects.count(), EnterpriseAssets.objects.count())
     assert counts == (2 * len(demo.UNIT_ASSETS), 2 * len(demo.ENTERPRISES))
@@ -203,3 +203,6 @@ def test_demo_assets_load_once(make_user):
     demo.load_asset_demo()
     assert (UnitAssets.objects.count(), EnterpriseAssets.objects.count()) == counts
     assert SupervisionBatch.objects.count() == batches == 2
+    client.force_login(deputy_user)
+    text = client.get(reverse("supervision:assets")).content.decode()
+    assert "县人民医院" in text and "县农业产业发展有限公司" in text and "<svg" in text
