@@ -249,3 +249,6 @@ class FindingEvent(StepEvent):
 
     def __str__(self):
         return f"{self.finding_id} {self.action}"
+
+
+from .assets_models import EnterpriseAssets, UnitAssets  # noqa: E402, F401  (国有资产)

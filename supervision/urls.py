@@ -18,3 +18,9 @@ urlpatterns = [
     path("audit/evidence/<int:pk>/", views.evidence, name="evidence"),
     path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
 ]
+
+# 国有资产
+urlpatterns += [
+    path("assets/", views.assets, name="assets"),
+    path("assets/export/", views.AssetExportView.as_view(), name="asset_export"),
+]
