@@ -1,6 +1,7 @@
 """备份 page: the backups with their status, and a button that starts one (cms.run_backups)."""
 
 from celery.result import EagerResult
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
@@ -31,14 +32,32 @@ def backup_list(request):
     history = backup.read_history(limit=20)
     for entry in history:
         entry["started"] = backup._parse_time(entry.get("started_at"))
+        entry["error"] = without_paths(entry.get("error") or "")
+    backups = backup.list_backups()
+    for info in backups:
+        info.problems = [without_paths(p) for p in info.problems]
     context = {
-        "backups": backup.list_backups(),
+        "section": "backups",
+        "backups": backups,
         "history": history,
         "keep": backup.keep_count(),
-        "root": backup.backup_root(),
         "algorithms": " / ".join(a.upper() for a in backup.hash_algorithms()),
     }
     return render(request, "archive/backup/list.html", context)
+
+
+def without_paths(text: str) -> str:
+    """A message for the page: the server's folders named in words, not as paths."""
+    places = [
+        (str(backup.backup_root()), "备份目录"),
+        (str(getattr(settings, "ARCHIVE_ROOT", "")), "档案存储区"),
+        (str(getattr(settings, "MEDIA_ROOT", "")), "媒体文件目录"),
+        (str(getattr(settings, "DATA_DIR", "")), "数据目录"),
+    ]
+    for folder, words in sorted(places, key=lambda p: -len(p[0])):
+        if folder and folder not in (".", "/"):
+            text = text.replace(folder, words)
+    return text
 
 
 app_name = "archive_backup"

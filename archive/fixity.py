@@ -20,7 +20,7 @@ def archivists():
     return User.objects.filter(is_active=True).filter(granted | Q(is_superuser=True)).distinct()
 
 
-def verify_all(trigger: str = "beat", notify_on_problem: bool = True) -> FixityReport:
+def verify_all(trigger: str = "定时核验", notify_on_problem: bool = True) -> FixityReport:
     started = timezone.now()
     missing, altered = [], []
     checked = 0
@@ -49,7 +49,9 @@ def verify_all(trigger: str = "beat", notify_on_problem: bool = True) -> FixityR
     if notify_on_problem and not report.ok:
         from cms.notifications.services import notify
 
-        lines = [f"缺失：{e['file']}" for e in missing] + [f"被改动：{e['file']}" for e in altered]
+        lines = [f"缺失：{e['item_number']} {e['name']}" for e in report.missing_shown] + [
+            f"被改动：{e['item_number']} {e['name']}" for e in report.altered_shown
+        ]
         notify(
             list(archivists()),
             f"归档文件完整性核验发现问题：缺失 {len(missing)} 个，被改动 {len(altered)} 个",

@@ -356,6 +356,11 @@ class AccessRecord(AppendOnlyModel):
     def __str__(self):
         return f"{self.username} {self.get_action_display()} {self.item_id}"
 
+    @property
+    def person(self) -> str:
+        """The user's name (姓名) for pages; the account kept in the row when there is none."""
+        return str(self.user) if self.user_id else self.username
+
 
 class FixityReport(AppendOnlyModel):
     """One run of the fixity check: every stored file re-hashed and compared."""
@@ -380,6 +385,26 @@ class FixityReport(AppendOnlyModel):
     @property
     def ok(self) -> bool:
         return not self.missing and not self.altered
+
+    # reports written before the triggers were named in Chinese
+    LEGACY_TRIGGERS = {"beat": "定时核验", "command": "命令行核验", "manual": "手动核验"}
+
+    @property
+    def trigger_label(self) -> str:
+        return self.LEGACY_TRIGGERS.get(self.trigger, self.trigger)
+
+    @staticmethod
+    def _shown(entries) -> list[dict]:
+        """Entries for the page: the item's number and the file's name, not its stored path."""
+        return [{**e, "name": str(e.get("file", "")).rsplit("/", 1)[-1]} for e in entries]
+
+    @property
+    def missing_shown(self) -> list[dict]:
+        return self._shown(self.missing)
+
+    @property
+    def altered_shown(self) -> list[dict]:
+        return self._shown(self.altered)
 
 
 class Decision(models.TextChoices):
@@ -416,3 +441,7 @@ class AppraisalDecision(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.item_id} {self.get_decision_display()}"
+
+    @property
+    def person(self) -> str:
+        return str(self.decided_by) if self.decided_by_id else self.decided_by_name

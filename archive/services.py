@@ -449,7 +449,7 @@ def metadata_document(item: ArchiveItem, files: list[dict]) -> dict:
             "名称": item.source_label,
         },
         "更正": item.corrects.item_number if item.corrects_id else None,
-        "归档人": _actor_name(item.filed_by),
+        "归档人": item.filed_by.get_full_name() if item.filed_by_id else "系统",
         "登记时间": timezone.localtime(item.created_at).isoformat(),
         "来源元数据": item.metadata.get("source", {}),
         "文件": files,
@@ -579,6 +579,19 @@ def _finish(item: ArchiveItem, rendition) -> None:
 
 def file_path(archive_file: ArchiveFile) -> Path:
     return archive_root() / archive_file.relative_path
+
+
+DOWNLOAD_ROLE_NAMES = {"rendition": "版式文件", "original": "原件", "metadata": "元数据"}
+
+
+def download_name(archive_file: ArchiveFile) -> str:
+    """The name a download is saved under: 档号, 题名 and what the file is, in Chinese
+    (“J001-WS·2026-Y-YSGW-0001 关于……的通报 版式文件.pdf”), not the package's own name."""
+    item = archive_file.item
+    suffix = Path(archive_file.name).suffix.lower()
+    what = DOWNLOAD_ROLE_NAMES.get(archive_file.role, "")
+    title = re.sub(r'[\x00-\x1f\\/:*?"<>|]+', " ", item.title).strip()[:60]
+    return " ".join(part for part in (item.item_number, title, what) if part) + suffix
 
 
 # --- access register (利用登记) ---------------------------------------------------------------

@@ -183,12 +183,12 @@ def item_detail(request, pk):
     context = {
         "item": item,
         "files": item.files.all(),
-        "events": item.events.all(),
+        "events": item.events.select_related("actor"),
         "corrections": item.corrections.all(),
         "purpose": purpose,
         "can_file": can_file,
-        "appraisals": item.appraisals.all(),
-        "accesses": item.accesses.all()[:50] if can_file else None,
+        "appraisals": item.appraisals.select_related("decided_by"),
+        "accesses": item.accesses.select_related("user", "file")[:50] if can_file else None,
         "refresh": item.status == ItemStatus.RENDERING,
         "source_url": _source_url(item),
         "sm3": services.sm3_available(),
@@ -240,7 +240,8 @@ def download(request, pk, file_pk):
         return redirect("archive:item", pk=item.pk)
     services.record_access(request, item, AccessAction.DOWNLOAD, purpose, archive_file=stored)
     response = FileResponse(path.open("rb"), content_type=_content_type(stored.name))
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(stored.name)}"
+    name = services.download_name(stored)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(name)}"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -344,14 +345,16 @@ def review(request):
     context = {
         "due": services.due_for_appraisal(),
         "decisions": Decision.choices,
-        "recent": AppraisalDecision.objects.select_related("item").order_by("-at", "-id")[:30],
+        "recent": AppraisalDecision.objects.select_related("item", "decided_by").order_by(
+            "-at", "-id"
+        )[:30],
     }
     return render(request, "archive/review.html", {"section": "review"} | context)
 
 
 def access_register(request):
     _require_file(request)
-    records = AccessRecord.objects.select_related("item", "file")
+    records = AccessRecord.objects.select_related("item", "file", "user")
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     return render(request, "archive/access.html", {"section": "access"} | {"page": page})
 
@@ -361,7 +364,7 @@ def fixity_reports(request):
     if request.method == "POST":
         from .fixity import verify_all
 
-        report = verify_all(trigger=f"{request.user.get_username()} 手动核验")
+        report = verify_all(trigger=f"{request.user.get_full_name()}手动核验")
         if report.ok:
             messages.success(request, f"核验完成：{report.files_checked} 个文件全部完好。")
         else:

@@ -69,6 +69,17 @@ def archive_panel(request):
             meta=f"已归档 {ArchiveItem.objects.filed().count()} 件",
         ),
     ]
+    if request.user.has_perm("cms.run_backups"):
+        from .backup import read_history
+
+        last = next((h for h in read_history(limit=50) if h.get("status") == "ok"), None)
+        items.append(
+            HomePanelItem(
+                title="系统备份",
+                url=reverse("archive_backup:list"),
+                meta=f"最近一次成功：{last.get('name', '')}" if last else "尚无成功的备份",
+            )
+        )
     return HomePanel(title="立卷归档", items=items, more_url=reverse("archive:index"), order=70)
 
 

@@ -32,6 +32,7 @@ class ItemState(models.TextChoices):
 
     UPCOMING = "upcoming", "未到期"
     DUE = "due", "即将到期"
+    IN_REVIEW = "in_review", "审核中"  # the period's briefing waits for the head's approval
     OVERDUE = "overdue", "已逾期"
     DONE = "done", "已完成"
     CANCELLED = "cancelled", "已取消"

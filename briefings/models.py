@@ -10,7 +10,7 @@ from django.db import models
 from django.shortcuts import render
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.fields import StreamField
 from wagtail.images.blocks import ImageChooserBlock
@@ -330,7 +330,10 @@ class BriefingPage(Page):
     issue_year = models.PositiveSmallIntegerField("期号年度", null=True, blank=True, editable=False)
     issue_number = models.PositiveIntegerField("期号", null=True, blank=True, editable=False)
 
-    content_panels = Page.content_panels + [
+    content_panels = [
+        # drafting from the schedule opens this editor: a way back to the site's own pages
+        HelpPanel(template="briefings/admin/back_links.html", heading="返回网站"),
+        *Page.content_panels,
         MultiFieldPanel(
             [
                 FieldRowPanel(["material_type", "year", "period"]),
@@ -531,7 +534,7 @@ class HeadApprovalTask(Task):
         return [
             ("reject", "退回修改", True),
             ("approve", "批准", False),
-            ("approve", "批准并附意见", True),
+            ("approve", "附意见批准", True),
         ]
 
     def on_action(self, task_state, user, action_name, **kwargs):

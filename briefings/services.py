@@ -181,7 +181,35 @@ def add_ad_hoc_item(material_type, title, due_date, user=None) -> ScheduledItem:
     return item
 
 
-def item_state(item: ScheduledItem, today=None) -> str:
+def periods_in_review() -> set[tuple[int, int, int]]:
+    """(material type, year, period) of every briefing submitted to the head and not yet
+    approved or sent back: its schedule item says 审核中, not 未到期 / 即将到期."""
+    from wagtail.models import WorkflowState
+
+    page_ids = [
+        int(pk)
+        for pk in WorkflowState.objects.filter(
+            status=WorkflowState.STATUS_IN_PROGRESS,
+            base_content_type=ContentType.objects.get_for_model(Page),
+        ).values_list("object_id", flat=True)
+        if str(pk).isdigit()
+    ]
+    if not page_ids:
+        return set()
+    return set(
+        BriefingPage.objects.filter(pk__in=page_ids).values_list(
+            "material_type_id", "year", "period"
+        )
+    )
+
+
+def period_key(item: ScheduledItem) -> tuple[int, int, int]:
+    return (item.material_type_id, item.year, item.period)
+
+
+def item_state(item: ScheduledItem, today=None, in_review: set | None = None) -> str:
+    """The state the schedule shows. *in_review* (``periods_in_review()``) may be passed by a
+    caller that asks for many items; an overdue item stays 已逾期 while its briefing is reviewed."""
     today = today or timezone.localdate()
     if item.status == ItemStatus.DONE:
         return ItemState.DONE
@@ -189,9 +217,20 @@ def item_state(item: ScheduledItem, today=None) -> str:
         return ItemState.CANCELLED
     if item.due_date < today:
         return ItemState.OVERDUE
+    if in_review is None:
+        in_review = periods_in_review()
+    if period_key(item) in in_review:
+        return ItemState.IN_REVIEW
     if add_workdays(today, remind_workdays_before()).as_date() >= item.due_date:
         return ItemState.DUE
     return ItemState.UPCOMING
+
+
+def _in_review_q(in_review) -> Q:
+    condition = Q(pk__in=[])
+    for material_type_id, year, period in in_review:
+        condition |= Q(material_type_id=material_type_id, year=year, period=period)
+    return condition
 
 
 def items_in_state(state: str, today=None, queryset=None):
@@ -207,10 +246,13 @@ def items_in_state(state: str, today=None, queryset=None):
     open_items = qs.filter(status=ItemStatus.OPEN)
     if state == ItemState.OVERDUE:
         return open_items.filter(due_date__lt=today)
+    reviewed = _in_review_q(periods_in_review())
+    if state == ItemState.IN_REVIEW:
+        return open_items.filter(reviewed, due_date__gte=today)
     if state == ItemState.DUE:
-        return open_items.filter(due_date__gte=today, due_date__lte=soon)
+        return open_items.filter(due_date__gte=today, due_date__lte=soon).exclude(reviewed)
     if state == ItemState.UPCOMING:
-        return open_items.filter(due_date__gt=soon)
+        return open_items.filter(due_date__gt=soon).exclude(reviewed)
     raise ValueError(state)
 
 

@@ -31,6 +31,7 @@ STATE_FILTERS = [
     ("open", "未完成"),
     (ItemState.UPCOMING, ItemState.UPCOMING.label),
     (ItemState.DUE, ItemState.DUE.label),
+    (ItemState.IN_REVIEW, ItemState.IN_REVIEW.label),
     (ItemState.OVERDUE, ItemState.OVERDUE.label),
     (ItemState.DONE, ItemState.DONE.label),
     ("all", "全部"),
@@ -77,9 +78,12 @@ def schedule(request):
     else:
         items = services.items_in_state(state, today, qs)
     items = list(items[:300])
+    in_review = services.periods_in_review()
     for item in items:
-        item.state = services.item_state(item, today)
+        item.state = services.item_state(item, today, in_review)
         item.state_label = ItemState(item.state).label
+        if item.state == ItemState.OVERDUE and services.period_key(item) in in_review:
+            item.state_label = f"{ItemState.OVERDUE.label}（审核中）"
         item.draftable = (
             item.material_type.kind == MaterialKind.BRIEFING
             and item.material_type.cadence in drafting.DRAFTABLE_CADENCES
@@ -88,8 +92,6 @@ def schedule(request):
         if item.draftable:
             item.existing = drafting.existing_draft(item.material_type, item.year, item.period)
             item.data_note = _data_note(item, today)
-            if item.existing is not None and item.existing.workflow_in_progress:
-                item.state_label = "审核中"
     month_items = qs.filter(due_date__year=year, due_date__month=month)
     first = datetime.date(year, month, 1)
     previous = first - datetime.timedelta(days=1)
@@ -199,8 +201,9 @@ def uploads_view(request):
             raise PermissionDenied("您只能为本单位的报送事项上传材料。")
     today = timezone.localdate()
     pending = list(uploads.pushed_items_for(user).filter(status="open").order_by("due_date"))
+    in_review = services.periods_in_review()
     for item in pending:
-        item.state = services.item_state(item, today)
+        item.state = services.item_state(item, today, in_review)
         item.state_label = ItemState(item.state).label
     return render(
         request,

@@ -104,7 +104,7 @@ def briefings_nav(request):
 @hooks.register("register_home_panel")
 def due_items_panel(request):
     from .choices import ItemState
-    from .services import item_state, items_in_state, may_manage
+    from .services import item_state, items_in_state, may_manage, periods_in_review
     from .uploads import pushed_items_for
 
     user = request.user
@@ -118,8 +118,9 @@ def due_items_panel(request):
     overdue = list(items_in_state(ItemState.OVERDUE, today, scope)[:6])
     due = list(items_in_state(ItemState.DUE, today, scope)[:6])
     items = []
+    in_review = periods_in_review()
     for item in overdue + due:
-        state = item_state(item, today)
+        state = item_state(item, today, in_review)
         items.append(
             HomePanelItem(
                 title=item.title,

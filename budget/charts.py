@@ -100,11 +100,13 @@ def line_chart(series, title: str, unit: str = "万元") -> str:
     series = [(label, points) for label, points in series if points]
     if not series:
         return ""
-    width, height, left, right, top, bottom = 720, 320, 80, 20, 20, 50
+    width, height, right, top, bottom = 720, 320, 20, 20, 50
     values = [to_wan(v) for _l, points in series for _m, v in points]
     maximum = float(max(max(values), Decimal(1)))
     minimum = float(min(min(values), Decimal(0)))
     ticks = nice_ticks(minimum, maximum)
+    # room for the widest tick label (“125,000”), never less than 80 units
+    left = int(max(80, max(_text_units(f"{t:,.0f}") for t in ticks) + 12))
     minimum, maximum = min(ticks[0], minimum), max(ticks[-1], maximum)
     span = maximum - minimum or 1.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -127,6 +129,7 @@ def line_chart(series, title: str, unit: str = "万元") -> str:
             f'<text x="{x(month):.1f}" y="{top + plot_h + 18}" text-anchor="middle" {FONT}>'
             f"{month}月</text>"
         )
+    legend_x = left
     for index, (label, points) in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]
         path = " ".join(f"{x(m):.1f},{y(to_wan(v)):.1f}" for m, v in points)
@@ -136,11 +139,11 @@ def line_chart(series, title: str, unit: str = "万元") -> str:
                 f'<circle cx="{x(m):.1f}" cy="{y(to_wan(v)):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(label)} {m}月：{escape(format_wan(v))} {unit}</title></circle>"
             )
-        legend_x = left + index * 120
         parts.append(
             f'<rect x="{legend_x}" y="{height - 16}" width="12" height="4" fill="{colour}"/>'
             f'<text x="{legend_x + 16}" y="{height - 10}" {FONT}>{escape(label)}</text>'
         )
+        legend_x += int(16 + _text_units(label) + 24)  # each entry as wide as its label
     parts.append(f'<text x="4" y="{top + 4}" {FONT} fill="#59636e">{unit}</text>')
     return _svg(width, height, title, "".join(parts))
 

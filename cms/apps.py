@@ -25,6 +25,44 @@ class CmsConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="cms_seat_limits_on_save",
         )
+        name_people_in_admin_sidebar()
+        label_site_columns()
+
+
+def label_site_columns():
+    """Wagtail's site list labels three columns from their attribute names (“Port”, “Site
+    name”, “Root page”), outside any translation; label them with the model fields' own
+    (translated) names instead."""
+    from django.utils.text import capfirst
+    from wagtail.models import Site
+    from wagtail.sites.views import IndexView
+
+    for column in IndexView.columns:
+        if column.name in ("port", "site_name", "root_page"):
+            column.label = capfirst(Site._meta.get_field(column.name).verbose_name)
+
+
+def name_people_in_admin_sidebar():
+    """Wagtail's sidebar account menu shows ``first_name`` or else the username; accounts
+    here are named by 姓名 (display_name, returned by get_full_name), so the menu showed
+    “admin”, “staff”. The sidebar builds its module from this module attribute at each
+    request; the subclass keeps Wagtail's JS adapter (found through the class's MRO)."""
+    from wagtail.admin.ui import sidebar
+
+    if getattr(sidebar.MainMenuModule, "shows_full_name", False):
+        return
+
+    class NamedMainMenuModule(sidebar.MainMenuModule):
+        shows_full_name = True
+
+        def js_args(self):
+            args = super().js_args()
+            full_name = getattr(self.user, "get_full_name", lambda: "")()
+            if full_name:
+                args[2]["name"] = full_name
+            return args
+
+    sidebar.MainMenuModule = NamedMainMenuModule
 
 
 class UsersConfig(WagtailUsersAppConfig):

@@ -584,7 +584,7 @@ def load_demo_policies(stdout=None):
     for doc in DOCS:
         page = PolicyPage.objects.filter(doc_number=doc["number"]).first()
         if page is None:
-            (record,) = import_path_data(f"{doc['key']}.txt", render_text(doc).encode("utf-8"))
+            (record,) = import_path_data(f"{doc['title']}.txt", render_text(doc).encode("utf-8"))
             if record.status != IngestStatus.CREATED:
                 raise RuntimeError(f"演示文件《{doc['title']}》导入失败：{record.message}")
             page = PolicyPage.objects.get(pk=record.page_id)

@@ -616,6 +616,8 @@ class IndexStore:
             pid = int((self.path / REBUILD_MARKER).read_text())
         except (FileNotFoundError, ValueError):
             return False
+        if pid == os.getpid():
+            return False  # this process's own rebuild would have set ``rebuilding``: stale
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -36,17 +36,29 @@ class UnitSuggestion:
     keywords: list[str] = field(default_factory=list)
 
 
+def _with_parts(terms: list[str]) -> list[str]:
+    """The key terms and the two-character head and tail of the longer ones: 卫生院 and 卫生室,
+    供水管网 and 管网改造 are different words to the segmenter but the same subject to the
+    office, and past suggestions are short, so whole words alone rarely meet."""
+    words = dict.fromkeys(terms)
+    for term in terms:
+        if len(term) >= 3:
+            words.setdefault(term[:2])
+            words.setdefault(term[-2:])
+    return list(words)
+
+
 def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int = 3):
     """Up to *limit* lead units, best first, from past assignments *user* may see."""
     from search.query_syntax import QuerySyntaxError, parse_query
 
-    from .similar import suggestion_hits
+    from .similar import shared_terms, suggestion_hits
 
     terms = key_terms(title or "", content or "")
     if not terms:
         return []
     try:
-        parsed = parse_query(" | ".join(terms))
+        parsed = parse_query(" | ".join(_with_parts(terms)))
     except QuerySyntaxError:
         return []
     hits = suggestion_hits(user, parsed, neighbours_count() * 3)
@@ -59,8 +71,7 @@ def suggest_units(user, title: str, content: str, *, exclude_pk=None, limit: int
         unit = s.lead_unit
         if not unit.is_active:
             continue
-        theirs = set(key_terms(s.title, s.content, limit=len(terms) * 2))
-        shared = [t for t in terms if t in theirs]
+        shared = shared_terms(terms, s)
         entry = votes.setdefault(unit.pk, UnitSuggestion(unit, 0.0))
         entry.score += score
         if len(entry.examples) < 3:

@@ -24,7 +24,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import BooleanField, Case, Exists, F, Max, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -287,6 +288,41 @@ def visible_to(user):
     if not matched:
         return qs.none()
     return qs.filter(pk__in=Suggestion.objects.filter(condition).values("pk"))
+
+
+# statuses in which a unit owes something: the lead unit an answer (or a return request), a
+# co-unit its 协办意见 (the STEPS "answer", "second_answer", "request_return", "co_unit_view")
+UNIT_ACTING = (S.ASSIGNED, S.HANDLING, S.REHANDLING)
+
+
+def liaison_order(queryset, user):
+    """The liaison's list in the order of work: first the items waiting for one of *user*'s
+    units (lead unit: not yet answered; co-unit: no 协办意见 from that unit yet), soonest due
+    first, marked ``needs_action``; then all the others, most recently assigned first."""
+    ids = department_ids_for(user)
+    co_unit = Suggestion.co_units.through.objects.filter(
+        suggestion_id=OuterRef("pk"), department_id__in=ids
+    )
+    view_given = CoUnitView.objects.filter(suggestion_id=OuterRef("pk"), unit_id__in=ids)
+    waiting = Q(status__in=UNIT_ACTING) & (
+        Q(lead_unit_id__in=ids) | (Exists(co_unit) & ~Exists(view_given))
+    )
+    return queryset.annotate(
+        needs_action=Case(
+            When(waiting, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        action_due=Case(
+            When(waiting & Q(status=S.REHANDLING), then=Coalesce("second_due_on", "due_on")),
+            When(waiting & ~Q(lead_unit_id__in=ids), then=Coalesce("co_unit_due_on", "due_on")),
+            When(waiting, then=F("due_on")),
+            default=None,
+        ),
+    ).order_by(
+        F("needs_action").desc(),
+        F("action_due").asc(nulls_last=True),
+        F("assigned_on").desc(nulls_last=True),
+        "-pk",
+    )
 
 
 def can_view(user, suggestion: Suggestion) -> bool:

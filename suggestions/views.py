@@ -140,7 +140,7 @@ def department(request):
         "suggestions/department.html",
         {
             "units": Department.objects.filter(pk__in=ids, liaisons=request.user),
-            "page": _page(request, qs.order_by("due_on", "-number")),
+            "page": _page(request, services.liaison_order(qs, request.user)),
             "params": params,
             "query": _query_without_page(request),
             "unit_ids": ids,

@@ -20,6 +20,8 @@ class ImportKind(models.TextChoices):
     POSITIONS = "positions", "债务限额余额"
     BONDS = "bonds", "债券明细"
     REPAYMENTS = "repayments", "还本付息"
+    UNIT_ASSETS = "unit_assets", "行政事业性国有资产"
+    ENTERPRISE_ASSETS = "soe_assets", "企业国有资产"
 
 
 CATEGORY_ALIASES = {label: value for value, label in DebtCategory.choices} | {

@@ -299,6 +299,7 @@ def load_demo(stdout=None, today: datetime.date | None = None):
     for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)):
         raised.extend(evaluate_rule(rule))
     load_audit_demo(today, stdout)
+    load_asset_demo(today, stdout)
     if stdout is not None:
         for label, rows in loaded:
             if rows is not None:
@@ -388,3 +389,79 @@ def load_audit_demo(today=None, stdout=None):
     if stdout is not None:
         stdout.write(f"审计整改：登记 {len(FINDINGS)} 个审计查出问题\n")
     return len(FINDINGS)
+
+
+# --- 国有资产 ---------------------------------------------------------------------------------------
+
+# code, unit, 资产总额, 负债总额, 固定资产, 土地, 车辆, 车辆金额 (万元, last year); this year
+# grows by the unit's own rate (‰) so the year-over-year view has something to show
+UNIT_ASSETS = [
+    ("101001", "县人民政府办公室", 4820.6, 312.4, 3650.2, 980.0, 6, 128.5, 25),
+    ("102001", "县发展和改革局", 1260.3, 96.8, 820.5, 0, 2, 36.2, 12),
+    ("103001", "县财政局", 6350.8, 1820.5, 4120.6, 1350.0, 4, 82.4, -8),
+    ("104001", "县教育体育局", 38650.2, 2140.8, 30120.0, 5200.0, 9, 156.0, 63),
+    ("104101", "县第一中学", 21480.5, 860.2, 18230.4, 3100.0, 2, 38.6, 41),
+    ("104201", "县民族中学", 16320.7, 1210.6, 13850.9, 2650.0, 1, 19.8, 22),
+    ("105001", "县卫生健康局", 2650.4, 180.3, 1890.6, 420.0, 3, 54.0, 5),
+    ("105101", "县人民医院", 42860.9, 15620.4, 31240.8, 3860.0, 12, 486.5, 78),
+    ("105201", "县中医医院", 12450.6, 4380.2, 9620.3, 1420.0, 5, 168.2, 35),
+    ("106001", "县农业农村和科学技术局", 5380.2, 420.6, 3960.8, 860.0, 5, 96.4, -15),
+    ("107001", "县自然资源局", 3920.5, 265.8, 2450.3, 610.0, 6, 118.0, 9),
+    ("108001", "县住房和城乡建设局", 7840.3, 2960.7, 5120.4, 1280.0, 4, 86.5, 18),
+    ("109001", "县交通运输局", 9620.8, 3150.2, 7480.6, 1650.0, 5, 102.3, 47),
+    ("110001", "县水务局", 14250.6, 4820.5, 12380.2, 2240.0, 4, 74.8, 56),
+    ("111001", "县公安局", 11860.4, 860.3, 8920.7, 1960.0, 38, 1420.6, 14),
+]
+# 统一社会信用代码, enterprise, 资产总额, 负债总额, 营业收入, 利润总额 (万元, last year), growth ‰,
+# this year's 利润总额
+ENTERPRISES = [
+    (
+        "91530428MA6K000011",
+        "县城市建设投资开发有限责任公司",
+        265400.0,
+        158200.0,
+        18650.0,
+        1230.5,
+        52,
+        1460.2,
+    ),
+    ("91530428MA6K000022", "县交通建设投资有限公司", 86520.4, 51380.6, 6240.8, 320.4, 31, 286.9),
+    ("91530428MA6K000033", "县水务产业投资有限公司", 42860.2, 24150.8, 5380.6, 410.2, 18, 452.6),
+    ("91530428MA6K000044", "县农业产业发展有限公司", 12650.8, 7820.4, 3960.2, -186.4, -22, -245.8),
+    ("91530428MA6K000055", "县国有资本运营有限公司", 58320.6, 19860.2, 2650.4, 860.8, 64, 1024.5),
+]
+
+
+def _grow(value, per_mille):
+    return (Decimal(str(value)) * (1000 + per_mille) / 1000).quantize(Decimal("0.01"))
+
+
+def asset_rows(today: datetime.date | None = None):
+    """(unit rows, enterprise rows) for last year and this year, in the template's columns."""
+    year = (today or timezone.localdate()).year
+    units, enterprises = [], []
+    for code, name, assets, debts, fixed, land, cars, cars_value, rate in UNIT_ASSETS:
+        for y, grow in ((year - 1, 0), (year, rate)):
+            a, d, f = _grow(assets, grow), _grow(debts, grow // 2), _grow(fixed, grow)
+            units.append([y, code, name, a, d, a - d, f, land or "", cars, cars_value])
+    for code, name, assets, debts, revenue, profit, rate, profit_now in ENTERPRISES:
+        for y, grow, p in ((year - 1, 0, profit), (year, rate, profit_now)):
+            a, d = _grow(assets, grow), _grow(debts, grow)
+            enterprises.append([y, code, name, a, d, a - d, _grow(revenue, grow), p])
+    return units, enterprises
+
+
+def load_asset_demo(today=None, stdout=None):
+    """Two years of a county's state-asset report (15 units, 5 enterprises); loaded once."""
+    units, enterprises = asset_rows(today)
+    loaded = [
+        (label, _load(kind, f"{DEMO_PREFIX}_{label}.csv", rows))
+        for label, kind, rows in (
+            ("行政事业性国有资产", ImportKind.UNIT_ASSETS, units),
+            ("企业国有资产", ImportKind.ENTERPRISE_ASSETS, enterprises),
+        )
+    ]
+    if stdout is not None:
+        for label, rows in loaded:
+            if rows is not None:
+                stdout.write(f"国有资产：导入{label} {rows} 行\n")

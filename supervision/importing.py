@@ -33,7 +33,15 @@ from budget.importing import (
 )
 
 from .choices import BOND_TYPE_ALIASES, CATEGORY_ALIASES, BondType, DebtCategory, ImportKind
-from .models import Bond, DebtPosition, DebtYear, Repayment, SupervisionBatch
+from .models import (
+    Bond,
+    DebtPosition,
+    DebtYear,
+    EnterpriseAssets,
+    Repayment,
+    SupervisionBatch,
+    UnitAssets,
+)
 
 HEADER_SEARCH_ROWS = 30
 BULK_SIZE = 2000
@@ -115,6 +123,32 @@ def _amount(required=True):
         return amount
 
     return parse
+
+
+def _signed_amount(required=True):
+    """An amount that may be negative (利润总额, 净资产 of a unit in deficit)."""
+
+    def parse(value, label):
+        try:
+            amount = parse_amount(value, WAN)
+        except AmountError as error:
+            raise CellError(f"{label}：{error}") from None
+        if amount is None and required:
+            raise CellError(f"{label}不能为空")
+        return amount
+
+    return parse
+
+
+def _count(value, label):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = cell_text(value)
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 100000:
+        raise CellError(f"{label}“{text[:20]}”应为不超过 100000 的整数")
+    return int(text)
 
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -236,6 +270,38 @@ COLUMNS = {
         Column("偿还本金(万元)", "principal", _amount(False), example="0"),
         Column("支付利息(万元)", "interest", _amount(False), example="342.00"),
         Column("资金来源", "source", _optional_text(200), required=False, example="一般公共预算"),
+    ],
+    ImportKind.UNIT_ASSETS: [
+        Column("年度", "year", _year, example="2026"),
+        Column("单位编码", "code", _optional_text(40), required=False, example="101001"),
+        Column("单位名称", "name", _required_text(200), example="县教育体育局"),
+        Column("资产总额(万元)", "total_assets", _amount(), example="38650.20"),
+        Column("负债总额(万元)", "total_liabilities", _amount(), example="2140.75"),
+        Column(
+            "净资产(万元)", "net_assets", _signed_amount(False), required=False, example="36509.45"
+        ),
+        Column("固定资产(万元)", "fixed_assets", _amount(False), example="30120.00"),
+        Column("土地(万元)", "land", _amount(False), required=False, example="5200.00"),
+        Column("车辆(辆)", "vehicles", _count, required=False, example="6"),
+        Column("车辆金额(万元)", "vehicles_value", _amount(False), required=False, example="98.40"),
+    ],
+    ImportKind.ENTERPRISE_ASSETS: [
+        Column("年度", "year", _year, example="2026"),
+        Column(
+            "统一社会信用代码",
+            "code",
+            _optional_text(40),
+            required=False,
+            example="91530428MA6K000001",
+        ),
+        Column("企业名称", "name", _required_text(200), example="县城市建设投资有限公司"),
+        Column("资产总额(万元)", "total_assets", _amount(), example="265400.00"),
+        Column("负债总额(万元)", "total_liabilities", _amount(), example="158200.00"),
+        Column(
+            "所有者权益(万元)", "equity", _signed_amount(False), required=False, example="107200.00"
+        ),
+        Column("营业收入(万元)", "revenue", _amount(False), example="18650.00"),
+        Column("利润总额(万元)", "profit", _signed_amount(), example="1230.50"),
     ],
 }
 
@@ -412,10 +478,56 @@ def _check_repayments(parsed):
     return errors
 
 
+def _check_balance(parsed, rest, rest_label):
+    """净资产 (所有者权益) is 资产总额 − 负债总额: filled in when blank, refused when different."""
+    errors = []
+    for number, record in parsed:
+        expected = record["total_assets"] - record["total_liabilities"]
+        if record.get(rest) is None:
+            record[rest] = expected
+        elif record[rest] != expected:
+            errors.append(
+                RowError(
+                    number,
+                    f"{rest_label}应等于资产总额减负债总额（{expected / 10000:,.2f} 万元），"
+                    f"填写的是 {record[rest] / 10000:,.2f} 万元",
+                )
+            )
+    return errors
+
+
+def _check_unit_assets(parsed):
+    errors = _duplicates(
+        parsed, lambda r: (r["year"], r["name"]), lambda r: f"{r['year']}年“{r['name']}”"
+    )
+    errors += _check_balance(parsed, "net_assets", "净资产")
+    for number, record in parsed:
+        record["fixed_assets"] = record.get("fixed_assets") or Decimal(0)
+        total = record["total_assets"]
+        for name, label in (("fixed_assets", "固定资产"), ("land", "土地")):
+            if (record.get(name) or 0) > total:
+                errors.append(RowError(number, f"{label}不能大于资产总额"))
+        if (record.get("vehicles_value") or 0) > record["fixed_assets"]:
+            errors.append(RowError(number, "车辆金额不能大于固定资产"))
+    return errors
+
+
+def _check_enterprise_assets(parsed):
+    errors = _duplicates(
+        parsed, lambda r: (r["year"], r["name"]), lambda r: f"{r['year']}年“{r['name']}”"
+    )
+    errors += _check_balance(parsed, "equity", "所有者权益")
+    for _number, record in parsed:
+        record["revenue"] = record.get("revenue") or Decimal(0)
+    return errors
+
+
 CHECKS = {
     ImportKind.POSITIONS: _check_positions,
     ImportKind.BONDS: _check_bonds,
     ImportKind.REPAYMENTS: _check_repayments,
+    ImportKind.UNIT_ASSETS: _check_unit_assets,
+    ImportKind.ENTERPRISE_ASSETS: _check_enterprise_assets,
 }
 
 
@@ -527,10 +639,59 @@ def _store_repayments(records, batch):
     return _upsert(Repayment, ("bond_id", "date"), rows, batch, ("principal", "interest", "source"))
 
 
+UNIT_ASSET_FIELDS = (
+    "code",
+    "total_assets",
+    "total_liabilities",
+    "net_assets",
+    "fixed_assets",
+    "land",
+    "vehicles",
+    "vehicles_value",
+)
+ENTERPRISE_ASSET_FIELDS = (
+    "code",
+    "total_assets",
+    "total_liabilities",
+    "equity",
+    "revenue",
+    "profit",
+)
+
+
+def _replace_years(model, fields):
+    """A state-asset file is the whole report of the years it names: rows of those years are
+    updated or added, and rows of those years the file no longer lists are removed."""
+
+    def store(records, batch):
+        rows = [
+            {"year": r["year"], "name": r["name"], **{f: r.get(f) for f in fields}} for r in records
+        ]
+        for row in rows:
+            row["code"] = row["code"] or ""
+        keep = {(r["year"], r["name"]) for r in rows}
+        stale = [
+            pk
+            for pk, year, name in model.objects.filter(
+                year__in={r["year"] for r in rows}
+            ).values_list("pk", "year", "name")
+            if (year, name) not in keep
+        ]
+        model.objects.filter(pk__in=stale).delete()
+        changes = _upsert(model, ("year", "name"), rows, batch, fields)
+        changes["removed"] = len(stale)
+        changes["years"] = sorted({r["year"] for r in rows})
+        return changes
+
+    return store
+
+
 STORE = {
     ImportKind.POSITIONS: _store_positions,
     ImportKind.BONDS: _store_bonds,
     ImportKind.REPAYMENTS: _store_repayments,
+    ImportKind.UNIT_ASSETS: _replace_years(UnitAssets, UNIT_ASSET_FIELDS),
+    ImportKind.ENTERPRISE_ASSETS: _replace_years(EnterpriseAssets, ENTERPRISE_ASSET_FIELDS),
 }
 
 
@@ -611,12 +772,25 @@ TEMPLATE_NOTES = {
         "同一债券、同一支付日期只能有一行；重新导入时更新原数据。",
         "累计偿还本金不得超过债券发行金额。",
     ],
+    ImportKind.UNIT_ASSETS: [
+        "每行为一个行政事业单位一个年度末的资产情况，金额单位为万元；同一年度单位名称不得重复。",
+        "净资产可留空，按资产总额减负债总额计算；填写时须与之相等。",
+        "固定资产、土地不得大于资产总额，车辆金额不得大于固定资产；车辆填写数量（辆）。",
+        "文件视为所列年度的完整报表：重新导入同一年度时，按本文件替换该年度全部单位数据。",
+    ],
+    ImportKind.ENTERPRISE_ASSETS: [
+        "每行为一户国有企业一个年度的资产和经营情况，金额单位为万元；同一年度企业名称不得重复。",
+        "所有者权益可留空，按资产总额减负债总额计算；填写时须与之相等。利润总额亏损填负数。",
+        "文件视为所列年度的完整报表：重新导入同一年度时，按本文件替换该年度全部企业数据。",
+    ],
 }
 
 TEMPLATE_NAMES = {
     ImportKind.POSITIONS: "债务限额余额导入模板",
     ImportKind.BONDS: "债券明细导入模板",
     ImportKind.REPAYMENTS: "还本付息导入模板",
+    ImportKind.UNIT_ASSETS: "行政事业性国有资产导入模板",
+    ImportKind.ENTERPRISE_ASSETS: "企业国有资产导入模板",
 }
 
 

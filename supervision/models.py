@@ -251,4 +251,5 @@ class FindingEvent(StepEvent):
         return f"{self.finding_id} {self.action}"
 
 
+from .assets_models import EnterpriseAssets, UnitAssets  # noqa: E402, F401  (国有资产)
 from .query_models import QueryRequest, QueryRequestEvent  # noqa: E402,F401

@@ -4,7 +4,7 @@ bonds. Cells and tables are budget/'s, so both modules render and export alike."
 import datetime
 
 from budget.amounts import format_wan
-from budget.reports import Cell, Table, amount_cell, percent_cell
+from budget.reports import Cell, Table, amount_cell, percent_cell, points_cell
 
 from .choices import DebtCategory
 from .debt import history, maturing_queryset, maturing_totals, maturity_profile
@@ -151,6 +151,172 @@ def maturing_report(months: int, today: datetime.date, limit: int | None = None)
                     bond.repayment_source or "未落实",
                     css="" if bond.repayment_source else "is-behind",
                 ),
+            ]
+        )
+    return table
+
+
+# --- 国有资产 --------------------------------------------------------------------------------------
+
+
+def _change_cells(change, amount=True):
+    make = amount_cell if amount else (lambda v: Cell(v, "" if v is None else str(v), css="num"))
+    return [
+        make(change.current),
+        make(change.previous),
+        make(change.delta),
+        percent_cell(change.percent),
+    ]
+
+
+def asset_totals_report(year: int) -> Table:
+    from .assets import compare, enterprise_totals, ratio_change, unit_totals
+
+    units, enterprises = unit_totals(), enterprise_totals()
+    table = Table(
+        title=f"{year}年国有资产总体情况（金额单位：万元）",
+        headers=["类别", "项目", f"{year}年", f"{year - 1}年", "增减额", "增减率"],
+        note="增减率 = (本年 − 上年) ÷ |上年|；资产负债率 = 负债总额 ÷ 资产总额，其增减额以百分点计。",
+    )
+    for label, totals, items in (
+        (
+            "行政事业性国有资产",
+            units,
+            [
+                ("单位数（户）", "count", False),
+                ("资产总额", "total_assets", True),
+                ("负债总额", "total_liabilities", True),
+                ("净资产", "net_assets", True),
+                ("其中：固定资产", "fixed_assets", True),
+                ("其中：土地", "land", True),
+                ("车辆（辆）", "vehicles", False),
+                ("车辆金额", "vehicles_value", True),
+            ],
+        ),
+        (
+            "企业国有资产",
+            enterprises,
+            [
+                ("企业数（户）", "count", False),
+                ("资产总额", "total_assets", True),
+                ("负债总额", "total_liabilities", True),
+                ("所有者权益", "equity", True),
+                ("营业收入", "revenue", True),
+                ("利润总额", "profit", True),
+            ],
+        ),
+    ):
+        current, previous = totals.get(year), totals.get(year - 1)
+        for item, name, amount in items:
+            table.rows.append(
+                [Cell(label), Cell(item), *_change_cells(compare(current, previous, name), amount)]
+            )
+        ratio = ratio_change(current, previous)
+        table.rows.append(
+            [
+                Cell(label),
+                Cell("资产负债率"),
+                percent_cell(ratio.current),
+                percent_cell(ratio.previous),
+                points_cell(ratio.delta),
+                Cell(None),
+            ]
+        )
+    return table
+
+
+def unit_assets_report(year: int) -> Table:
+    from .assets import paired
+    from .models import UnitAssets
+
+    table = Table(
+        title=f"{year}年行政事业性国有资产（分单位，金额单位：万元）",
+        headers=[
+            "单位编码",
+            "单位名称",
+            "资产总额",
+            "上年资产总额",
+            "资产增减率",
+            "负债总额",
+            "净资产",
+            "上年净资产",
+            "固定资产",
+            "土地",
+            "车辆（辆）",
+            "车辆金额",
+            "资产负债率",
+            "上年资产负债率",
+        ],
+    )
+    for row in paired(UnitAssets, year):
+        u, assets, net = row.current, row.change("total_assets"), row.change("net_assets")
+        table.rows.append(
+            [
+                Cell(u.code),
+                Cell(u.name),
+                amount_cell(assets.current),
+                amount_cell(assets.previous),
+                percent_cell(assets.percent),
+                amount_cell(u.total_liabilities),
+                amount_cell(net.current),
+                amount_cell(net.previous),
+                amount_cell(u.fixed_assets),
+                amount_cell(u.land),
+                Cell(u.vehicles, "" if u.vehicles is None else str(u.vehicles), css="num"),
+                amount_cell(u.vehicles_value),
+                percent_cell(row.debt_ratio),
+                percent_cell(row.previous_debt_ratio),
+            ]
+        )
+    return table
+
+
+def enterprise_assets_report(year: int) -> Table:
+    from .assets import paired
+    from .models import EnterpriseAssets
+
+    table = Table(
+        title=f"{year}年企业国有资产（分企业，金额单位：万元）",
+        headers=[
+            "企业名称",
+            "资产总额",
+            "上年资产总额",
+            "资产增减率",
+            "负债总额",
+            "所有者权益",
+            "营业收入",
+            "上年营业收入",
+            "营业收入增减率",
+            "利润总额",
+            "上年利润总额",
+            "利润增减额",
+            "资产负债率",
+            "上年资产负债率",
+        ],
+    )
+    for row in paired(EnterpriseAssets, year):
+        e = row.current
+        assets, revenue, profit = (
+            row.change("total_assets"),
+            row.change("revenue"),
+            row.change("profit"),
+        )
+        table.rows.append(
+            [
+                Cell(e.name),
+                amount_cell(assets.current),
+                amount_cell(assets.previous),
+                percent_cell(assets.percent),
+                amount_cell(e.total_liabilities),
+                amount_cell(e.equity),
+                amount_cell(revenue.current),
+                amount_cell(revenue.previous),
+                percent_cell(revenue.percent),
+                amount_cell(profit.current),
+                amount_cell(profit.previous),
+                amount_cell(profit.delta),
+                percent_cell(row.debt_ratio),
+                percent_cell(row.previous_debt_ratio),
             ]
         )
     return table

@@ -37,6 +37,7 @@ def run_import(content, filename, kind, *, request=None, user=None, username="")
                 f"导入{ImportKind(kind).label} {filename}（SHA-256 {batch.sha256}），"
                 f"{result.rows} 行；新增 {changes.get('added', 0)}、"
                 f"更新 {changes.get('changed', 0)}、未变 {changes.get('unchanged', 0)}"
+                + (f"、删除 {changes['removed']}" if changes.get("removed") else "")
             ),
         )
     return result

@@ -19,6 +19,12 @@ urlpatterns = [
     path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
 ]
 
+# 国有资产
+urlpatterns += [
+    path("assets/", views.assets, name="assets"),
+    path("assets/export/", views.AssetExportView.as_view(), name="asset_export"),
+]
+
 from . import query_views  # noqa: E402
 
 urlpatterns += [

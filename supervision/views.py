@@ -418,3 +418,69 @@ def audit_report(request, year):
         True, f"关于{year}年度审计查出问题整改情况的报告（草稿）.docx"
     )
     return response
+
+
+# --- 国有资产 ---------------------------------------------------------------------------------------
+
+
+def _asset_year(request, available):
+    text = request.GET.get("year", "")
+    if text.isdigit() and int(text) in available:
+        return int(text)
+    return available[-1] if available else None
+
+
+@query_required
+def assets(request):
+    from .assets import enterprise_totals, unit_totals, years
+
+    available = years()
+    year = _asset_year(request, available)
+    context = _context(request, "assets", years=available, year=year)
+    if year is not None:
+        units, enterprises = unit_totals(), enterprise_totals()
+        shown = [y for y in available if y <= year][-5:]
+        context["chart"] = charts.bar_chart(
+            [
+                (
+                    y,
+                    [
+                        units.get(y, {}).get("total_assets"),
+                        units.get(y, {}).get("total_liabilities"),
+                        enterprises.get(y, {}).get("total_assets"),
+                        enterprises.get(y, {}).get("total_liabilities"),
+                    ],
+                )
+                for y in shown
+            ],
+            ["行政事业性资产总额", "行政事业性负债总额", "企业资产总额", "企业负债总额"],
+            "国有资产与负债",
+        )
+        context["totals"] = reports.asset_totals_report(year)
+        context["units"] = reports.unit_assets_report(year)
+        context["enterprises"] = reports.enterprise_assets_report(year)
+    return render(request, "supervision/assets.html", context)
+
+
+class AssetExportView(TableExportView):
+    """The state-asset tables as XLSX, registered (备案登记) by the shared export view."""
+
+    export_module = "国有资产"
+
+    query_permission = QUERY_PERMISSION
+    fallback_description = "国有资产报表"
+    invalid_message = "报表参数无效。"
+
+    def table(self):
+        if not hasattr(self, "_table"):
+            from .assets import years
+
+            text = self.request.GET.get("year", "")
+            year = int(text) if text.isdigit() and int(text) in years() else None
+            build = {
+                "totals": reports.asset_totals_report,
+                "units": reports.unit_assets_report,
+                "enterprises": reports.enterprise_assets_report,
+            }.get(self.request.GET.get("report", ""))
+            self._table = build(year) if build and year else None
+        return self._table

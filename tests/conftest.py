@@ -17,6 +17,23 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def fresh_index(settings, tmp_path):
+    """A search index of the test's own. The session's index outlives each test's rolled-back
+    database: its documents, write-ahead files and spool belong to rows that no longer exist
+    (or whose primary keys the next test reuses), so a test that asserts what a search finds
+    starts from an empty index."""
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {
+            **settings.WAGTAILSEARCH_BACKENDS["default"],
+            "PATH": str(tmp_path / "index"),
+        }
+    }
+    from modelsearch.backends import get_search_backend
+
+    return get_search_backend()
+
+
+@pytest.fixture
 def make_user(db, django_user_model):
     """Create an active user holding *role* (one of cms.roles.ROLES)."""
     counter = {"n": 0}

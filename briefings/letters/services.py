@@ -74,18 +74,31 @@ class Move:
     target: str
     who: str
     note_required: bool = False
+    # a step that cannot be taken back asks for an explicit tick (the sentence the user ticks)
+    confirm: str = ""
 
 
 # --- the one table of transitions -------------------------------------------------------
 MOVES = {
     "submit": Move("送审", frozenset({S.DRAFT}), S.SUBMITTED, DRAFTER),
     "return": Move("退回修改", frozenset({S.SUBMITTED}), S.DRAFT, APPROVER, note_required=True),
-    "approve": Move("签发", frozenset({S.SUBMITTED}), S.APPROVED, APPROVER),
+    "approve": Move(
+        "签发",
+        frozenset({S.SUBMITTED}),
+        S.APPROVED,
+        APPROVER,
+        confirm="我已核对函件全文，确认签发（签发即取得发文字号，不能撤回）",
+    ),
     "send": Move("发出", frozenset({S.APPROVED}), S.SENT, DRAFTER),
     "answer": Move("登记书面答复", frozenset({S.SENT, S.ANSWERED}), S.ANSWERED, DRAFTER),
     "close": Move("办结", frozenset({S.ANSWERED}), S.CLOSED, DRAFTER, note_required=True),
     "cancel": Move(
-        "作废", frozenset({S.DRAFT, S.SUBMITTED}), S.CANCELLED, DRAFTER, note_required=True
+        "作废",
+        frozenset({S.DRAFT, S.SUBMITTED}),
+        S.CANCELLED,
+        DRAFTER,
+        note_required=True,
+        confirm="确认作废本函件（作废后不能恢复）",
     ),
 }
 # moves done through their own form (answer: a file; send: a date and a channel)
@@ -196,6 +209,13 @@ def _notify(users, subject, letter, body=""):
 
 def _lock(letter: Letter) -> Letter:
     return Letter.objects.select_for_update().get(pk=letter.pk)
+
+
+def check_confirmed(name: str, confirmed: bool) -> None:
+    """A step marked ``confirm`` in MOVES is taken only when the user ticked its sentence."""
+    move = MOVES.get(name)
+    if move is not None and move.confirm and not confirmed:
+        raise LetterError(f"请先勾选“{move.confirm}”，再点“{move.label}”。本次未作任何改动。")
 
 
 def _check(letter: Letter, name: str, user, note: str) -> Move:
@@ -357,12 +377,16 @@ def format_doc_number(series: str, year: int, number: int) -> str:
 
 
 @transaction.atomic
-def act(letter: Letter, name: str, user, note: str = "") -> Letter:
-    """One of the SIMPLE_MOVES, or a refusal (Chinese message) that changes nothing."""
+def act(letter: Letter, name: str, user, note: str = "", *, confirmed: bool = True) -> Letter:
+    """One of the SIMPLE_MOVES, or a refusal (Chinese message) that changes nothing.
+
+    The pages pass ``confirmed`` (the tick box of a step marked ``confirm``); code that takes a
+    step itself (demo, commands) has nothing to tick."""
     if name not in SIMPLE_MOVES:
         raise LetterError("未知的操作。")
     letter = _lock(letter)
     move = _check(letter, name, user, note)
+    check_confirmed(name, confirmed)
     note = (note or "").strip()
     from_status = letter.status
     letter.status = move.target

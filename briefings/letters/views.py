@@ -162,7 +162,13 @@ def act(request, pk):
     letter = _letter(request, pk)
     name = request.POST.get("move", "")
     try:
-        letter = services.act(letter, name, request.user, note=request.POST.get("note", ""))
+        letter = services.act(
+            letter,
+            name,
+            request.user,
+            note=request.POST.get("note", ""),
+            confirmed=request.POST.get("confirm") == "1",
+        )
     except services.LetterError as exc:
         messages.error(request, exc.messages[0])
     else:

@@ -30,14 +30,17 @@ import datetime
 import hashlib
 import io
 import re
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -223,14 +226,71 @@ def clean_purpose(user, purpose: str) -> str:
     return purpose
 
 
+# --- one registration per confirmation page ----------------------------------------------
+
+CONFIRM_SALT = "cms.usage.exports.confirm"
+CONFIRM_MAX_AGE = 24 * 3600  # a confirmation page left open longer is asked for again
+
+
+class AlreadyRegistered(Exception):
+    """The confirmation page was submitted before: its export is registered already."""
+
+    def __init__(self, registration):
+        super().__init__("已登记")
+        self.registration = registration
+
+
+def confirmation_token(request) -> str:
+    """A signed one-time token for the confirmation page of this user and this address."""
+    payload = {"u": request.user.pk, "p": request.get_full_path(), "n": secrets.token_hex(16)}
+    return signing.dumps(payload, salt=CONFIRM_SALT)
+
+
+def token_nonce(request, token: str) -> str | None:
+    """The token's nonce when it was made here for this user and address, else None."""
+    try:
+        payload = signing.loads(token or "", salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if payload.get("u") != request.user.pk or payload.get("p") != request.get_full_path():
+        return None
+    return str(payload.get("n") or "") or None
+
+
 def register_export(
-    request, export_file: ExportFile, *, description: str, purpose: str = "", module: str = ""
+    request,
+    export_file: ExportFile,
+    *,
+    description: str,
+    purpose: str = "",
+    module: str = "",
+    form_token: str | None = None,
 ) -> ExportRegistration:
-    """Write the 备案登记 row and the usage record for a file about to be handed out."""
+    """Write the 备案登记 row and the usage record for a file about to be handed out.
+
+    With *form_token* (the confirmation page's nonce) a token already used raises
+    ``AlreadyRegistered`` and writes nothing: the database's unique index decides, so two
+    submissions racing each other register once."""
     user = request.user
     purpose = clean_purpose(user, purpose)
+    if form_token:
+        earlier = ExportRegistration.objects.filter(form_token=form_token).first()
+        if earlier is not None:
+            raise AlreadyRegistered(earlier)
+    try:
+        return _register(request, export_file, description, purpose, module, form_token)
+    except IntegrityError:
+        earlier = ExportRegistration.objects.filter(form_token=form_token).first()
+        if form_token and earlier is not None:
+            raise AlreadyRegistered(earlier) from None
+        raise
+
+
+def _register(request, export_file, description, purpose, module, form_token):
+    user = request.user
     with transaction.atomic():
         registration = ExportRegistration.objects.create(
+            form_token=form_token or None,
             user=user,
             username=user.get_username(),
             role=primary_role(user) or "",
@@ -336,9 +396,24 @@ class RegisteredExportView(View):
 
     def post(self, request, *args, **kwargs):
         form = ExportPurposeForm(request.POST, user=request.user)
+        # the confirmation page's token (a POST made without the page, e.g. a script, has none
+        # and registers like a GET; a page's second submission is found and registers nothing)
+        token = request.POST.get("export_token", "")
+        self.form_token = token_nonce(request, token) if token else None
+        if token and self.form_token is None:
+            form.is_valid()
+            form.add_error(None, "确认页已失效，请核对后重新点击“确认登记并导出”。")
+            return self.render_purpose_form(form, status=400)
+        if self.form_token:
+            earlier = ExportRegistration.objects.filter(form_token=self.form_token).first()
+            if earlier is not None:
+                return self.render_already_registered(earlier)
         if not form.is_valid():
             return self.render_purpose_form(form, status=400)
-        return self.produce(form.cleaned_data["purpose"])
+        try:
+            return self.produce(form.cleaned_data["purpose"])
+        except AlreadyRegistered as already:
+            return self.render_already_registered(already.registration)
 
     def render_purpose_form(self, form, status=200):
         context = {
@@ -347,17 +422,32 @@ class RegisteredExportView(View):
             "module": self.export_module,
             "action_url": self.request.get_full_path(),
             "cancel_url": self.get_cancel_url(),
+            "export_token": confirmation_token(self.request),
         }
         return render(self.request, self.purpose_template_name, context, status=status)
 
+    def render_already_registered(self, registration):
+        """A second submission of one confirmation page: say what was registered, once."""
+        context = {
+            "registration": registration,
+            "again_url": self.request.get_full_path(),
+            "cancel_url": self.get_cancel_url(),
+        }
+        return render(self.request, "usage/export_done.html", context, status=409)
+
     def get_cancel_url(self) -> str:
-        referer = self.request.META.get("HTTP_REFERER", "")
+        """Where 取消 / 返回 lead: the page the user came from (kept in the form across posts)."""
+        came_from = self.request.POST.get("back") or self.request.META.get("HTTP_REFERER", "")
         safe = url_has_allowed_host_and_scheme(
-            referer,
+            came_from,
             allowed_hosts={self.request.get_host()},
             require_https=self.request.is_secure(),
         )
-        return referer if referer and safe else "/"
+        if not came_from or not safe:
+            return "/"
+        if came_from.split("://", 1)[-1].endswith(self.request.get_full_path()):
+            return "/"  # the confirmation page itself is no way back
+        return came_from
 
     def produce(self, purpose: str):
         export_file = self.build_export()
@@ -367,6 +457,13 @@ class RegisteredExportView(View):
             description=self.get_export_description(),
             purpose=purpose,
             module=self.export_module,
+            form_token=getattr(self, "form_token", None),
+        )
+        # shown on the next page the user opens (the browser stays where it was on a download)
+        messages.success(
+            self.request,
+            f"上次导出已备案登记（登记号 {self.registration.pk}，{export_file.rows} 行），"
+            "文件在浏览器的下载列表中。",
         )
         return export_response(export_file)
 

@@ -133,6 +133,11 @@ class ExportRegistration(AppendOnlyModel):
     sha256 = models.CharField("SHA-256 摘要", max_length=64)
     ip_address = models.GenericIPAddressField("地址", null=True, blank=True)
     path = models.CharField("网址", max_length=500, blank=True)
+    # the one-time token of the confirmation page the export was submitted from: a second
+    # submission of the same page (double click, resent form) finds it and registers nothing
+    form_token = models.CharField(
+        "确认页凭据", max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

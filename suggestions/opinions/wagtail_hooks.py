@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import Column
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -59,7 +60,14 @@ class ReviewOpinionViewSet(SnippetViewSet):
     menu_order = 320
     add_to_admin_menu = True
     add_view_class = OpinionCreateView
-    list_display = ["year", "stage", "title", "source_label", "raised_by", "handling_status"]
+    list_display = [
+        "year",
+        "stage",
+        "title",
+        Column("source_label", label="来源"),
+        "raised_by",
+        "handling_status",
+    ]
     list_filter = ["year", "stage", "handling_status", "raised_by_kind"]
     search_fields = ["title", "text", "raised_by", "source_title"]
     panels = [

@@ -40,6 +40,8 @@ def test_archivist_files_and_staff_consults(page, make_user, tmp_path):
     page.wait_for_load_state("networkidle")
     with page.expect_download() as download:
         page.click("a:has-text('rendition.pdf')")
-    assert download.value.suggested_filename == "rendition.pdf"
+    # saved under 档号, 题名 and what the file is, not the package's own name
+    assert download.value.suggested_filename.endswith(" 版式文件.pdf")
+    assert download.value.suggested_filename.startswith("J001-")
     # staff may read but not file
     assert page.locator("nav.archive-nav >> text=可归档材料").count() == 0

@@ -374,3 +374,45 @@ def test_backup_page_with_a_worker_says_it_started(client, places, archivist_use
     assert queued == [(archivist_user.pk,)]
     assert "备份已开始，完成后会在站内消息中通知您" in html
     assert backup.list_backups() == []
+
+
+@pytest.mark.django_db
+def test_backup_page_is_linked_for_its_roles_and_shows_no_paths_or_commands(
+    client, rf, content, places, archivist_user, admin_user_role, staff_user
+):
+    from cms.home import panels_for
+
+    for user in (archivist_user, admin_user_role):
+        client.force_login(user)
+        index = client.get(reverse("archive:index")).content.decode()
+        assert 'href="/archive/backups/"' in index and "系统备份" in index
+        request = rf.get("/")
+        request.user = user
+        panel = next(p for p in panels_for(request) if p.title == "立卷归档")
+        assert "/archive/backups/" in [i.url for i in panel.items]
+        response = client.post("/archive/backups/", follow=True)
+        html = response.content.decode()
+        assert response.status_code == 200 and "已完成并通过核验" in html
+        for hidden in (str(places), str(backup.backup_root()), "manage.py", "restore", "docs/"):
+            assert hidden not in html, hidden
+        assert 'aria-current="page">系统备份' in html  # the archive's own navigation
+    # staff read the archive but do not run backups: no link, and the page is refused
+    client.force_login(staff_user)
+    index = client.get(reverse("archive:index")).content.decode()
+    assert "/archive/backups/" not in index and "系统备份" not in index
+    request = rf.get("/")
+    request.user = staff_user
+    assert all("/archive/backups/" not in [i.url for i in p.items] for p in panels_for(request))
+    assert client.get("/archive/backups/").status_code == 403
+
+
+def test_backup_page_names_folders_in_words():
+    from django.conf import settings
+
+    from archive.backup_views import without_paths
+
+    root = str(backup.backup_root())
+    assert without_paths(f"无法写入 {root}/2026-12/database.jsonl") == (
+        "无法写入 备份目录/2026-12/database.jsonl"
+    )
+    assert str(settings.DATA_DIR) not in without_paths(f"{settings.DATA_DIR}/keys 不存在")

@@ -259,3 +259,56 @@ def test_retention_table_and_codes_are_kept_in_the_admin_by_the_archivist(
         assert client.get(f"/admin/snippets/archive/{model}/").status_code == 200
     client.force_login(staff_user)
     assert client.get("/admin/snippets/archive/retentionrule/").status_code in (302, 403)
+
+
+def test_archive_pages_show_names_and_no_server_paths(
+    client, filed, archivist_user, staff_user, deputy_user, settings
+):
+    """People by their names (姓名; the account only when there is no name), files by 档号 and
+    name: no account names, server folders or shell commands on the archive's pages."""
+    from urllib.parse import unquote
+
+    archivist_user.display_name = "李档案"
+    archivist_user.save()
+    staff_user.display_name = "王利用"
+    staff_user.save()
+    deputy_user.display_name = "赵代表"
+    deputy_user.save()
+    client.force_login(staff_user)
+    client.post(reverse("archive:item_purpose", args=[filed.pk]), {"purpose": "编写年度工作总结"})
+    rendition = filed.files.get(role="rendition")
+    response = client.get(reverse("archive:download", args=[filed.pk, rendition.pk]))
+    saved_as = unquote(response["Content-Disposition"].split("''", 1)[1])
+    assert saved_as == f"{filed.item_number} {filed.title} 版式文件.pdf"
+    today = datetime.date(filed.year + 11, 3, 1)
+    services.decide_appraisal(filed, archivist_user, "keep", "仍有参考价值", today=today)
+    (services.archive_root() / rendition.relative_path).write_bytes(b"%PDF-1.4 changed")
+
+    client.force_login(archivist_user)
+    report_page = client.post(reverse("archive:fixity"), follow=True).content.decode()
+    assert "李档案手动核验" in report_page and "rendition.pdf" in report_page
+    assert rendition.relative_path not in report_page
+    pages = {
+        "index": reverse("archive:index"),
+        "item": reverse("archive:item", args=[filed.pk]),
+        "access": reverse("archive:access"),
+        "review": reverse("archive:review"),
+        "fixity": reverse("archive:fixity"),
+        "catalogue": reverse("archive:catalogue")
+        + f"?year={filed.year}&retention=D10&class_code=YSGW",
+        "candidates": reverse("archive:candidates"),
+    }
+    for name, url in pages.items():
+        html = client.get(url).content.decode()
+        for hidden in (
+            str(settings.DATA_DIR),
+            str(services.archive_root()),
+            "manage.py",
+            archivist_user.username,
+            staff_user.username,
+        ):
+            assert hidden not in html, (name, hidden)
+    item_page = client.get(pages["item"]).content.decode()
+    assert "李档案" in item_page and "王利用" in item_page  # filed by / consulted by
+    assert "王利用" in client.get(pages["access"]).content.decode()
+    assert "李档案" in client.get(pages["review"]).content.decode()

@@ -106,13 +106,17 @@ def test_filed_items_are_found_by_archive_readers_only(
         assert (item in [hit.obj for hit in hits]) is expected
 
 
-def test_archive_page_search(client, file_now, archivist_user, closed_alert):
+def test_archive_page_search(client, fresh_index, file_now, archivist_user, closed_alert):
     from django.urls import reverse
+
+    from search.indexing import pending_files
 
     item = file_now("budget.alert", closed_alert.pk, archivist_user)
     client.force_login(archivist_user)
     body = client.get(reverse("archive:index"), {"q": "一般公共服务支出"}).content.decode()
-    assert item.item_number in body and "检索结果（1）" in body
+    store = fresh_index.store
+    state = (store.rebuilding, store.rebuild_in_progress(), pending_files(store), item.status)
+    assert item.item_number in body and "检索结果（1）" in body, state
     body = client.get(reverse("archive:index"), {"q": "不存在的词语"}).content.decode()
     assert "没有找到符合条件的归档文件" in body
 

@@ -61,3 +61,14 @@ def test_head_sends_back_with_comment_in_the_editor(client, workflow, quarterly,
     page.refresh_from_db()
     assert not page.live
     assert BriefingEvent.objects.get(page=page, action="退回修改").note == "请补充预警情况。"
+
+
+def test_editor_of_a_briefing_links_back_to_the_schedule_and_the_site(
+    client, workflow, quarterly, drafter
+):
+    """Drafting opens Wagtail's editor; the editor itself shows the way back to the site."""
+    page = make_briefing(quarterly)
+    client.force_login(drafter)
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    assert f'href="{reverse("briefings:schedule")}">返回报送计划</a>' in html
+    assert 'href="/">返回网站首页</a>' in html

@@ -98,3 +98,40 @@ def test_reminders_before_due_and_when_overdue(quarterly, make_user, departments
     assert services.send_reminders(today + datetime.timedelta(days=1)) == 0
     # a week later: Q2 of each again, Q3 of each now overdue
     assert services.send_reminders(today + datetime.timedelta(days=7)) == 4
+
+
+def test_submitted_briefing_makes_its_schedule_row_say_in_review(
+    client, quarterly, workflow, drafter, head
+):
+    """After the drafter submits the period's briefing, its row says 审核中 (not 未到期) until
+    the head approves (then 已完成) or sends it back (then the date decides again)."""
+    from .conftest import make_briefing
+
+    services.plan_year(2026, [quarterly])
+    q4 = ScheduledItem.objects.get(material_type=quarterly, year=2026, period=4)
+    q3 = ScheduledItem.objects.get(material_type=quarterly, year=2026, period=3)
+    today = day("2026-12-01")  # Q4 due in January 2027: 未到期
+    assert services.item_state(q4, today) == ItemState.UPCOMING
+    page = make_briefing(quarterly, year=2026, period=4, title="2026年第四季度预算执行情况")
+    assert services.item_state(q4, today) == ItemState.UPCOMING  # a draft alone is not review
+    page.get_workflow().start(page, drafter)
+    assert services.periods_in_review() == {(quarterly.pk, 2026, 4)}
+    assert services.item_state(q4, today) == ItemState.IN_REVIEW
+    assert ItemState(services.item_state(q4, today)).label == "审核中"
+    assert services.item_state(q3, today) == ItemState.OVERDUE  # another period is untouched
+    assert list(services.items_in_state(ItemState.IN_REVIEW, today)) == [q4]
+    assert q4 not in services.items_in_state(ItemState.UPCOMING, today)
+
+    client.force_login(drafter)
+    response = client.get("/briefings/schedule/?state=all")
+    html = response.content.decode()
+    assert response.status_code == 200, html[:500]
+    row = html[html.index(f'data-item="{q4.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "审核中" in row and "未到期" not in row
+
+    page.refresh_from_db()
+    state = page.current_workflow_task_state
+    state.task.specific.on_action(state, head, "reject", comment="请补充第三部分")
+    assert services.periods_in_review() == set()
+    assert services.item_state(q4, today) == ItemState.UPCOMING

@@ -240,3 +240,39 @@ def test_trend_axis_has_round_ticks():
 
     assert nice_ticks(0, 24432.5) == [0, 5000, 10000, 15000, 20000, 25000]
     assert nice_ticks(0, 6108) == [0, 2000, 4000, 6000, 8000]
+
+
+def test_chart_labels_are_whole_and_large_enough():
+    """Bar labels are never cut, the treemap wraps a long name, the trend's tick labels and
+    legend entries have room (before: labels truncated at ~9 px, legend entries overlapping)."""
+    import re
+    from types import SimpleNamespace
+
+    from budget.charts import FONT_SIZE, line_chart, rate_chart, treemap
+
+    assert FONT_SIZE >= 20  # ~12 px on screen when two charts sit side by side at 1366 px
+    long_name = "农林水支出中的农业农村综合改革与乡村振兴专项"
+    row = SimpleNamespace(
+        code="213",
+        name=long_name,
+        execution_rate=Decimal("61.76"),
+        adjusted=Decimal("1200"),
+        progress_gap=Decimal("-13.24"),
+        has_children=False,
+    )
+    bars = str(rate_chart([row], Decimal("75"), "执行率"))
+    assert f"213 {long_name}</text>" in bars
+    cells = str(treemap([row], "结构"))
+    shown = "".join(re.findall(r'fill="#fff">([^<]+)</text>', cells))
+    assert long_name in shown  # wrapped over lines in one big cell, not cut with “…”
+    trend = str(
+        line_chart(
+            [("2026年累计执行", [(1, 50_000_000), (2, 1_250_000_000)]), ("2025年同期", [(1, 1)])],
+            "趋势",
+        )
+    )
+    assert ">125,000</text>" in trend or ">150,000</text>" in trend
+    width = int(re.search(r'<line x1="(\d+)"', trend).group(1))
+    assert width - 6 >= 7 * FONT_SIZE * 0.6  # the widest tick label fits left of the axis
+    legend = [float(x) for x in re.findall(r'<rect x="([\d.]+)" y="\d+" width="12"', trend)]
+    assert legend[1] - legend[0] >= 16 + 7 * FONT_SIZE  # “2026年累计执行” does not run over

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,11 @@ def test_load_demo_is_idempotent(django_user_model, client):
         tasks.finish_demo.delay = original_delay
     assert "后台任务进程" in out.getvalue()
     assert queued == [list(BACKGROUND_STEPS)]  # suggestions, the index, then the archive
+    from policies.models import PolicyFile
+
+    # the policy pages show their source file's name: a Chinese one, as an office's would be
+    names = list(PolicyFile.objects.values_list("original_name", flat=True))
+    assert names and all(re.fullmatch(r"[^A-Za-z]+\.txt", name) for name in names), names
     assert pending_steps() == list(BACKGROUND_STEPS.values())
     assert not ArchiveItem.objects.filed().exists()
     policy = PolicyPage.objects.live().first()

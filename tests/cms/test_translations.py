@@ -1,6 +1,9 @@
 """Issue 16 part 6: admin strings Wagtail leaves in English come from the project's own
 translations; the default workflow has a Chinese name."""
 
+import json
+import re
+
 import pytest
 from django.core.management import call_command
 from django.utils import translation
@@ -47,3 +50,66 @@ def test_admin_home_and_user_form_show_no_listed_english(compiled, client, admin
         html = client.get(url).content.decode()
         found = [word for word in ENGLISH_SEEN if word in html]
         assert not found, (url, found)
+
+
+def test_admin_sidebar_names_the_person_and_leads_back_to_the_site(client, make_user):
+    staff = make_user("工作人员", username="staffer2", display_name="王芳")
+    client.force_login(staff)
+    html = client.get("/admin/").content.decode()
+    props = json.loads(re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S)[1])
+    packed = json.dumps(props, ensure_ascii=False)
+    assert '"name": "王芳"' in packed
+    assert '"name": "staffer2"' not in packed
+    assert "返回网站" in packed and '"url": "/"' in packed
+    # no link out of the closed network: neither the help menu nor the dashboard's guide
+    assert "guide.wagtail.org" not in html
+
+
+def test_admin_javascript_catalogue_is_chinese(compiled, client, staff_user):
+    client.force_login(staff_user)
+    js = client.get("/admin/jsi18n/").content.decode("utf-8")
+    assert json.dumps("正在自动保存")[1:-1] in js  # the catalogue escapes non-ASCII
+
+
+def test_user_list_titles_yes_no_icons_in_chinese(compiled, client, admin_user_role):
+    client.force_login(admin_user_role)
+    html = client.get("/admin/users/").content.decode()
+    flags = re.findall(r'<span class="w-sr-only">\s*(\S+)\s*</span>', html)
+    assert "是" in flags and "True" not in flags
+
+
+def test_site_list_columns_are_named_in_chinese(compiled, admin_client):
+    html = admin_client.get("/admin/sites/").content.decode()
+    assert "端口号" in html and "站点名称" in html
+    assert not re.search(r">\s*(Port|Site name|Root page)\s*<", html)
+
+
+def test_snippet_lists_say_yes_no_in_chinese(compiled, client, staff_user):
+    from briefings.defaults import ensure_defaults
+
+    ensure_defaults()
+    client.force_login(staff_user)
+    html = client.get("/admin/snippets/briefings/materialtype/").content.decode()
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)]
+    assert "是" in cells
+    assert "True" not in cells and "False" not in cells
+
+
+def test_review_opinion_list_names_its_source_column(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/snippets/review_opinions/reviewopinion/").content.decode()
+    assert "Source label" not in html
+
+
+def test_reports_menu_leaves_out_the_model_identifier_report(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/").content.decode()
+    assert "/admin/reports/workflow/" in html
+    assert "/admin/reports/page-types-usage/" not in html
+
+
+def test_listing_count_reads_without_model_name(compiled):
+    # the admin's page search gives no model_name: the English said “1-11 of 11 None”
+    text = translation.gettext("%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s")
+    shown = text % {"start_index": 1, "end_index": 11, "items_count": 11, "model_name": None}
+    assert shown == "共 11 项，当前第 1—11 项"

@@ -33,6 +33,11 @@ def test_letter_from_alert_to_answer(
     login(page, head.username, head.test_password)
     letter = Letter.objects.get()
     page.goto(f"/letters/{letter.pk}/")
+    page.click("form:has(input[value=approve]) button")  # without the tick: refused, no change
+    assert "请先勾选" in page.inner_text("main")
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.SUBMITTED
+    page.check("form:has(input[value=approve]) input[name=confirm]")
     page.click("form:has(input[value=approve]) button")
     main = page.inner_text("main")
     letter.refresh_from_db()

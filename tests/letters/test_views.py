@@ -81,7 +81,7 @@ def test_full_flow_through_the_pages(client, make_alert, drafter, head, finance_
     client.force_login(head)
     page = client.get(reverse("letters:detail", args=[letter.pk])).content.decode()
     assert 'value="approve"' in page and 'value="return"' in page
-    client.post(reverse("letters:act", args=[letter.pk]), {"move": "approve"})
+    client.post(reverse("letters:act", args=[letter.pk]), {"move": "approve", "confirm": "1"})
     letter.refresh_from_db()
     assert letter.status == LetterStatus.APPROVED and letter.doc_number
     client.force_login(drafter)
@@ -224,3 +224,49 @@ def test_overdue_reminder_is_scheduled_and_runs(make_alert, drafter, head):
     sent_letter(make_alert, drafter, head, days_ago=40)
     assert tasks.remind_overdue_answers.delay().get() == 1
     assert tasks.remind_overdue_answers.delay().get() == 0
+
+
+def test_sign_and_cancel_need_the_tick_box(client, make_alert, drafter, head, finance_liaison):
+    """签发 and 作废 cannot be undone: a plain POST without the tick is refused with a Chinese
+    message and changes nothing; with it the step is taken; others are refused either way."""
+    letter = services.act(services.create_from_alert(make_alert(), drafter), "submit", drafter)
+    act_url = reverse("letters:act", args=[letter.pk])
+
+    client.force_login(head)
+    page = client.get(reverse("letters:detail", args=[letter.pk])).content.decode()
+    # the tick box is checked on the server (no browser tooltip, which may be in English)
+    assert 'name="confirm" value="1"' in page and "确认签发" in page
+    response = client.post(act_url, {"move": "approve"}, follow=True)
+    assert (
+        "请先勾选" in response.content.decode() and "本次未作任何改动" in response.content.decode()
+    )
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.SUBMITTED and not letter.doc_number
+    assert not letter.events.filter(action="签发").exists()
+
+    # the drafter (not a signer) and a liaison are refused even with the tick
+    client.force_login(drafter)
+    assert client.post(act_url, {"move": "approve", "confirm": "1"}).status_code == 403
+    client.force_login(finance_liaison)
+    assert client.post(
+        act_url, {"move": "cancel", "note": "不发了", "confirm": "1"}
+    ).status_code in (403, 404)
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.SUBMITTED
+
+    client.force_login(head)
+    response = client.post(act_url, {"move": "approve", "confirm": "1"}, follow=True)
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.APPROVED and letter.doc_number
+    assert f"已签发，发文字号 {letter.doc_number}" in response.content.decode()
+
+    other = services.create_from_alert(make_alert(), drafter)
+    cancel_url = reverse("letters:act", args=[other.pk])
+    client.force_login(drafter)
+    response = client.post(cancel_url, {"move": "cancel", "note": "重复起草"}, follow=True)
+    assert "请先勾选“确认作废本函件" in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == LetterStatus.DRAFT
+    client.post(cancel_url, {"move": "cancel", "note": "重复起草", "confirm": "1"})
+    other.refresh_from_db()
+    assert other.status == LetterStatus.CANCELLED

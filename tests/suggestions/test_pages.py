@@ -1,5 +1,7 @@
 """The office's pages, the home panels and the navigation entry."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -117,3 +119,54 @@ def test_admin_screens_for_staff_only(client, staff, deputies, finance_liaison, 
     for user in (deputies["user_a"], finance_liaison):
         client.force_login(user)
         assert client.get(url).status_code in (302, 403)
+
+
+def test_liaison_list_puts_own_work_first_then_newest(
+    client, make_suggestion, staff, units, finance_liaison, answer_a
+):
+    """The liaison's list opens on what waits for the unit (unanswered as lead unit, no 协办意见
+    yet as co-unit), soonest due first; everything else follows, most recently assigned first."""
+    from suggestions.models import Suggestion
+
+    def assigned(title, on, lead, co=()):
+        s = make_suggestion(title=title, on=on)
+        with services.as_of(on):
+            services.register(s, staff)
+            services.assign(s, staff, lead_unit=units[lead], co_units=[units[c] for c in co])
+        return Suggestion.objects.get(pk=s.pk)
+
+    old_answered = assigned("关于早已答复的建议", datetime.date(2026, 1, 5), "finance")
+    new_answered = assigned("关于最近答复的建议", datetime.date(2026, 2, 20), "finance")
+    view_given = assigned(
+        "关于已提协办意见的建议", datetime.date(2026, 2, 10), "water", ["finance"]
+    )
+    waiting_late = assigned("关于待答复较晚的建议", datetime.date(2026, 2, 1), "finance")
+    waiting_early = assigned("关于待答复较早的建议", datetime.date(2026, 1, 10), "finance")
+    co_waiting = assigned(
+        "关于待提协办意见的建议", datetime.date(2026, 2, 15), "water", ["finance"]
+    )
+    with services.as_of(datetime.date(2026, 3, 1)):
+        for s in (old_answered, new_answered):
+            services.answer(s, staff, answer_class=answer_a, signed_by="张局长", summary="已答复")
+        services.add_co_unit_view(view_given, staff, unit=units["finance"], text="同意主办意见")
+
+    client.force_login(finance_liaison)
+    html = client.get(reverse("suggestions:department")).content.decode()
+    titles = [
+        s.title
+        for s in (
+            old_answered, new_answered, view_given, waiting_late, waiting_early, co_waiting
+        )
+    ]  # fmt: skip
+    shown = sorted(titles, key=html.index)
+    # waiting: by due date (a co-unit's view is due one month after assignment, before the
+    # three-month answers); then the rest by 交办日期, newest first
+    assert shown == [
+        "关于待提协办意见的建议",
+        "关于待答复较早的建议",
+        "关于待答复较晚的建议",
+        "关于最近答复的建议",
+        "关于已提协办意见的建议",
+        "关于早已答复的建议",
+    ]
+    assert html.count('class="sugg-todo"') == 3

@@ -123,3 +123,32 @@ def test_suggested_units_at_assignment_with_why(
     assert "建议的主办单位" in page and history["public"].code in page
     # a deputy never gets the panel (no 交办 step)
     assert not services.can_view(member, s)
+
+
+def test_suggested_units_meet_related_words_not_only_identical_ones(
+    django_capture_on_commit_callbacks, staff, make_suggestion, units
+):
+    """卫生院 and 卫生室 are different words to the segmenter; a past 卫生室 suggestion handled
+    by a unit is still a neighbour of a new 卫生院 one (past suggestions are short)."""
+    from suggestions.assignment import suggest_units
+
+    get_search_backend().reset_indexes()
+    with django_capture_on_commit_callbacks(execute=True):
+        past = make_suggestion(
+            title="关于加强村卫生室建设的建议",
+            content="部分村卫生室房屋破旧，村医待遇低、后继无人，建议改善用房并提高村医补助。",
+            is_public=True,
+        )
+        road = make_suggestion(title="关于修缮通村公路的建议", content=ROAD, is_public=True)
+        with services.as_of(TODAY):
+            for s, unit in ((past, units["finance"]), (road, units["transport"])):
+                services.register(s, staff)
+                services.assign(s, staff, lead_unit=unit)
+    get_search_backend().refresh_indexes()
+    got = suggest_units(
+        staff,
+        "关于提升乡镇卫生院服务能力的建议",
+        "乡镇卫生院缺少影像设备和专业医生，群众小病也要跑县城，建议配备设备并培养人才。",
+    )
+    assert [u.unit.name for u in got] == ["县财政局"]
+    assert got[0].examples[0][0].pk == past.pk

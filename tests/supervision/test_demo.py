@@ -21,7 +21,8 @@ def test_demo_county_is_near_but_below_its_limit_and_loads_once():
         Repayment.objects.count(),
         Alert.objects.count(),
     )
-    assert counts[:3] == (3, 10, len(demo.BONDS)) and counts[3] > 20
+    # three debt files and two state-asset files
+    assert counts[:3] == (5, 10, len(demo.BONDS)) and counts[3] > 20
     latest = history()[-1]
     assert latest.year == today.year
     assert latest.balance < latest.limit

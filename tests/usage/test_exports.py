@@ -143,3 +143,71 @@ def test_anonymous_is_sent_to_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def _confirmation_token(client):
+    import re
+
+    page = client.get(URL).content.decode()
+    return re.search(r'name="export_token" value="([^"]+)"', page).group(1), page
+
+
+def test_confirmation_page_says_what_is_exported_and_registered(client, deputy_user):
+    client.force_login(deputy_user)
+    token, page = _confirmation_token(client)
+    assert "将导出" in page and "测试用数据表" in page
+    assert "将登记" in page and "文件摘要" in page and "不会重复登记" in page
+    assert ExportRegistration.objects.count() == 0
+
+
+def test_resubmitting_the_confirmation_page_registers_once(client, deputy_user):
+    """A double click or a resent form carries the same one-time token: the second gets a page
+    saying the export is registered already, and nothing is written again."""
+    client.force_login(deputy_user)
+    token, _ = _confirmation_token(client)
+    data = {"purpose": "准备预算初审发言", "export_token": token}
+    first = client.post(URL, data)
+    assert first.status_code == 200 and first["Content-Type"] == XLSX_CONTENT_TYPE
+    second = client.post(URL, data)
+    assert second.status_code == 409
+    body = second.content.decode()
+    assert "本次导出已登记，未重复登记" in body and "重新导出" in body
+    registration = ExportRegistration.objects.get()
+    assert registration.form_token and registration.filename in body
+    assert UsageRecord.objects.filter(action=UsageAction.EXPORT).count() == 1
+    # a new confirmation page is a new export, registered again
+    token, _ = _confirmation_token(client)
+    assert client.post(URL, {**data, "export_token": token}).status_code == 200
+    assert ExportRegistration.objects.count() == 2
+
+
+def test_a_forged_or_foreign_token_is_refused(client, deputy_user, make_user):
+    from cms import roles
+
+    other = make_user(roles.DEPUTY, username="deputy_other")
+    client.force_login(other)
+    foreign, _ = _confirmation_token(client)
+    client.force_login(deputy_user)
+    for token in ("forged", foreign):
+        response = client.post(URL, {"purpose": "准备预算初审发言", "export_token": token})
+        assert response.status_code == 400 and "确认页已失效" in response.content.decode()
+    assert ExportRegistration.objects.count() == 0
+
+
+def test_register_export_refuses_a_used_token_at_the_database(rf, deputy_user):
+    """The rule itself, below the view: a used token raises AlreadyRegistered, writes nothing
+    (two submissions racing past this check meet the unique index, which is caught the same)."""
+    from cms.usage.exports import AlreadyRegistered, csv_export, register_export
+
+    request = rf.post(URL)
+    request.user = deputy_user
+    export = csv_export("测试", ["a"], [[1]])
+    first = register_export(
+        request, export, description="测试", purpose="准备预算初审发言", form_token="n1"
+    )
+    with pytest.raises(AlreadyRegistered) as raised:
+        register_export(
+            request, export, description="测试", purpose="准备预算初审发言", form_token="n1"
+        )
+    assert raised.value.registration == first
+    assert ExportRegistration.objects.count() == 1

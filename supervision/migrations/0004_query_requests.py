@@ -22,7 +22,7 @@ def add_retention_rule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0002_audit_findings'),
+        ('supervision', '0003_state_assets'),
         ('archive', '0002_default_rules'),
         ('usage', '0003_login_lock_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

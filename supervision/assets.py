@@ -1,0 +1,115 @@
+"""国有资产 figures read for pages and exports: the yearly totals of 行政事业性 and 企业国有资产,
+year-over-year changes, and per-unit / per-enterprise rows beside last year's.
+
+资产负债率 = 负债总额 ÷ 资产总额; 增减率 = (本年 − 上年) ÷ |上年|. A missing figure leaves the
+change empty, never zero.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from budget.measures import ratio_percent
+
+from .models import EnterpriseAssets, UnitAssets
+
+UNIT_SUMS = (
+    "total_assets",
+    "total_liabilities",
+    "net_assets",
+    "fixed_assets",
+    "land",
+    "vehicles",
+    "vehicles_value",
+)
+ENTERPRISE_SUMS = ("total_assets", "total_liabilities", "equity", "revenue", "profit")
+
+
+@dataclass(frozen=True)
+class Change:
+    current: Decimal | None
+    previous: Decimal | None
+
+    @property
+    def delta(self):
+        if self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+    @property
+    def percent(self):
+        """增减率 against the size of last year's figure (a loss that halves is −50%)."""
+        if self.delta is None or not self.previous:
+            return None
+        return ratio_percent(self.delta, abs(self.previous))
+
+
+def debt_ratio(liabilities, assets):
+    """资产负债率 in percent."""
+    return ratio_percent(liabilities, assets)
+
+
+def years() -> list[int]:
+    found = set(UnitAssets.objects.values_list("year", flat=True).distinct())
+    found |= set(EnterpriseAssets.objects.values_list("year", flat=True).distinct())
+    return sorted(found)
+
+
+def _totals(model, fields) -> dict[int, dict]:
+    rows = model.objects.values("year").annotate(count=Count("pk"), **{f: Sum(f) for f in fields})
+    return {row.pop("year"): row for row in rows}
+
+
+def unit_totals() -> dict[int, dict]:
+    """{year: {count, total_assets, …}} for 行政事业性国有资产."""
+    return _totals(UnitAssets, UNIT_SUMS)
+
+
+def enterprise_totals() -> dict[int, dict]:
+    return _totals(EnterpriseAssets, ENTERPRISE_SUMS)
+
+
+def compare(current: dict | None, previous: dict | None, name: str) -> Change:
+    return Change((current or {}).get(name), (previous or {}).get(name))
+
+
+def ratio_change(current: dict | None, previous: dict | None) -> Change:
+    """资产负债率 this year and last; its delta is in 百分点."""
+
+    def ratio(totals):
+        if not totals:
+            return None
+        return debt_ratio(totals.get("total_liabilities"), totals.get("total_assets"))
+
+    return Change(ratio(current), ratio(previous))
+
+
+@dataclass
+class Paired:
+    """One unit's or enterprise's row this year with last year's row of the same name."""
+
+    current: object
+    previous: object | None
+
+    def change(self, name) -> Change:
+        old = getattr(self.previous, name) if self.previous is not None else None
+        return Change(getattr(self.current, name), old)
+
+    @property
+    def debt_ratio(self):
+        return debt_ratio(self.current.total_liabilities, self.current.total_assets)
+
+    @property
+    def previous_debt_ratio(self):
+        if self.previous is None:
+            return None
+        return debt_ratio(self.previous.total_liabilities, self.previous.total_assets)
+
+
+def paired(model, year: int) -> list[Paired]:
+    last = {r.name: r for r in model.objects.filter(year=year - 1)}
+    return [
+        Paired(row, last.get(row.name))
+        for row in model.objects.filter(year=year).order_by("code", "name")
+    ]
