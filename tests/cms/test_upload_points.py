@@ -23,6 +23,7 @@ UPLOAD_POINTS = {
     "suggestions/portal_views.py": ("suggestions/portal_views.py", 'checked_clean("spreadsheet")'),
     "suggestions/opinions/views.py": ("suggestions/opinions/views.py", 'checked_clean("spreadsheet")'),
     "supervision/views.py": ("supervision/audit.py", 'check_uploaded_file(uploaded, "material")'),
+    "supervision/query_views.py": ("supervision/queries.py", "check_uploaded_file(upload, ANSWER_UPLOAD_PURPOSE)"),
     "suggestions/views.py": ("suggestions/services.py", 'check_upload(name, data, "suggestion")'),
 }  # fmt: skip
 
