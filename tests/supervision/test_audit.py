@@ -141,6 +141,11 @@ def test_liaison_sees_and_answers_only_own_unit(client, staff_user, liaison_user
     assert response.status_code == 302
     own.refresh_from_db()
     assert own.status == S.PARTIAL and own.recovered == Decimal("600000.00")
+    # the timeline names the person, not the account
+    liaison_user.display_name = "李联络"
+    liaison_user.save()
+    page = client.get(reverse("supervision:finding", args=[own.pk])).content.decode()
+    assert "李联络" in page and liaison_user.username not in page
     response = client.post(
         reverse("supervision:finding", args=[other.pk]), {"status": S.PARTIAL, "progress": "x"}
     )
