@@ -88,7 +88,12 @@ def _letter_part(letter) -> tuple[list, list, list, dict]:
                 ["抄送", letter.cc or "（无）"],
                 ["签发时间", local_text(letter.approved_at)],
                 ["发出日期", letter.sent_on.isoformat() if letter.sent_on else ""],
-                ["答复期限", letter.answer_due.isoformat() if letter.answer_due else ""],
+                ["签收日期", letter.received_on.isoformat() if letter.received_on else "待签收"],
+                [
+                    "答复期限",
+                    (letter.answer_due.isoformat() if letter.answer_due else "")
+                    + (f"（{letter.answer_workdays}个工作日）" if letter.answer_due else ""),
+                ],
                 ["状态", letter.get_status_display()],
             ],
         ),
@@ -104,6 +109,9 @@ def _letter_part(letter) -> tuple[list, list, list, dict]:
         "签发时间": letter.approved_at,
         "发出日期": letter.sent_on,
         "送达方式": letter.sent_via,
+        "签收日期": letter.received_on,
+        "答复时限（工作日）": letter.answer_workdays,
+        "延期理由": letter.extension_reason,
         "答复期限": letter.answer_due,
         "正文": letter.body,
         "书面答复": [

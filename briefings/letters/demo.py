@@ -1,5 +1,6 @@
 """Demo letters: the approver register and letters for some demo alerts, in several states
-(draft, awaiting approval, signed, sent, overdue, answered, closed).
+(draft, awaiting approval, signed, sent and not yet received, received and overdue — the
+major one with its extension to 15 working days —, answered, closed).
 
 Idempotent: an alert that already has a letter is left alone; accounts and signers are
 get-or-create. Runs after the budget demo (which raises the alerts).
@@ -103,9 +104,22 @@ def _walk(letter, state, staff, signers, liaison, today):
     )
     letter.refresh_from_db()
     letter = services.send(letter, staff, sent_on=sent_on, via="机要交换")
-    if state in ("sent", "overdue"):
+    if state == "sent":  # left 待签收: its deadline is still the estimate from sending
         return letter
     answerer = liaison if liaison and services.can_answer(liaison, letter) else staff
+    # the department signs for it the next day; the answer clock starts there
+    letter = services.record_receipt(
+        letter, answerer, min(today, sent_on + datetime.timedelta(days=1))
+    )
+    if "extend" in services.allowed_moves(letter, signers[services.APPROVER_FOR_KIND[letter.kind]]):
+        letter = services.act(
+            letter,
+            "extend",
+            signers[services.APPROVER_FOR_KIND[letter.kind]],
+            note="涉及多个部门和转移支付资金，需县政府统筹核实，同意延期。",
+        )
+    if state == "overdue":
+        return letter
     answered_on = min(today, sent_on + datetime.timedelta(days=12))
     short_name = (letter.department.name if letter.department else "县").removeprefix("县")[:2]
     services.record_answer(

@@ -103,6 +103,29 @@ class Letter(index.Indexed, models.Model):
     approved_at = models.DateTimeField("签发时间", null=True, blank=True)
     sent_on = models.DateField("发出日期", null=True, blank=True)
     sent_via = models.CharField("送达方式", max_length=50, blank=True)
+    # the department's receipt (签收) starts the answer clock; until then answer_due is an
+    # estimate counted from sent_on
+    received_on = models.DateField("签收日期", null=True, blank=True)
+    received_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签收登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_recorded_at = models.DateTimeField("签收登记时间", null=True, blank=True)
+    answer_workdays = models.PositiveSmallIntegerField("答复时限（工作日）", default=10)
+    extension_reason = models.TextField("延期理由", blank=True)
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="批准延期人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    extended_at = models.DateTimeField("延期批准时间", null=True, blank=True)
     answer_due = models.DateField("答复期限", null=True, blank=True)
     answer_due_provisional = models.BooleanField("期限暂定", default=False)
     answered_on = models.DateField("答复日期", null=True, blank=True)
@@ -148,6 +171,14 @@ class Letter(index.Indexed, models.Model):
     @property
     def is_awaiting_answer(self) -> bool:
         return self.status == LetterStatus.SENT
+
+    @property
+    def is_received(self) -> bool:
+        return self.received_on is not None
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_at is not None
 
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()

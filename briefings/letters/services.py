@@ -7,8 +7,12 @@
   county government. Who holds which capacity is the LetterSigner register.
 * the 发文字号 (``元人预函〔2026〕7号``) is taken at 签发, per series and year, from a locked
   sequence row: never reused, no gaps (a signed letter cannot be cancelled).
-* the department answers in writing within BUDGET_ALERT_WORKDAYS["answer"] working days of
-  the day the letter is sent (10, 15 for major issues).
+* the department answers in writing, signed by its head (签字负责人, required), within
+  LETTERS_ANSWER_WORKDAYS (10) working days of the day it received the letter (签收日期,
+  recorded by staff or the department's liaison). Until the receipt is recorded, answer_due
+  is an estimate counted from the day the letter was sent.
+* 15 working days (LETTERS_EXTENDED_ANSWER_WORKDAYS) for a 重大 issue is an extension the
+  letter's approver grants once, with a reason (the ``extend`` move).
 
 ``MOVES`` is the one table of allowed transitions. Every change writes a LetterEvent.
 """
@@ -27,7 +31,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from budget.alerts import workday_rules
 from budget.choices import AlertGrade, AlertStatus
 from budget.departments import acts_for, department_ids_for, is_department_scoped
 from budget.models import Alert, Department
@@ -63,6 +66,7 @@ ALERT_STATUS_FOR_KIND = {
 
 DRAFTER = "drafter"  # staff who run the letter workflow
 APPROVER = "approver"  # the signer the kind requires
+ANSWERER = "answerer"  # workflow staff, or a liaison acting for the letter's department
 
 S = LetterStatus
 
@@ -90,7 +94,10 @@ MOVES = {
         confirm="我已核对函件全文，确认签发（签发即取得发文字号，不能撤回）",
     ),
     "send": Move("发出", frozenset({S.APPROVED}), S.SENT, DRAFTER),
-    "answer": Move("登记书面答复", frozenset({S.SENT, S.ANSWERED}), S.ANSWERED, DRAFTER),
+    # receipt and extension keep the letter 已发出; they move its answer clock
+    "receive": Move("登记签收", frozenset({S.SENT}), S.SENT, ANSWERER),
+    "extend": Move("延期至15个工作日", frozenset({S.SENT}), S.SENT, APPROVER, note_required=True),
+    "answer": Move("登记书面答复", frozenset({S.SENT, S.ANSWERED}), S.ANSWERED, ANSWERER),
     "close": Move("办结", frozenset({S.ANSWERED}), S.CLOSED, DRAFTER, note_required=True),
     "cancel": Move(
         "作废",
@@ -101,8 +108,9 @@ MOVES = {
         confirm="确认作废本函件（作废后不能恢复）",
     ),
 }
-# moves done through their own form (answer: a file; send: a date and a channel)
-SIMPLE_MOVES = ("submit", "return", "approve", "close", "cancel")
+# moves done through their own form (answer: a file; send: a date and a channel;
+# receive: a date); extend is a simple move whose note is the reason
+SIMPLE_MOVES = ("submit", "return", "approve", "extend", "close", "cancel")
 
 
 class LetterError(ValidationError):
@@ -140,16 +148,28 @@ def can_answer(user, letter: Letter) -> bool:
 def _may(user, move: Move, letter: Letter) -> bool:
     if move.who == APPROVER:
         return can_approve(user, letter)
-    if move.target == S.ANSWERED:
+    if move.who == ANSWERER:
         return can_answer(user, letter)
     return can_draft(user)
+
+
+def _not_now(letter: Letter, name: str) -> str:
+    """Why a move the table allows in this status does not apply to this letter ("" if it does)."""
+    if name == "receive" and letter.is_received:
+        return f"签收日期已登记为 {letter.received_on:%Y-%m-%d}，不能重复登记。"
+    if name == "extend":
+        if letter.alert.grade != AlertGrade.MAJOR:
+            return "只有重大问题的函件可以延期至15个工作日答复。"
+        if letter.is_extended or letter.answer_workdays >= extended_answer_workdays():
+            return "本函件已延期过一次，不能再次延期。"
+    return ""
 
 
 def allowed_moves(letter: Letter, user) -> dict[str, Move]:
     return {
         name: move
         for name, move in MOVES.items()
-        if letter.status in move.source and _may(user, move, letter)
+        if letter.status in move.source and _may(user, move, letter) and not _not_now(letter, name)
     }
 
 
@@ -230,7 +250,12 @@ def _check(letter: Letter, name: str, user, note: str) -> Move:
                 f"{LetterKind(letter.kind).label}须由{needed.label}签发，您不在审批人名单中。"
             )
         raise PermissionDenied(f"您没有“{move.label}”函件的权限。")
+    refusal = _not_now(letter, name)
+    if refusal:
+        raise LetterError(refusal)
     if move.note_required and not (note or "").strip():
+        if name == "extend":
+            raise LetterError("延期须填写理由。")
         raise LetterError(f"“{move.label}”须填写说明。")
     return move
 
@@ -246,8 +271,39 @@ def _government() -> str:
     return getattr(settings, "LETTERS_GOVERNMENT", "县人民政府")
 
 
-def _answer_workdays(grade: str) -> int:
-    return workday_rules()["answer"][AlertGrade(grade)]
+def answer_workdays() -> int:
+    """Working days a department has to answer, counted from receipt (every grade)."""
+    return int(getattr(settings, "LETTERS_ANSWER_WORKDAYS", 10))
+
+
+def extended_answer_workdays() -> int:
+    """Working days after an extension granted for a 重大 issue."""
+    return int(getattr(settings, "LETTERS_EXTENDED_ANSWER_WORKDAYS", 15))
+
+
+def _set_answer_due(letter: Letter) -> None:
+    """answer_due from the receipt date, or estimated from the sending date until then."""
+    start = letter.received_on or letter.sent_on
+    if start is None:
+        return
+    due = add_workdays(start, letter.answer_workdays)
+    letter.answer_due = due
+    letter.answer_due_provisional = bool(getattr(due, "provisional", False))
+    letter.overdue_notified_on = None
+
+
+def due_text(letter: Letter) -> str:
+    """The deadline as a sentence for notes and messages."""
+    if not letter.answer_due:
+        return "答复期限未定"
+    text = f"答复期限 {letter.answer_due:%Y-%m-%d}"
+    if letter.answer_due_provisional:
+        text += "（暂定）"
+    if letter.is_received:
+        text += f"（自签收日起{letter.answer_workdays}个工作日）"
+    else:
+        text += f"（待签收，按发出日期估算{letter.answer_workdays}个工作日）"
+    return text
 
 
 def default_department(alert: Alert):
@@ -264,7 +320,7 @@ def default_department(alert: Alert):
 def draft_texts(alert: Alert, department) -> dict:
     kind = KIND_FOR_GRADE[AlertGrade(alert.grade)]
     unit = department.name if department else "有关单位"
-    days = _answer_workdays(alert.grade)
+    days = answer_workdays()
     subject = alert.title.rstrip("。")
     # the title names the unit, the year and what the rule found; the details go in the body
     rule_name = re.sub(r"[（(][^）)]*[）)]", "", alert.rule.name).strip()
@@ -338,6 +394,7 @@ def create_from_alert(alert: Alert, user, department=None) -> Letter:
         figures=dict(alert.figures or {}),
         series=SERIES_FOR_KIND[texts["kind"]],
         owner=user,
+        answer_workdays=answer_workdays(),
     )
     _event(letter, user, "起草", "", S.DRAFT, f"由预警“{alert.title[:80]}”生成")
     return letter
@@ -399,14 +456,24 @@ def act(letter: Letter, name: str, user, note: str = "", *, confirmed: bool = Tr
         letter.approved_at = timezone.now()
         _clear_renditions(letter)
         note = f"发文字号 {letter.doc_number}" + (f"；{note}" if note else "")
+    if name == "extend":
+        letter.answer_workdays = extended_answer_workdays()
+        letter.extension_reason = note
+        letter.extended_by = user
+        letter.extended_at = timezone.now()
+        _set_answer_due(letter)
+        note = f"理由：{note}；{due_text(letter)}"
     letter.save()
-    _event(letter, user, move.label, from_status, move.target, note)
+    if from_status == move.target:  # a step that keeps the status (extend)
+        _event(letter, user, move.label, note=note)
+    else:
+        _event(letter, user, move.label, from_status, move.target, note)
     if name in ("submit",):
         signers = LetterSigner.objects.filter(
             capacity=APPROVER_FOR_KIND[LetterKind(letter.kind)], is_active=True
         ).select_related("user")
         _notify([s.user for s in signers], f"待签发：{letter.title[:60]}", letter)
-    elif name in ("return", "approve") and letter.owner_id != getattr(user, "pk", None):
+    elif name in ("return", "approve", "extend") and letter.owner_id != getattr(user, "pk", None):
         _notify([letter.owner], f"函件{move.label}：{letter.title[:60]}", letter, body=note)
     if name == "approve":
         transaction.on_commit(lambda: _queue_rendition(letter.pk))
@@ -440,23 +507,42 @@ def send(letter: Letter, user, sent_on: datetime.date | None = None, via: str = 
         raise LetterError("发出日期不能晚于今天。")
     if letter.approved_at and sent_on < timezone.localtime(letter.approved_at).date():
         raise LetterError("发出日期不能早于签发日期。")
-    due = add_workdays(sent_on, _answer_workdays(letter.alert.grade))
     from_status = letter.status
     letter.status = move.target
     letter.sent_on = sent_on
     letter.sent_via = (via or "").strip()[:50]
-    letter.answer_due = due
-    letter.answer_due_provisional = bool(getattr(due, "provisional", False))
-    letter.overdue_notified_on = None
+    _set_answer_due(letter)
     letter.save()
     followed = _alert_follow(
         letter, user, ALERT_STATUS_FOR_KIND[LetterKind(letter.kind)], f"{letter.doc_number}"
     )
     note = f"{sent_on:%Y-%m-%d} 发出" + (f"（{letter.sent_via}）" if letter.sent_via else "")
-    note += f"，答复期限 {due:%Y-%m-%d}" + ("（暂定）" if letter.answer_due_provisional else "")
+    note += f"，{due_text(letter)}"
     if followed:
         note += f"；{followed}"
     _event(letter, user, move.label, from_status, move.target, note)
+    return letter
+
+
+@transaction.atomic
+def record_receipt(letter: Letter, user, received_on: datetime.date | None) -> Letter:
+    """The date the department received (签收) the letter; the answer clock starts there."""
+    letter = _lock(letter)
+    move = _check(letter, "receive", user, "")
+    if received_on is None:
+        raise LetterError("请填写签收日期。")
+    if received_on > timezone.localdate():
+        raise LetterError("签收日期不能晚于今天。")
+    if letter.sent_on and received_on < letter.sent_on:
+        raise LetterError(f"签收日期不能早于函件发出日期（{letter.sent_on:%Y-%m-%d}）。")
+    letter.received_on = received_on
+    letter.received_recorded_by = user
+    letter.received_recorded_at = timezone.now()
+    _set_answer_due(letter)
+    letter.save()
+    _event(letter, user, move.label, note=f"{received_on:%Y-%m-%d} 签收，{due_text(letter)}")
+    if letter.owner_id and letter.owner_id != getattr(user, "pk", None):
+        _notify([letter.owner], f"部门已签收：{letter.title[:60]}", letter, body=due_text(letter))
     return letter
 
 
@@ -493,9 +579,15 @@ def record_answer(
     if answered_on > today:
         raise LetterError("答复日期不能晚于今天。")
     # Check state and permission before the (slow) extraction, and again under the lock.
-    _check(Letter.objects.get(pk=letter.pk), "answer", user, "")
-    if letter.sent_on and answered_on < letter.sent_on:
+    current = Letter.objects.select_related("alert").get(pk=letter.pk)
+    _check(current, "answer", user, "")
+    signed_by = (signed_by or "").strip()
+    if not signed_by:
+        raise LetterError("请填写签字负责人：书面答复须经单位主要负责人签字，未填写的不予登记。")
+    if current.sent_on and answered_on < current.sent_on:
         raise LetterError("答复日期不能早于函件发出日期。")
+    if current.received_on and answered_on < current.received_on:
+        raise LetterError(f"答复日期不能早于签收日期（{current.received_on:%Y-%m-%d}）。")
     try:
         extracted = extract(data, filename)
     except ExtractionError as exc:
@@ -514,7 +606,7 @@ def record_answer(
                 text=extracted.text,
                 answered_on=answered_on,
                 reference=(reference or "").strip()[:100],
-                signed_by=(signed_by or "").strip()[:50],
+                signed_by=signed_by[:50],
                 is_late=bool(letter.answer_due and answered_on > letter.answer_due),
                 uploaded_by=user,
             )
@@ -529,8 +621,9 @@ def record_answer(
             note = f"{answered_on:%Y-%m-%d} 答复" + (
                 f"，{answer.reference}" if answer.reference else ""
             )
+            note += f"，签字负责人 {answer.signed_by}"
             if answer.is_late:
-                note += f"（逾期，期限 {letter.answer_due:%Y-%m-%d}）"
+                note += f"（逾期，{due_text(letter)}）"
             followed = _alert_follow(
                 letter, user, AlertStatus.ANSWERED, answer.reference or f"答复 {filename}"
             )
@@ -569,9 +662,10 @@ def remind_overdue_answers(today=None) -> list[Letter]:
             recipients,
             f"书面答复已逾期（期限 {letter.answer_due:%Y-%m-%d}）：{letter.title[:50]}",
             letter,
+            body=due_text(letter),
         )
         Letter.objects.filter(pk=letter.pk).update(overdue_notified_on=today)
-        _event(letter, None, "逾期提醒", note=f"答复期限 {letter.answer_due:%Y-%m-%d} 已过")
+        _event(letter, None, "逾期提醒", note=f"{due_text(letter)} 已过")
         reminded.append(letter)
     return reminded
 

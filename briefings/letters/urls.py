@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/act/", views.act, name="act"),
     path("<int:pk>/send/", views.send, name="send"),
+    path("<int:pk>/receive/", views.receive, name="receive"),
     path("<int:pk>/answer/", views.answer, name="answer"),
     path("<int:pk>/render/", views.render_request, name="render"),
     path("<int:pk>/download/<str:fmt>/", views.download, name="download"),

@@ -98,6 +98,7 @@ def letter_detail(request, pk):
             "moves": {k: m for k, m in moves.items() if k in services.SIMPLE_MOVES},
             "can_send": "send" in moves,
             "can_answer": "answer" in moves,
+            "can_receive": "receive" in moves,
             "can_draft": services.can_draft(request.user),
             "can_edit": letter.status == LetterStatus.DRAFT and services.can_draft(request.user),
             "approver_label": services.APPROVER_FOR_KIND[LetterKind(letter.kind)].label,
@@ -174,6 +175,8 @@ def act(request, pk):
     else:
         move = services.MOVES[name]
         extra = f"，发文字号 {letter.doc_number}" if name == "approve" else ""
+        if name == "extend":
+            extra = f"，{services.due_text(letter)}"
         messages.success(request, f"已{move.label}{extra}。")
     return redirect("letters:detail", letter.pk)
 
@@ -189,7 +192,20 @@ def send(request, pk):
     except services.LetterError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"已登记发出，答复期限 {letter.answer_due:%Y-%m-%d}。")
+        messages.success(request, f"已登记发出，{services.due_text(letter)}。")
+    return redirect("letters:detail", letter.pk)
+
+
+@require_POST
+def receive(request, pk):
+    letter = _letter(request, pk)
+    try:
+        received_on = _parse_date(request.POST.get("received_on"), "签收日期")
+        letter = services.record_receipt(letter, request.user, received_on)
+    except services.LetterError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"已登记签收，{services.due_text(letter)}。")
     return redirect("letters:detail", letter.pk)
 
 
@@ -224,7 +240,12 @@ def answer(request, pk):
     return render(
         request,
         "letters/answer.html",
-        {"letter": letter, "form": form, "today": timezone.localdate()},
+        {
+            "letter": letter,
+            "form": form,
+            "today": timezone.localdate(),
+            "due_text": services.due_text(letter),
+        },
     )
 
 

@@ -65,8 +65,12 @@ def letters_panel(request):
                 title=letter.title,
                 url=letter.get_absolute_url(),
                 meta=(
-                    f"{'已逾期 · ' if overdue else ''}答复期限 {letter.answer_due:%m-%d}"
+                    f"{'已逾期 · ' if overdue else ''}"
+                    f"{'' if letter.received_on else '待签收 · 估'}答复期限 "
+                    f"{letter.answer_due:%m-%d}"
                     f"{'（暂定）' if letter.answer_due_provisional else ''}"
+                    if letter.answer_due
+                    else "待签收"
                 ),
                 overdue=overdue,
             )

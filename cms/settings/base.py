@@ -288,8 +288,9 @@ CELERY_BEAT_SCHEDULE["briefings-plan-and-remind"] = {
     "task": "briefings.tasks.plan_and_remind",
     "schedule": crontab(hour=7, minute=30),
 }
-# letters (briefings/letters/): 通报 and 函 that follow alerts; answer deadlines come from
-# BUDGET_ALERT_WORKDAYS (10 working days, 15 for major issues)
+# letters (briefings/letters/): 通报 and 函 that follow alerts; the department answers within
+# LETTERS_ANSWER_WORKDAYS (default 10) working days of receipt (签收), 15
+# (LETTERS_EXTENDED_ANSWER_WORKDAYS) only when the approver grants an extension for a 重大 issue
 LETTERS_DOC_NUMBER_PREFIXES = {
     "bulletin": "元人预通",
     "letter": "元人预函",

@@ -1,5 +1,5 @@
 """In a real browser: staff draft a letter from an alert, the office head signs it, staff send
-it, the finance bureau's liaison uploads the written answer."""
+it, the finance bureau's liaison records the receipt (签收) and uploads the signed answer."""
 
 import pytest
 
@@ -60,6 +60,12 @@ def test_letter_from_alert_to_answer(
     login(page, finance_liaison.username, finance_liaison.test_password)
     page.goto("/letters/")
     page.click(f"text={letter.title}")
+    # the department signs for the letter; its answer clock starts that day
+    assert "待签收" in page.inner_text("main")
+    page.click("button:has-text('登记签收')")
+    assert "已登记签收" in page.inner_text("main")
+    letter.refresh_from_db()
+    assert letter.received_on is not None and "自签收日起10个工作日" in page.inner_text("main")
     page.click("text=上传书面答复")
     page.set_input_files("input[name=file]", str(answer_file))
     page.fill("input[name=reference]", "财函〔2026〕12号")

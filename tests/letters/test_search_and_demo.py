@@ -38,6 +38,7 @@ def test_site_search_finds_letters_and_answers_per_user(
             finance_liaison,
             data="暂付款已清理收回三百万元，余款年内清理完毕。".encode(),
             filename="答复.txt",
+            signed_by="王德明",
         )
         draft = services.create_from_alert(make_alert(title="县财政局暂付款新增过快"), drafter)
     backend.refresh_indexes()

@@ -54,7 +54,8 @@ def test_kind_recipients_and_text_follow_the_grade(make_alert, drafter, settings
     assert important.recipients == "县财政局"
     assert major.kind == LetterKind.GOVERNMENT and major.series == "letter"
     assert major.recipients == "元江县人民政府" and major.cc == "县教育局"
-    assert "15个工作日" in major.body
+    # every grade has 10 working days from receipt; 15 for 重大 is an extension granted later
+    assert "收到本函之日起10个工作日" in major.body and "15个工作日" not in major.body
     assert major.figures == {"调整预算（万元）": "1,200.00", "累计执行（万元）": "780.00"}
     assert general.status == LetterStatus.DRAFT and general.doc_number == ""
     assert [e.action for e in general.events.all()] == ["起草"]
@@ -117,7 +118,9 @@ def test_staff_answer_moves_the_alert_and_late_answers_are_marked(make_alert, dr
     letter = sent(letter, drafter, head, sent_on=timezone.localdate() - datetime.timedelta(days=40))
     alert.refresh_from_db()
     assert alert.status == AlertStatus.LETTER
-    answer = services.record_answer(letter, drafter, data=b"late answer", filename="a.txt")
+    answer = services.record_answer(
+        letter, drafter, data=b"late answer", filename="a.txt", signed_by="王德明"
+    )
     assert answer.is_late
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ANSWERED
@@ -162,7 +165,7 @@ def test_illegal_moves_are_refused_in_chinese_and_change_nothing(make_alert, dra
     with pytest.raises(services.LetterError, match="未知的操作"):
         services.act(letter, "send", drafter)
     with pytest.raises(services.LetterError, match="不能“登记书面答复”"):
-        services.record_answer(letter, drafter, data=b"x", filename="a.txt")
+        services.record_answer(letter, drafter, data=b"x", filename="a.txt", signed_by="王德明")
     letter.refresh_from_db()
     assert (letter.status, letter.events.count()) == before
     assert not LetterAnswer.objects.exists()
@@ -245,7 +248,9 @@ def test_liaison_answers_only_for_own_department(
 ):
     letter = sent(services.create_from_alert(make_alert(), drafter), drafter, head)
     with pytest.raises(PermissionDenied):
-        services.record_answer(letter, education_liaison, data=b"x", filename="a.txt")
+        services.record_answer(
+            letter, education_liaison, data=b"x", filename="a.txt", signed_by="王德明"
+        )
     assert not LetterAnswer.objects.exists()
     assert services.can_answer(finance_liaison, letter)
     assert not services.can_answer(education_liaison, letter)
@@ -270,14 +275,20 @@ def test_liaison_sees_own_department_letters_once_sent(
 def test_bad_answer_files_are_refused_and_nothing_is_kept(make_alert, drafter, head, settings):
     letter = sent(services.create_from_alert(make_alert(), drafter), drafter, head)
     with pytest.raises(services.LetterError, match="文件为空"):
-        services.record_answer(letter, drafter, data=b"", filename="a.txt")
+        services.record_answer(letter, drafter, data=b"", filename="a.txt", signed_by="王德明")
     with pytest.raises(services.LetterError):
-        services.record_answer(letter, drafter, data=b"%PDF-1.4 broken", filename="a.pdf")
+        services.record_answer(
+            letter, drafter, data=b"%PDF-1.4 broken", filename="a.pdf", signed_by="王德明"
+        )
     with pytest.raises(services.LetterError, match="Windows 可执行程序"):  # a renamed .exe
-        services.record_answer(letter, drafter, data=b"MZ\x90\x00" + b"\0" * 60, filename="a.pdf")
+        services.record_answer(
+            letter, drafter, data=b"MZ\x90\x00" + b"\0" * 60, filename="a.pdf", signed_by="王德明"
+        )
     settings.LETTERS_ANSWER_MAX_BYTES = 10
     with pytest.raises(services.LetterError, match="不能超过"):
-        services.record_answer(letter, drafter, data=b"x" * 11, filename="a.txt")
+        services.record_answer(
+            letter, drafter, data=b"x" * 11, filename="a.txt", signed_by="王德明"
+        )
     with pytest.raises(services.LetterError, match="答复日期不能晚于今天"):
         services.record_answer(
             letter,
@@ -285,6 +296,7 @@ def test_bad_answer_files_are_refused_and_nothing_is_kept(make_alert, drafter, h
             data=b"x",
             filename="a.txt",
             answered_on=timezone.localdate() + datetime.timedelta(days=1),
+            signed_by="王德明",
         )
     letter.refresh_from_db()
     assert letter.status == LetterStatus.SENT and not LetterAnswer.objects.exists()

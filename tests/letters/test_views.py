@@ -172,7 +172,7 @@ def test_bad_upload_is_a_message_and_nothing_is_kept(client, make_alert, drafter
     client.force_login(drafter)
     response = client.post(
         reverse("letters:answer", args=[letter.pk]),
-        {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 broken")},
+        {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 broken"), "signed_by": "王德明"},
     )
     assert response.status_code == 200 and "message--error" in response.content.decode()
     assert not LetterAnswer.objects.exists()
