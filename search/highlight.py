@@ -40,10 +40,19 @@ def _normalised_with_map(text: str) -> tuple[str, list[int] | range]:
     if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", lowered):
         # the common case (already NFKC, lowercasing keeps the length): 1:1 positions
         return lowered, range(len(text))
+    # each distinct character normalised once (a statute's full-width punctuation is not NFKC,
+    # so long texts took this path character by character)
+    table = {}
+    for ch in set(text):
+        norm = unicodedata.normalize("NFKC", ch).lower() if ord(ch) > 127 else ch.lower()
+        if norm != ch:
+            table[ch] = norm
+    if all(len(norm) == 1 for norm in table.values()):
+        return text.translate(str.maketrans(table)), range(len(text))
     chars: list[str] = []
     origin: list[int] = []
     for index, ch in enumerate(text):
-        norm = unicodedata.normalize("NFKC", ch).lower() if ord(ch) > 127 else ch.lower()
+        norm = table.get(ch, ch)
         for piece in norm:
             chars.append(piece)
             origin.append(index)
