@@ -142,17 +142,26 @@ def start(repo: Path, env: dict, command: str, logfile: Path) -> subprocess.Pope
     )
 
 
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the whole process group, even when its leader has already exited: the Celery
+    worker's pool children outlived their parent when only a live leader was signalled."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
     deadline = time.monotonic() + 30
     for process in processes:
         try:
             process.wait(timeout=max(1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            pass
+        _signal_group(process, signal.SIGKILL)  # whatever of the group is left
+        process.wait()
 
 
 def login(base: str, username: str, password: str) -> requests.Session:
