@@ -164,25 +164,37 @@ def _recheck_deletes(delete_keys):
     """Deletes read back from the spool, checked against the database as references are: a
     file may be the write-ahead of a delete whose transaction rolled back, or its key may
     belong to a newer row with the same primary key. A key whose object is still indexable
-    becomes a reference (re-indexed from the database); only a vanished one is deleted."""
+    becomes a reference (re-indexed from the database); only a vanished one is deleted.
+    One query per model for the rows, one per specific model for the indexable check."""
     from search.backend import model_label
 
-    refs, deletes = [], []
+    by_label: dict[str, list[str]] = {}
     for key in dict.fromkeys(delete_keys):
         label, _, pk = key.rpartition(":")
+        by_label.setdefault(label, []).append(pk)
+    refs, deletes = [], []
+    for label, pks in by_label.items():
         try:
             root = apps.get_model(label)
-            obj = root._default_manager.filter(pk=pk).first()
+            found = root._default_manager.filter(pk__in=pks)
+            if hasattr(found, "specific"):  # pages: their specific types in a query per type
+                found = found.specific()
+            rows = {str(o.pk): o for o in found}
         except (LookupError, ValueError):
-            obj = None
-        if obj is not None:
+            rows = {}
+        by_model: dict[type, list[str]] = {}
+        for pk, obj in rows.items():
             specific = getattr(obj, "specific", obj)
-            model = type(specific)
+            by_model.setdefault(type(specific), []).append(pk)
+        kept = set()
+        for model, model_pks in by_model.items():
             indexed = getattr(model, "get_indexed_objects", None)
-            if indexed is not None and indexed().filter(pk=pk).exists():
-                refs.append((model_label(model), str(pk)))
+            if indexed is None:
                 continue
-        deletes.append(key)
+            for pk in indexed().filter(pk__in=model_pks).values_list("pk", flat=True):
+                kept.add(str(pk))
+                refs.append((model_label(model), str(pk)))
+        deletes.extend(f"{label}:{pk}" for pk in pks if pk not in kept)
     return refs, deletes
 
 
