@@ -12,5 +12,7 @@ class SupervisionConfig(AppConfig):
         from budget.alerts import EXTERNAL_FINDERS
 
         from .debt_rules import FINDERS
+        from .fiscal_rules import FINDERS as FISCAL_FINDERS
 
         EXTERNAL_FINDERS.update(FINDERS)
+        EXTERNAL_FINDERS.update(FISCAL_FINDERS)

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from budget.choices import AlertGrade, AlertStatus
+from budget.choices import AlertGrade, AlertStatus, RuleKind
 from budget.departments import acts_for, department_ids_for, is_department_scoped
 from budget.models import Alert, Department
 from cms.sequences import locked_counter
@@ -325,11 +325,17 @@ def draft_texts(alert: Alert, department) -> dict:
     # the title names the unit, the year and what the rule found; the details go in the body
     rule_name = re.sub(r"[（(][^）)]*[）)]", "", alert.rule.name).strip()
     topic = f"{unit}{alert.year}年{rule_name}"
-    found = (
-        f"我委通过预算联网监督系统查询发现：{subject}"
-        f"（{alert.year}年{'1—' + str(alert.month) + '月' if alert.month else '度'}数据，"
-        f"预警规则“{alert.rule.name}”，等级“{alert.get_grade_display()}”）。"
-    )
+    period = f"{alert.year}年{'1—' + str(alert.month) + '月' if alert.month else '度'}数据"
+    if alert.rule.kind == RuleKind.MANUAL:  # found by hand: no rule to name, its description
+        topic = f"{unit}{alert.year}年预算管理中"
+        found = f"我委在预算联网监督查询分析中发现：{subject}（{period}，等级“{alert.get_grade_display()}”）。"
+        if alert.description:
+            found += "\n" + alert.description
+    else:
+        found = (
+            f"我委通过预算联网监督系统查询发现：{subject}"
+            f"（{period}，预警规则“{alert.rule.name}”，等级“{alert.get_grade_display()}”）。"
+        )
     if kind == LetterKind.BULLETIN:
         title = f"关于{topic}的联网查询情况通报"
         recipients = unit
