@@ -44,6 +44,7 @@ def form_data(**changes):
 
 def test_staff_record_a_problem_and_it_is_an_alert(client, staff_user, transport):
     client.force_login(staff_user)
+    assert URL in client.get(reverse("budget:alerts")).content.decode()
     assert client.get(URL).status_code == 200
     response = client.post(URL, form_data(department=transport.pk))
     alert = Alert.objects.get()
@@ -93,6 +94,8 @@ def test_only_alert_handlers_may_record(client, request, role_user):
     user = request.getfixturevalue(role_user)
     client.force_login(user)
     assert client.get(URL).status_code == 403
+    if user.has_perm("cms.query_data"):
+        assert URL not in client.get(reverse("budget:alerts")).content.decode()
     assert client.post(URL, form_data()).status_code == 403
     assert client.get("/supervision/problems/").status_code == 403
     with pytest.raises(PermissionDenied):
