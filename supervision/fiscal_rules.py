@@ -1,5 +1,5 @@
 """The four fiscal rules the county measures name (元谋 第三条, 犍为 实施方案): kinds of the
-alert rule (RuleKind) whose findings this app computes from budget figures; budget.alerts
+alert rule (RuleKind) whose findings this app computes from budget figures; supervision.alerts
 raises, handles, reminds and turns them into letters like every other alert.
 
 Codes are those of the 政府收支分类科目 (SUBJECTS below; loaded with the demo, and present
@@ -29,11 +29,13 @@ from decimal import Decimal
 
 from django.db.models import Max, Q
 
-from budget.alerts import Finding, latest_execution_period
 from budget.amounts import UNIT_FACTORS, WAN, format_percent, format_wan
-from budget.choices import BudgetKind, ClassificationKind, Phase, RuleKind, RuleScope
+from budget.choices import BudgetKind, ClassificationKind, Phase
 from budget.measures import department_table, execution_table, ratio_percent, time_progress
 from budget.models import Figure
+
+from .alerts import Finding, latest_execution_period
+from .choices import RuleKind, RuleScope
 
 REVENUE = ClassificationKind.REVENUE
 FUNCTION = ClassificationKind.FUNCTION

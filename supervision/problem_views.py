@@ -10,11 +10,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from budget.alerts import alert_handlers
-from budget.choices import AlertGrade, AlertStatus, BudgetKind
+from budget.choices import BudgetKind
 from budget.models import Department
 
 from . import problems
+from .alerts import alert_handlers
+from .choices import AlertGrade, AlertStatus
 
 
 def recorder(view):
@@ -168,7 +169,7 @@ def problem_new(request):
                 f"问题已登记为{alert.get_grade_display()}预警，办理期限 {alert.due_date:%Y-%m-%d}；"
                 "可在本页生成通报或函件。",
             )
-            return redirect(reverse("budget:alert", args=[alert.pk]))
+            return redirect(reverse("supervision:alert", args=[alert.pk]))
     return render(
         request,
         "supervision/problems/form.html",

@@ -1,9 +1,9 @@
 """Problems found by hand (人工发现问题): what staff find while analysing query results.
 
-A problem is recorded as an alert (budget.models.Alert) of the system rule of kind
+A problem is recorded as an alert (supervision.models.Alert) of the system rule of kind
 RuleKind.MANUAL, created on demand and never evaluated. From then on it is an alert like
-any other: the one transition table of budget.alerts, its due dates by grade, overdue
-reminders, and the 通报 / 函 of briefings.letters drafted from it (title, description and
+any other: the one transition table of supervision.alerts, its due dates by grade, overdue
+reminders, and the 通报 / 函 of supervision.letters drafted from it (title, description and
 the figures cited). Recording one needs the capability to handle alerts (cms.handle_alerts)
 and writes the alert's first event row (人工登记问题).
 """
@@ -16,9 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus, BudgetKind, RuleKind
-from budget.models import Alert, AlertRule
+from budget.choices import BudgetKind
+
+from . import alerts
+from .choices import AlertGrade, AlertStatus, RuleKind
+from .models import Alert, AlertRule
 
 MANUAL_RULE_NAME = "联网查询分析发现的问题"
 RECORD_ACTION = "人工登记问题"

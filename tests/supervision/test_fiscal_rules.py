@@ -6,13 +6,14 @@ from decimal import Decimal
 import pytest
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from briefings.letters.services import create_from_alert
-from budget import alerts
-from budget.choices import AlertGrade, RuleKind, RuleScope
 from budget.classification import load_subjects
 from budget.importing import TEMPLATE_HEADERS, import_file
-from budget.models import AlertRule, Department
+from budget.models import Department
+from supervision import alerts
+from supervision.choices import AlertGrade, RuleKind, RuleScope
 from supervision.fiscal_rules import SUBJECTS
+from supervision.letters.services import create_from_alert
+from supervision.models import AlertRule
 
 from .conftest import csv_bytes
 

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from briefings.letters.choices import LetterKind
-from briefings.letters.services import create_from_alert
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus, RuleKind
-from budget.models import Alert, AlertRule, Department
+from budget.models import Department
 from cms.workdays import add_workdays
-from supervision import problems
+from supervision import alerts, problems
+from supervision.choices import AlertGrade, AlertStatus, RuleKind
+from supervision.letters.choices import LetterKind
+from supervision.letters.services import create_from_alert
+from supervision.models import Alert, AlertRule
 
 pytestmark = pytest.mark.django_db
 
@@ -44,12 +44,12 @@ def form_data(**changes):
 
 def test_staff_record_a_problem_and_it_is_an_alert(client, staff_user, transport):
     client.force_login(staff_user)
-    assert URL in client.get(reverse("budget:alerts")).content.decode()
+    assert URL in client.get(reverse("supervision:alerts")).content.decode()
     assert client.get(URL).status_code == 200
     response = client.post(URL, form_data(department=transport.pk))
     alert = Alert.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("budget:alert", args=[alert.pk])
+    assert response["Location"] == reverse("supervision:alert", args=[alert.pk])
     assert alert.rule.kind == RuleKind.MANUAL and not alert.rule.is_active
     assert alert.grade == AlertGrade.IMPORTANT and alert.status == AlertStatus.NEW
     assert alert.figures == {
@@ -70,7 +70,7 @@ def test_staff_record_a_problem_and_it_is_an_alert(client, staff_user, transport
     [event] = alert.events.all()
     assert event.action == "人工登记问题" and event.to_status == AlertStatus.NEW
     assert event.actor == staff_user and "公路建设" in event.note
-    page = client.get(reverse("budget:alert", args=[alert.pk])).content.decode()
+    page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
     assert "问题描述" in page and "查询申请第3号" in page and "1,234.56" in page
     listing = client.get("/supervision/problems/").content.decode()
     assert alert.title in listing
@@ -95,7 +95,7 @@ def test_only_alert_handlers_may_record(client, request, role_user):
     client.force_login(user)
     assert client.get(URL).status_code == 403
     if user.has_perm("cms.query_data"):
-        assert URL not in client.get(reverse("budget:alerts")).content.decode()
+        assert URL not in client.get(reverse("supervision:alerts")).content.decode()
     assert client.post(URL, form_data()).status_code == 403
     assert client.get("/supervision/problems/").status_code == 403
     with pytest.raises(PermissionDenied):
