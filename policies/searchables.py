@@ -49,4 +49,17 @@ def register():
         # results list a policy once, with its best-matching articles beneath it
         parent_for=lambda article: article.page,
         parent_key=PolicyPage._meta.label_lower,
+        hit_fields=(
+            "id",
+            "label",
+            "page__id",
+            "page__content_type",
+            "page__title",
+            "page__url_path",
+            "page__issued_on",
+            "page__year",
+            "page__issuer",
+            "page__effect_level",
+            "page__status",
+        ),
     )

@@ -102,6 +102,10 @@ class Searchable:
     # best-matching parts beneath it
     parent_for: Callable[[Any], Any] | None = None
     parent_key: str = ""
+    # the fields a hit needs before it is shown (title, date, facets, parent, address);
+    # a dense query makes hundreds of hits of a type, and loading only these makes them
+    # ~2x faster. What only the shown hits need (the text for a snippet) loads when read.
+    hit_fields: tuple[str, ...] = ()
 
     def __post_init__(self):
         self.key = self.key or self.model._meta.label_lower
@@ -332,6 +336,8 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     """(object, score) pairs of one type that the user may see, best first."""
     backend = get_search_backend()
     visible = entry.visible_to(user)
+    if entry.hit_fields:
+        visible = visible.only(*entry.hit_fields)
     # pages come back as their own types in one query per type, not one per page
     searched = visible.specific() if hasattr(visible, "specific") else visible
     try:
@@ -340,7 +346,10 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     except FieldError:
         # The backend cannot filter on one of the queryset's fields: search everything
         # and keep what the user may see (checked below).
-        results = backend.search(parsed.query, entry.all_objects()).annotate_score("_search_score")
+        everything = entry.all_objects()
+        if entry.hit_fields:
+            everything = everything.only(*entry.hit_fields)
+        results = backend.search(parsed.query, everything).annotate_score("_search_score")
         found = list(results[: limit * 3])
     if not found:
         return []
@@ -481,6 +490,24 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
             results.append(group)
         group.children.append(hit)
     return results
+
+
+def complete_shown(hits: Iterable[SearchHit]) -> None:
+    """Load, one query per type, the fields left out by ``hit_fields`` for the hits about to
+    be shown (and their shown parts), instead of one query per hit when a snippet reads them."""
+    pending: dict[type, dict[Any, Any]] = {}
+    for hit in hits:
+        for shown in (hit, *hit.shown_children):
+            if shown.obj.get_deferred_fields():  # a hit's own, or a parent loaded with it
+                pending.setdefault(type(shown.obj), {})[shown.obj.pk] = shown.obj
+    for model, objects in pending.items():
+        names = set().union(*(obj.get_deferred_fields() for obj in objects.values()))
+        rows = model._default_manager.filter(pk__in=list(objects)).values("pk", *names)
+        for row in rows:
+            obj = objects[row.pop("pk")]
+            for name, value in row.items():
+                if name in obj.get_deferred_fields():
+                    setattr(obj, name, value)
 
 
 def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "relevance"):

@@ -15,6 +15,7 @@ from .registry import (
     FACET_LABELS,
     SORTS,
     autocomplete_titles,
+    complete_shown,
     did_you_mean,
     relaxed_search,
     run_search,
@@ -98,6 +99,7 @@ def search_page(request):
             relaxed = relaxed_search(request.user, outcome) if outcome.total == 0 else None
             shown = relaxed or outcome
             page = Paginator(shown.results, RESULTS_PER_PAGE).get_page(data.get("page") or 1)
+            complete_shown(page.object_list)
             context.update(
                 outcome=outcome,
                 relaxed=relaxed,

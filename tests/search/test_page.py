@@ -466,3 +466,36 @@ def test_parts_are_grouped_under_their_document(client, deputy_user, corpus):
     finally:
         note_entry.parent_for = None
         note_entry.parent_key = ""
+
+
+def test_hits_load_only_their_fields_and_shown_text_in_one_query(
+    client, deputy_user, corpus, django_assert_max_num_queries
+):
+    """A type with hit_fields loads only those for every hit; the text of the hits shown is
+    read in one query per type, so the page's query count does not grow with the hits."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.registry import searchables
+
+    note_entry = next(e for e in searchables() if e.model is Note)
+    note_entry.hit_fields = ("id", "title")
+    try:
+        client.force_login(deputy_user)
+
+        def queries_for(count):
+            Note.objects.filter(title__startswith="决算").delete()
+            for number in range(count):
+                Note.objects.create(title=f"决算 笔记 {number}", content=f"决算 正文 第{number}号")
+            refresh()
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get("/search/", {"q": "决算"})
+            html = response.content.decode()
+            assert response.context["outcome"].total == count
+            assert html.count("正文 第") == min(count, 20)  # every shown snippet has its text
+            return len(captured.captured_queries)
+
+        queries_for(3)  # the first request fills per-process caches
+        assert queries_for(3) == queries_for(18)
+    finally:
+        note_entry.hit_fields = ()
