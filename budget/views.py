@@ -33,7 +33,7 @@ from .alerts import (
 )
 from .choices import AlertGrade, AlertStatus, BudgetKind
 from .departments import department_ids_for, departments_for, is_department_scoped
-from .figures import FigureSpec, FigureSpecError, citing_pages
+from .figures import FigureSpec, FigureSpecError, citing_documents
 from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
 from .measures import time_progress
 from .models import Alert, Department, ImportBatch
@@ -242,7 +242,8 @@ def figure(request):
             "department_name": spec.department_name(),
             "view_url": view_url,
             "citations": [
-                (c, spec.format(c.value) if c.frozen else "") for c in citing_pages(spec)
+                (c, spec.format(c.value) if c.frozen else "")
+                for c in citing_documents(spec, request.user)
             ],
             "section": "",
         },

@@ -14,3 +14,8 @@ class SupervisionConfig(AppConfig):
         from .debt_rules import FINDERS
 
         EXTERNAL_FINDERS.update(FINDERS)
+
+        # 被引用: debt, asset and audit figures, letters and audit reports as citing documents
+        from .citations import register
+
+        register()
