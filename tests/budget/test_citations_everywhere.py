@@ -304,3 +304,13 @@ def test_unknown_figure_is_not_found(positions, client, deputy_user):
     assert response.status_code == 404 and "2019 年没有政府债务数据" in response.content.decode()
     response = client.get(reverse("supervision:figure"), {"source": "budget", "year": 2026})
     assert response.status_code == 404
+
+
+def test_policy_editor_offers_every_figure_block(policy, client, admin_user_role):
+    client.force_login(admin_user_role)
+    response = client.get(reverse("wagtailadmin_pages:edit", args=[policy.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "引用数据" in html  # the field; its blocks are in the editor's script data
+    for name in ("figure", "debt_figure", "asset_figure", "audit_figure"):
+        assert f"&quot;{name}&quot;" in html or f'"{name}"' in html
