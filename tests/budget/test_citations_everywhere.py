@@ -314,3 +314,40 @@ def test_policy_editor_offers_every_figure_block(policy, client, admin_user_role
     assert "引用数据" in html  # the field; its blocks are in the editor's script data
     for name in ("figure", "debt_figure", "asset_figure", "audit_figure"):
         assert f"&quot;{name}&quot;" in html or f'"{name}"' in html
+
+
+def test_cited_by_panel_reads_a_fixed_number_of_queries(positions, client, deputy_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Site
+
+    from budget.models import BudgetAnalysisPage
+
+    root = Site.objects.get(is_default_site=True).root_page
+    spec = DebtSpec(year=2026, category="", measure="balance")
+
+    def cite(start, n):
+        for i in range(start, start + n):
+            page = root.add_child(instance=BudgetAnalysisPage(title=f"债务分析{i}", slug=f"d-{i}"))
+            FigureCitation.objects.create(
+                page=page,
+                document_key=str(page.pk),
+                source="debt",
+                figure_key=f"{spec.key}-{i}" if i else spec.key,
+                spec=spec.as_dict(),
+                published_at=timezone.now(),
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("supervision:debt")).status_code == 200
+        return len(captured)
+
+    client.force_login(deputy_user)
+    cite(0, 2)
+    queries()  # caches (content types, permissions) warm
+    few = queries()
+    cite(2, 10)
+    html = client.get(reverse("supervision:debt")).content.decode()
+    assert "债务分析11" in html and "债务分析0" in html
+    assert queries() == few
