@@ -14,7 +14,7 @@ from importlib import import_module
 from django.apps import apps
 from django.urls import reverse
 
-from budget.choices import ClassificationKind, Measure, RuleKind
+from budget.choices import ClassificationKind, Measure
 from budget.figures import (
     Document,
     FigureSpec,
@@ -23,9 +23,10 @@ from budget.figures import (
 )
 from budget.models import CitingDocument
 
+from .choices import RuleKind
 from .figures import AuditSpec, DebtSpec
 
-# the figures each kind of alert prints (budget/alerts.py, supervision/debt_rules.py), as specs
+# the figures each kind of alert prints (supervision/alerts.py, supervision/debt_rules.py), as specs
 BUDGET_MEASURES = {
     RuleKind.EXECUTION_LAG: (
         Measure.ADJUSTED,

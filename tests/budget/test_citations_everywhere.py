@@ -11,20 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.blocks import StructBlockValidationError
 
-from briefings.letters import services as letters
-from briefings.letters.choices import SignerCapacity
-from briefings.letters.models import LetterSigner
-from budget import alerts
-from budget.choices import AlertGrade, RuleKind
-from budget.models import AlertRule, CitingDocument, Department, FigureCitation
+from budget.models import CitingDocument, Department, FigureCitation
 from cms import roles
 from policies import ingest
 from policies.models import PolicyPage
-from supervision import audit
+from supervision import alerts, audit
 from supervision.blocks import AuditFigureBlock, DebtFigureBlock
-from supervision.choices import ImportKind
+from supervision.choices import AlertGrade, ImportKind, RuleKind
 from supervision.figures import AssetSpec, AuditSpec, DebtSpec
 from supervision.importing import import_file
+from supervision.letters import services as letters
+from supervision.letters.choices import SignerCapacity
+from supervision.letters.models import LetterSigner
+from supervision.models import AlertRule
 from tests.supervision.conftest import county_positions, csv_bytes
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ def name_pages(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("budget", "0004_alert_rule_debt_kinds"),
+        ("budget", "0005_alerts_moved_to_supervision"),
         ("wagtailcore", "0098_apitoken"),
     ]
 
