@@ -350,3 +350,21 @@ def test_cited_by_panel_reads_a_fixed_number_of_queries(positions, client, deput
     html = client.get(reverse("supervision:debt")).content.decode()
     assert "债务分析11" in html and "债务分析0" in html
     assert queries() == few
+
+
+def test_briefing_bodies_cite_debt_figures_in_their_documents_too(positions):
+    from briefings.models import BriefingPage
+    from briefings.renditions import document_blocks
+
+    page = BriefingPage(
+        title="债务情况简报",
+        body=json.dumps(
+            [
+                {"type": "debt_figure", "value": debt_value("live")},
+                {"type": "debt_figure", "value": debt_value("live", "general", "debt_ratio")},
+            ]
+        ),
+    )
+    texts = [block.text for block in document_blocks(page)]
+    assert texts[0] == "政府债务余额（2026年末）：397,520.35万元"
+    assert texts[1].startswith("（数据引用有误：债务率只按全县合计计算")
