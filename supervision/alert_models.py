@@ -33,7 +33,9 @@ class AlertRule(models.Model):
         decimal_places=2,
         help_text="进度落后：百分点；12月支出：占全年的百分比；决算偏离：百分比；三公经费：超出预算的百分比（0 表示任何超出）；"
         "债务余额接近限额：余额占限额的百分比；债务率、偿债率、利息支出率：警戒线（%）；"
-        "债券到期未落实偿还资金来源：提前预警的月数。",
+        "债券到期未落实偿还资金来源：提前预警的月数；"
+        "收支不平衡：差额占收入总计的百分比；转移支付下达进度：落后序时进度的百分点；"
+        "结转结余：未支出部分占调整预算的百分比；税收收入占比：最低占比（%）；人工发现问题：不使用。",
     )
     min_amount = models.DecimalField(
         "最小金额（万元）",
@@ -97,6 +99,7 @@ class Alert(models.Model):
         related_name="alerts",
     )
     title = models.CharField("标题", max_length=300)
+    description = models.TextField("问题描述", blank=True)
     figures = models.JSONField("相关数据", default=dict)
     grade = models.CharField("等级", max_length=16, choices=AlertGrade.choices)
     status = models.CharField(

@@ -2,8 +2,11 @@
 
 Handling by grade (domain.md §6): a general alert is talked through and a 联网查询情况通报 is
 sent within 10 working days; important and major ones become a letter (函询). The
-department answers in writing within 10 working days, 15 for major issues. The numbers
-are settings (BUDGET_ALERT_WORKDAYS) with these defaults.
+department answers in writing within 10 working days of receiving it, whatever the grade
+(domain.md §10, 第八条); 15 for a major issue only when the letter's approver grants the
+extension (supervision.letters), never by default. So once a 通报 or 函 goes out the alert's
+due date is 10 working days, the earliest the letter allows. The numbers are settings
+(BUDGET_ALERT_WORKDAYS) with these defaults.
 """
 
 import datetime
@@ -31,7 +34,7 @@ HANDLE_PERMISSION = "cms.handle_alerts"
 
 DEFAULT_WORKDAYS = {
     "handle": 10,  # 通报 or 函询 within 10 working days of the alert
-    "answer": {AlertGrade.GENERAL: 10, AlertGrade.IMPORTANT: 10, AlertGrade.MAJOR: 15},
+    "answer": {AlertGrade.GENERAL: 10, AlertGrade.IMPORTANT: 10, AlertGrade.MAJOR: 10},
 }
 
 

@@ -19,8 +19,10 @@ class SupervisionConfig(AppConfig):
         # finds them through its registry of finders kept outside alerts.py.
         from .alerts import EXTERNAL_FINDERS
         from .debt_rules import FINDERS
+        from .fiscal_rules import FINDERS as FISCAL_FINDERS
 
         EXTERNAL_FINDERS.update(FINDERS)
+        EXTERNAL_FINDERS.update(FISCAL_FINDERS)
         figures_imported.connect(_evaluate_after_budget_import, dispatch_uid="supervision-alerts")
 
         # 被引用: debt, asset and audit figures, letters and audit reports as citing documents

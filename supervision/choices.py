@@ -82,6 +82,13 @@ class RuleKind(models.TextChoices):
     DEBT_SERVICE_RATIO = "debt_service_ratio", "偿债率超过警戒线"
     DEBT_INTEREST_RATIO = "debt_interest_ratio", "利息支出率超过警戒线"
     DEBT_MATURITY_UNFUNDED = "debt_maturity_unfunded", "债券到期未落实偿还资金来源"
+    # computed by supervision.fiscal_rules: the rules the county measures name
+    BUDGET_BALANCE = "budget_balance", "收支不平衡（含调入调出资金）"
+    TRANSFER_LAG = "transfer_lag", "转移支付下达进度落后"
+    IDLE_BALANCE = "idle_balance", "结转结余过大"
+    TAX_SHARE = "tax_share", "税收收入占比偏低"
+    # owns the problems staff find by hand (supervision.problems); never evaluated
+    MANUAL = "manual", "人工发现问题"
 
 
 class RuleScope(models.TextChoices):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budget.choices import BudgetKind
-from supervision.choices import AlertGrade, RuleKind
+from supervision.choices import AlertGrade, RuleKind, RuleScope
 
 from .choices import ImportKind
 from .debt import add_months
@@ -297,6 +297,7 @@ def load_demo(stdout=None, today: datetime.date | None = None):
     raised = evaluate_all()
     load_audit_demo(today, stdout)
     load_asset_demo(today, stdout)
+    load_fiscal_demo(today, stdout)
     if stdout is not None:
         for label, rows in loaded:
             if rows is not None:
@@ -523,3 +524,214 @@ def load_asset_demo(today=None, stdout=None):
         for label, rows in loaded:
             if rows is not None:
                 stdout.write(f"国有资产：导入{label} {rows} 行\n")
+
+
+# --- revenue, transfers and the four fiscal rules; one problem found by hand -----------------
+
+FISCAL_RULES = [
+    # name, kind, scope, threshold, minimum (万元), grade
+    (
+        "一般公共预算收支缺口超过收入总计的5%",
+        RuleKind.BUDGET_BALANCE,
+        RuleScope.CATEGORY,
+        5,
+        0,
+        AlertGrade.MAJOR,
+    ),
+    (
+        "转移支付下达进度落后序时进度15个百分点以上",
+        RuleKind.TRANSFER_LAG,
+        RuleScope.CATEGORY,
+        15,
+        100,
+        AlertGrade.MAJOR,
+    ),
+    (
+        "单位结转结余超过调整预算的6%",
+        RuleKind.IDLE_BALANCE,
+        RuleScope.DEPARTMENT,
+        6,
+        50,
+        AlertGrade.IMPORTANT,
+    ),
+    ("税收收入占比低于70%", RuleKind.TAX_SHARE, RuleScope.CATEGORY, 70, 0, AlertGrade.GENERAL),
+]
+
+# Share of 收入总计 (= 支出总计 incl. 上解, the budget balances) and how far each has come in by
+# the month relative to time progress, this year and last. This year taxes lag, non-tax runs
+# ahead and 专项转移支付 is issued slowly; 调入资金 is then what leaves execution 8% short of
+# spending (last year: what balances it).
+REVENUE_PLAN = [
+    # code, name, share of the budget, pace this year, pace last year ("" = all in January)
+    ("10101", "增值税", "0.084", "0.93", "0.98"),
+    ("10104", "企业所得税", "0.029", "0.93", "0.98"),
+    ("10106", "个人所得税", "0.012", "0.93", "0.98"),
+    ("10109", "城市维护建设税", "0.019", "0.93", "0.98"),
+    ("10110", "房产税", "0.012", "0.93", "0.98"),
+    ("10111", "印花税", "0.007", "0.93", "0.98"),
+    ("10112", "城镇土地使用税", "0.017", "0.93", "0.98"),
+    ("10113", "土地增值税", "0.024", "0.93", "0.98"),
+    ("10114", "车船税", "0.007", "0.93", "0.98"),
+    ("10119", "契税", "0.029", "0.93", "0.98"),
+    ("10302", "专项收入", "0.035", "1.15", "1.02"),
+    ("10304", "行政事业性收费收入", "0.030", "1.15", "1.02"),
+    ("10305", "罚没收入", "0.015", "1.15", "1.02"),
+    ("10307", "国有资源（资产）有偿使用收入", "0.020", "1.15", "1.02"),
+    ("11002", "一般性转移支付收入", "0.380", "0.88", "1.00"),
+    ("11003", "专项转移支付收入", "0.160", "0.55", "0.97"),
+    ("11008", "上年结余收入", "0.030", "", ""),
+]
+FUNDS_IN_SHARE = Decimal("0.090")  # 11009 调入资金 in the budget
+REMITTED_SHARE = Decimal("0.02")  # 2300601 一般上解支出, of local spending
+FISCAL_FILE = "{prefix}_{year}年1-{month}月一般公共预算收入和转移性收支.csv"
+
+
+def _fiscal_rows(year, month, spending_base, spending_done, this_year=True):
+    """County totals of revenue (收入分类) and 上解支出 for one year, as rows of the budget's
+    long form (万元). Amounts are derived from the demo's own spending, so that the budget
+    balances and this year's execution shows the gap the demo rules are meant to find."""
+    from budget.measures import time_progress
+
+    progress = time_progress(month) / 100
+    remitted = (spending_base * REMITTED_SHARE).quantize(Decimal(100))
+    total = spending_base + remitted
+    rows, collected = [], Decimal(0)
+
+    def add(code, name, kind, budget_amount, done, linear=True):
+        label = BudgetKind.GENERAL.label
+        rows.append([year, 0, label, code, name, "", "", "年初预算", _wan(budget_amount), kind])
+        for m in range(1, month + 1):
+            cumulative = done * Decimal(m) / month if linear else done
+            rows.append([year, m, label, code, name, "", "", "累计执行", _wan(cumulative), kind])
+
+    for code, name, share, pace_now, pace_before in REVENUE_PLAN:
+        pace = pace_now if this_year else pace_before
+        amount = (total * Decimal(share)).quantize(Decimal(100))
+        done = amount if not pace else (amount * progress * Decimal(pace)).quantize(Decimal(100))
+        collected += done
+        add(code, name, "收入分类", amount, done, linear=bool(pace))
+    spent = spending_done + (remitted * progress).quantize(Decimal(100))
+    target = spent * (Decimal("0.92") if this_year else Decimal(1))
+    funds_in = max(Decimal(0), (target - collected).quantize(Decimal(100)))
+    add("11009", "调入资金", "收入分类", (total * FUNDS_IN_SHARE).quantize(Decimal(100)), funds_in)
+    add(
+        "2300601",
+        "一般上解支出",
+        "支出功能分类",
+        remitted,
+        (remitted * progress).quantize(Decimal(100)),
+    )
+    return rows
+
+
+def _wan(yuan: Decimal) -> str:
+    return f"{yuan / 10000:.2f}"
+
+
+def load_fiscal_demo(today=None, stdout=None) -> list:
+    """Revenue and transfers of this year's demo period (read from the budget demo's spending),
+    the four fiscal rules, and one problem found by hand. Skipped without budget figures."""
+    from budget.classification import load_subjects
+    from budget.importing import TEMPLATE_HEADERS
+    from budget.importing import import_file as import_budget_file
+    from budget.measures import execution_table, total_row
+    from budget.models import ImportBatch
+
+    from .alerts import evaluate_rule, latest_execution_period
+    from .fiscal_rules import FINDERS, SUBJECTS
+    from .models import AlertRule
+
+    period = latest_execution_period(BudgetKind.GENERAL)
+    if period is None:
+        return []
+    year, month = period
+    for y, m in ((year - 1, 12), (year, month)):
+        load_subjects(y, SUBJECTS)
+        name = FISCAL_FILE.format(prefix=DEMO_PREFIX, year=y, month=m)
+        if ImportBatch.objects.filter(filename=name).exists():
+            continue
+        spending = total_row(execution_table(y, m, BudgetKind.GENERAL), m)
+        if not spending.adjusted:
+            continue
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([*TEMPLATE_HEADERS, "科目分类"])
+        writer.writerows(_fiscal_rows(y, m, spending.adjusted, spending.cumulative or 0, y == year))
+        result = import_budget_file(buffer.getvalue().encode("utf-8"), name, username="演示数据")
+        if not result.ok:
+            raise RuntimeError(f"演示数据导入失败：{result.errors[:3]}")
+        if stdout is not None:
+            stdout.write(f"监督事项：导入 {name}，{result.rows} 行\n")
+    for rule_name, kind, scope, threshold, minimum, grade in FISCAL_RULES:
+        AlertRule.objects.get_or_create(
+            name=rule_name,
+            defaults={
+                "kind": kind,
+                "scope": scope,
+                "threshold": Decimal(threshold),
+                "min_amount": Decimal(minimum),
+                "grade": grade,
+                "budget": BudgetKind.GENERAL,
+            },
+        )
+    raised = []
+    for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)):
+        raised.extend(evaluate_rule(rule))
+    problem = _demo_problem(year, month)
+    if stdout is not None:
+        if raised:
+            stdout.write(f"监督事项：财政收支规则产生 {len(raised)} 条预警\n")
+        if problem is not None:
+            stdout.write(f"监督事项：登记人工发现问题“{problem.title[:30]}…”\n")
+    return raised
+
+
+DEMO_PROBLEM = ("036", "2140104")  # 县交通运输局, 公路建设
+
+
+def _demo_problem(year, month):
+    """The highway money of the transport bureau, read from the demo's figures and recorded
+    as staff would after a query: once."""
+    from budget.amounts import format_percent, format_wan
+    from budget.measures import department_table
+    from budget.models import Department
+
+    from . import problems
+    from .alerts import alert_handlers
+
+    if problems.manual_alerts().filter(key__startswith="人工:", year=year).exists():
+        return None
+    unit_code, code = DEMO_PROBLEM
+    department = Department.objects.filter(code=unit_code).first()
+    recorder = alert_handlers().order_by("username").filter(username="staff").first() or (
+        alert_handlers().order_by("username").first()
+    )
+    if department is None or recorder is None:
+        return None
+    rows = department_table(year, month, BudgetKind.GENERAL, code=code)
+    row = next((r for r in rows if r.department_id == department.pk), None)
+    if row is None or not row.adjusted:
+        return None
+    return problems.record_problem(
+        recorder,
+        title=(
+            f"{department.name}{year}年1-{month}月公路建设资金执行率"
+            f"{format_percent(row.execution_rate)}，明显低于序时进度"
+        ),
+        description=(
+            "在对交通运输领域专项资金的联网查询分析中发现：公路建设项目资金支出缓慢，"
+            "部分项目尚未开工，资金可能形成沉淀。建议请该局说明项目进展、未支出原因和后续安排。"
+        ),
+        source="联网查询：交通运输支出执行情况专项分析",
+        figures={
+            "调整预算数（万元）": format_wan(row.adjusted),
+            "累计执行数（万元）": format_wan(row.cumulative),
+            "执行率": format_percent(row.execution_rate),
+            "序时进度": format_percent(row.time_progress),
+        },
+        grade=AlertGrade.IMPORTANT,
+        year=year,
+        month=month,
+        department=department,
+        code=code,
+    )

@@ -43,3 +43,11 @@ urlpatterns += [
     path("queries/<int:pk>/answer/", query_views.query_answer, name="query_answer"),
     path("queries/<int:pk>/file/", query_views.query_file, name="query_file"),
 ]
+
+from . import problem_views  # noqa: E402
+
+# 人工发现问题 (recorded as alerts; handled on the alert page)
+urlpatterns += [
+    path("problems/", problem_views.problem_list, name="problems"),
+    path("problems/new/", problem_views.problem_new, name="problem_new"),
+]

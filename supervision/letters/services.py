@@ -35,7 +35,7 @@ from budget.departments import acts_for, department_ids_for, is_department_scope
 from budget.models import Department
 from cms.sequences import locked_counter
 from cms.workdays import add_workdays
-from supervision.choices import AlertGrade, AlertStatus
+from supervision.choices import AlertGrade, AlertStatus, RuleKind
 from supervision.models import Alert
 
 from .choices import LetterKind, LetterStatus, SignerCapacity
@@ -326,11 +326,17 @@ def draft_texts(alert: Alert, department) -> dict:
     # the title names the unit, the year and what the rule found; the details go in the body
     rule_name = re.sub(r"[（(][^）)]*[）)]", "", alert.rule.name).strip()
     topic = f"{unit}{alert.year}年{rule_name}"
-    found = (
-        f"我委通过预算联网监督系统查询发现：{subject}"
-        f"（{alert.year}年{'1—' + str(alert.month) + '月' if alert.month else '度'}数据，"
-        f"预警规则“{alert.rule.name}”，等级“{alert.get_grade_display()}”）。"
-    )
+    period = f"{alert.year}年{'1—' + str(alert.month) + '月' if alert.month else '度'}数据"
+    if alert.rule.kind == RuleKind.MANUAL:  # found by hand: no rule to name, its description
+        topic = f"{unit}{alert.year}年预算管理中"
+        found = f"我委在预算联网监督查询分析中发现：{subject}（{period}，等级“{alert.get_grade_display()}”）。"
+        if alert.description:
+            found += "\n" + alert.description
+    else:
+        found = (
+            f"我委通过预算联网监督系统查询发现：{subject}"
+            f"（{period}，预警规则“{alert.rule.name}”，等级“{alert.get_grade_display()}”）。"
+        )
     if kind == LetterKind.BULLETIN:
         title = f"关于{topic}的联网查询情况通报"
         recipients = unit
