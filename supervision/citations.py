@@ -94,6 +94,23 @@ def record_letter_citations(letter) -> list:
     return record_document_citations(letter_document(letter), specs)
 
 
+def letter_citations(letter) -> list:
+    """The figures a signed letter cites, as frozen at 签发: (citation, spec, value shown)."""
+    from budget.figures import spec_from_data
+    from budget.models import FigureCitation
+
+    rows = []
+    for citation in FigureCitation.objects.filter(
+        document=CitingDocument.LETTER, document_key=str(letter.pk)
+    ).order_by("id"):
+        try:
+            spec = spec_from_data(citation.spec, citation.source)
+        except FigureSpecError:
+            continue
+        rows.append((citation, spec, spec.format(citation.value)))
+    return rows
+
+
 AUDIT_REPORT_MEASURES = ("count", "done", "partial", "none", "amount", "recovered", "corrected")
 
 

@@ -213,6 +213,8 @@ def test_signed_letter_cites_its_alert_figures_frozen(signed_letter, client, sta
     assert signed_letter.title in html and signed_letter.get_absolute_url() in html
     assert "函件" in html and "221,000.00万元" in html
     assert signed_letter.title in client.get(reverse("supervision:debt")).content.decode()
+    html = client.get(signed_letter.get_absolute_url()).content.decode()
+    assert "签发时引用的数据" in html and "2026年末专项债务余额占限额</a>：96.09%" in html
 
 
 def test_letter_is_not_listed_to_who_may_not_see_it(signed_letter, client, deputy_user):
