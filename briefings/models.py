@@ -17,8 +17,8 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page, PagePermissionTester, Task, TaskState
 from wagtail.search import index
 
-from budget.blocks import FigureBlock
 from cms.usage.models import AppendOnlyModel, StepEvent
+from supervision.blocks import figure_blocks
 
 from .choices import (
     Cadence,
@@ -246,7 +246,7 @@ def briefing_body_blocks():
         ("paragraph", blocks.RichTextBlock(label="段落", features=["bold", "italic", "ol", "ul"])),
         ("table", SimpleTableBlock()),
         ("image", CaptionedImageBlock()),
-        ("figure", FigureBlock()),
+        *figure_blocks(),  # 预算, 政府债务, 国有资产, 审计整改 (supervision/blocks.py)
     ]
 
 

@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from budget.blocks import CitedFigureBlock
+
 from . import officialdoc
 from .choices import RenditionKind, RenditionStatus
 from .models import BriefingEvent, BriefingPage, BriefingRendition, SimpleTableBlock
@@ -30,11 +32,11 @@ def _paragraphs_of(rich_html: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _figure_text(value, page) -> str:
-    from budget.figures import FigureSpec, FigureSpecError, render_figure
+def _figure_text(block, value, page) -> str:
+    from budget.figures import FigureSpecError, render_figure
 
     try:
-        spec = FigureSpec.from_data(value)
+        spec = block.spec_of(value)
     except FigureSpecError as error:
         return f"（数据引用有误：{error}）"
     figure = render_figure(spec, value.get("mode") or "frozen", page=page, label=value.get("label"))
@@ -58,8 +60,8 @@ def document_blocks(page: BriefingPage) -> list:
             image = value.get("image")
             if image is not None:
                 blocks.append(officialdoc.Image(image.file.path, value.get("caption") or ""))
-        elif kind == "figure":
-            blocks.append(officialdoc.Paragraph(_figure_text(value, page)))
+        elif isinstance(child.block, CitedFigureBlock):  # any source's figure block
+            blocks.append(officialdoc.Paragraph(_figure_text(child.block, value, page)))
     return blocks
 
 

@@ -1,4 +1,6 @@
-"""StreamField blocks that cite budget figures. Any page type may use FigureBlock:
+"""StreamField blocks that cite figures. Any page type may use FigureBlock (budget figures)
+or the blocks of other sources built on CitedFigureBlock (supervision/blocks.py: 债务, 国有资产,
+审计整改):
 
     from budget.blocks import FigureBlock
     body = StreamField([("paragraph", RichTextBlock()), ("figure", FigureBlock())])
@@ -14,9 +16,51 @@ from wagtail import blocks
 from .choices import BudgetKind, ClassificationKind, Measure
 
 MODE_CHOICES = [("frozen", "发布时冻结"), ("live", "实时（随数据更新）")]
+MODE_HELP = "发布时冻结：页面发布后数值不再变化，数据更新时页面会提示；实时：始终显示最新数据。"
 
 
-class FigureBlock(blocks.StructBlock):
+class CitedFigureBlock(blocks.StructBlock):
+    """A block whose value names one figure of ``source`` (budget/figures.py SOURCES), with a
+    ``mode`` (frozen / live) and an optional ``label``. Subclasses declare the other fields
+    and ``error_field``, the field a refusal is shown on."""
+
+    source = "budget"
+    error_field = "code"
+
+    def spec_of(self, value):
+        from .figures import spec_from_data
+
+        return spec_from_data(value, self.source)
+
+    def clean(self, value):
+        from .figures import FigureSpecError
+
+        value = super().clean(value)
+        try:
+            self.spec_of(value).validate()
+        except FigureSpecError as error:
+            raise blocks.StructBlockValidationError(
+                block_errors={self.error_field: ErrorList([ValidationError(str(error))])}
+            ) from None
+        return value
+
+    def get_context(self, value, parent_context=None):
+        from .figures import FigureSpecError, render_figure
+
+        context = super().get_context(value, parent_context=parent_context)
+        page = (parent_context or {}).get("page")
+        try:
+            spec = self.spec_of(value)
+        except FigureSpecError as error:
+            context["figure_error"] = str(error)
+            return context
+        context["figure"] = render_figure(
+            spec, value.get("mode") or "frozen", page=page, label=value.get("label") or ""
+        )
+        return context
+
+
+class FigureBlock(CitedFigureBlock):
     year = blocks.IntegerBlock(label="年度", min_value=1990, max_value=2100)
     month = blocks.IntegerBlock(
         label="月份", min_value=0, max_value=12, default=0, help_text="0 表示全年（年初预算、决算）"
@@ -34,7 +78,7 @@ class FigureBlock(blocks.StructBlock):
         label="数值方式",
         choices=MODE_CHOICES,
         default="frozen",
-        help_text="发布时冻结：页面发布后数值不再变化，数据更新时页面会提示；实时：始终显示最新数据。",
+        help_text=MODE_HELP,
     )
     label = blocks.CharBlock(label="显示名称", required=False, max_length=100)
 
@@ -42,33 +86,6 @@ class FigureBlock(blocks.StructBlock):
         icon = "table"
         label = "预算数据"
         template = "budget/blocks/figure.html"
-
-    def clean(self, value):
-        from .figures import FigureSpec, FigureSpecError
-
-        value = super().clean(value)
-        try:
-            FigureSpec.from_data(value).validate()
-        except FigureSpecError as error:
-            raise blocks.StructBlockValidationError(
-                block_errors={"code": ErrorList([ValidationError(str(error))])}
-            ) from None
-        return value
-
-    def get_context(self, value, parent_context=None):
-        from .figures import FigureSpec, FigureSpecError, render_figure
-
-        context = super().get_context(value, parent_context=parent_context)
-        page = (parent_context or {}).get("page")
-        try:
-            spec = FigureSpec.from_data(value)
-        except FigureSpecError as error:
-            context["figure_error"] = str(error)
-            return context
-        context["figure"] = render_figure(
-            spec, value.get("mode") or "frozen", page=page, label=value.get("label") or ""
-        )
-        return context
 
 
 def analysis_body_blocks():

@@ -1,8 +1,18 @@
 """Figures cited in documents: what a citation names, its value, and who cites it.
 
-A citation names a year, a month (0 = the whole year), a budget, a classification code,
-optionally a department, and a measure (a stored phase or a derived one such as 执行率).
-Its key is the canonical text of those parts; pages keep one FigureCitation per key.
+A budget citation names a year, a month (0 = the whole year), a budget, a classification
+code, optionally a department, and a measure (a stored phase or a derived one such as 执行率).
+Its key is the canonical text of those parts; a document keeps one FigureCitation per key.
+
+Other apps add sources of figures (supervision/figures.py: 政府债务, 国有资产, 审计整改) with
+register_source(); their specs carry ``source`` in their data and their keys start with it,
+so a budget key (which starts with the year) never meets one of theirs. Every spec class
+offers: from_data, check_shape, validate, key, as_dict, compute, format, url, period_label,
+default_label, is_percent, and the class attributes ``source`` and ``source_label``.
+
+Documents are published pages (record_citations, from budget/signals.py) or documents that
+are not pages (record_document_citations: signed letters, generated audit reports). Who may
+see that a document cites a figure is decided per kind of document (visible_citations).
 """
 
 from dataclasses import asdict, dataclass
@@ -10,12 +20,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from .amounts import format_percent, format_wan
 from .choices import PERCENT_MEASURES, BudgetKind, ClassificationKind, Measure
-from .models import Department, FigureCitation, Subject
+from .models import CitingDocument, Department, FigureCitation, Subject
 
 FREEZE = "frozen"
 LIVE = "live"
@@ -26,8 +37,14 @@ class FigureSpecError(ValueError):
     pass
 
 
+BUDGET = "budget"
+
+
 @dataclass(frozen=True)
 class FigureSpec:
+    source = BUDGET
+    source_label = "预算"
+
     year: int
     month: int
     budget: str
@@ -142,6 +159,10 @@ class FigureSpec:
     def url(self) -> str:
         return reverse("budget:figure") + "?" + urlencode(self.as_dict())
 
+    def default_label(self) -> str:
+        parts = (self.department_name(), self.subject_name(), self.measure_label)
+        return " ".join(part for part in parts if part)
+
     def format(self, value: Decimal | None) -> str:
         if value is None:
             return "暂无数据"
@@ -190,16 +211,41 @@ def same_value(a: Decimal | None, b: Decimal | None) -> bool:
     return Decimal(a).quantize(Decimal("0.0001")) == Decimal(b).quantize(Decimal("0.0001"))
 
 
+# --- sources -------------------------------------------------------------------------------
+
+# source → spec class. Budget's own is here; supervision registers 债务, 国有资产 and 审计
+# from its AppConfig.ready (budget does not import supervision).
+SOURCES: dict[str, type] = {BUDGET: FigureSpec}
+
+
+def register_source(spec_class) -> None:
+    SOURCES[spec_class.source] = spec_class
+
+
+def source_label(source: str) -> str:
+    spec_class = SOURCES.get(source)
+    return spec_class.source_label if spec_class else source
+
+
+def spec_from_data(data, source: str | None = None):
+    """The spec named by *data* (a block value, a query string, a stored citation's spec)."""
+    source = source or str(data.get("source") or BUDGET)
+    spec_class = SOURCES.get(source)
+    if spec_class is None:
+        raise FigureSpecError("数据来源无效")
+    return spec_class.from_data(data)
+
+
 # --- citations ---------------------------------------------------------------------------
 
 
 def _walk(block, value):
-    """Every (block, value) pair inside a stream, struct or list value."""
+    """Every (figure block, value) pair inside a stream, struct or list value."""
     from wagtail import blocks as wagtail_blocks
 
-    from .blocks import FigureBlock
+    from .blocks import CitedFigureBlock
 
-    if isinstance(block, FigureBlock):
+    if isinstance(block, CitedFigureBlock):
         yield block, value
         return
     if isinstance(block, wagtail_blocks.StreamBlock):
@@ -213,7 +259,7 @@ def _walk(block, value):
             yield from _walk(block.child_block, child)
 
 
-def cited_specs(page) -> dict[str, tuple[FigureSpec, bool]]:
+def cited_specs(page) -> dict:
     """The figures a page cites: key → (spec, frozen)."""
     from wagtail.fields import StreamField
 
@@ -223,9 +269,9 @@ def cited_specs(page) -> dict[str, tuple[FigureSpec, bool]]:
         if not isinstance(model_field, StreamField):
             continue
         stream = getattr(specific, model_field.name)
-        for _block, value in _walk(model_field.stream_block, stream):
+        for block, value in _walk(model_field.stream_block, stream):
             try:
-                spec = FigureSpec.from_data(value)
+                spec = block.spec_of(value)
             except FigureSpecError:
                 continue
             frozen = (value.get("mode") or FREEZE) == FREEZE
@@ -235,22 +281,47 @@ def cited_specs(page) -> dict[str, tuple[FigureSpec, bool]]:
     return found
 
 
+@dataclass(frozen=True)
+class Document:
+    """What cites: a page (by id), or a letter / audit report with its title and address."""
+
+    kind: str
+    key: str
+    title: str = ""
+    url: str = ""
+    page_id: int | None = None
+
+
+def page_document(page) -> Document:
+    return Document(CitingDocument.PAGE, str(page.pk), page_id=page.pk)
+
+
 @transaction.atomic
-def record_citations(page) -> list[FigureCitation]:
-    """On publication: the page's citations become exactly what it cites now,
-    and frozen ones keep the value of this moment."""
-    specs = cited_specs(page)
-    FigureCitation.objects.filter(page=page).exclude(figure_key__in=list(specs)).delete()
+def record_document_citations(
+    document: Document, specs: dict, values: dict | None = None
+) -> list[FigureCitation]:
+    """The document's citations become exactly *specs* (key → (spec, frozen)); frozen ones
+    keep *values*[key] when given (the figure the document printed), else the value now."""
+    mine = FigureCitation.objects.filter(document=document.kind, document_key=document.key)
+    mine.exclude(figure_key__in=list(specs)).delete()
     now = timezone.now()
     saved = []
     for key, (spec, frozen) in specs.items():
+        value = None
+        if frozen:
+            value = values[key] if values is not None and key in values else spec.compute()
         citation, _ = FigureCitation.objects.update_or_create(
-            page_id=page.pk,
+            document=document.kind,
+            document_key=document.key,
             figure_key=key,
             defaults={
+                "page_id": document.page_id,
+                "document_title": document.title[:300],
+                "document_url": document.url[:500],
+                "source": spec.source,
                 "spec": spec.as_dict(),
                 "frozen": frozen,
-                "value": spec.compute() if frozen else None,
+                "value": value,
                 "published_at": now,
             },
         )
@@ -258,22 +329,114 @@ def record_citations(page) -> list[FigureCitation]:
     return saved
 
 
+def record_citations(page) -> list[FigureCitation]:
+    """On publication: the page's citations become exactly what it cites now,
+    and frozen ones keep the value of this moment."""
+    return record_document_citations(page_document(page), cited_specs(page))
+
+
 def forget_citations(page) -> None:
     FigureCitation.objects.filter(page=page).delete()
 
 
-def citing_pages(spec: FigureSpec):
-    """Published pages that cite *spec*."""
-    return (
-        FigureCitation.objects.filter(figure_key=spec.key, page__live=True)
-        .select_related("page")
-        .order_by("-published_at")
+def forget_document_citations(kind: str, key: str) -> None:
+    FigureCitation.objects.filter(document=kind, document_key=str(key)).delete()
+
+
+def _published():
+    return FigureCitation.objects.filter(Q(page__isnull=True) | Q(page__live=True)).select_related(
+        "page"
     )
+
+
+def citing_pages(spec):
+    """Published documents that cite *spec* (whoever asks; see citing_documents)."""
+    return _published().filter(figure_key=spec.key).order_by("-published_at")
+
+
+# --- who may see that a document cites a figure --------------------------------------------
+
+QUERY = "cms.query_data"
+
+# A page is listed to those who may read it: per page type (app_label.model → dotted path of
+# a function (user, page) → bool); other page types (预算分析) to those who query budget data.
+PAGE_READERS = {
+    "briefings.briefingpage": "briefings.services.can_read_briefing",
+    "policies.policypage": "budget.figures.can_read_library",
+}
+# Documents that are not pages: kind → function (user, keys) → the keys the user may open.
+# supervision registers letters (letters_for) and audit reports (those who may draft them).
+DOCUMENT_READERS: dict = {}
+
+
+def register_document_reader(kind: str, reader) -> None:
+    DOCUMENT_READERS[kind] = reader
+
+
+def can_read_library(user, page) -> bool:
+    return user.has_perm("cms.read_library")
+
+
+def _page_readable(user, page) -> bool:
+    from django.utils.module_loading import import_string
+
+    path = PAGE_READERS.get(page.specific_class._meta.label_lower if page.specific_class else "")
+    if path is None:
+        return user.has_perm(QUERY)
+    return bool(import_string(path)(user, page))
+
+
+def visible_citations(citations, user) -> list[FigureCitation]:
+    """The citations among *citations* whose document *user* may open; nothing else."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    citations = list(citations)
+    shown = set()
+    by_kind: dict[str, set] = {}
+    for c in citations:
+        if c.document == CitingDocument.PAGE:
+            if c.page_id and _page_readable(user, c.page):
+                shown.add(c.pk)
+        else:
+            by_kind.setdefault(c.document, set()).add(c.document_key)
+    readable = {
+        kind: set(DOCUMENT_READERS[kind](user, keys)) if kind in DOCUMENT_READERS else set()
+        for kind, keys in by_kind.items()
+    }
+    for c in citations:
+        if c.document != CitingDocument.PAGE and c.document_key in readable.get(c.document, ()):
+            shown.add(c.pk)
+    return [c for c in citations if c.pk in shown]
+
+
+def citing_documents(spec, user) -> list[FigureCitation]:
+    """被引用: the published documents citing *spec* that *user* may open."""
+    return visible_citations(citing_pages(spec), user)
+
+
+def source_citations(source: str, user, limit: int = 50) -> list:
+    """Documents citing any figure of *source* that *user* may open, newest first, as
+    (citation, spec, frozen value shown) triples: the 被引用 panels of the debt, asset and
+    audit pages."""
+    rows = visible_citations(
+        _published().filter(source=source).order_by("-published_at")[: limit * 4], user
+    )[:limit]
+    pairs = []
+    for citation in rows:
+        try:
+            spec = spec_from_data(citation.spec, source)
+        except FigureSpecError:
+            continue
+        pairs.append((citation, spec, spec.format(citation.value) if citation.frozen else ""))
+    return pairs
+
+
+# --- showing a cited figure ----------------------------------------------------------------
 
 
 @dataclass
 class RenderedFigure:
-    spec: FigureSpec
+    spec: object
     label: str
     value: Decimal | None
     display: str
@@ -285,14 +448,11 @@ class RenderedFigure:
     pending: bool = False  # frozen mode, not yet published
 
 
-def render_figure(spec: FigureSpec, mode: str, page=None, label: str = "") -> RenderedFigure:
+def render_figure(spec, mode: str, page=None, label: str = "", document=None) -> RenderedFigure:
     current = spec.compute()
-    label = label or " ".join(
-        part for part in (spec.department_name(), spec.subject_name(), spec.measure_label) if part
-    )
     result = RenderedFigure(
         spec=spec,
-        label=label,
+        label=label or spec.default_label(),
         value=current,
         display=spec.format(current),
         url=spec.url(),
@@ -300,10 +460,12 @@ def render_figure(spec: FigureSpec, mode: str, page=None, label: str = "") -> Re
     if mode != FREEZE:
         return result
     result.frozen = True
+    if document is None and page is not None and getattr(page, "pk", None):
+        document = page_document(page)
     citation = None
-    if page is not None and getattr(page, "pk", None):
+    if document is not None:
         citation = FigureCitation.objects.filter(
-            page_id=page.pk, figure_key=spec.key, frozen=True
+            document=document.kind, document_key=document.key, figure_key=spec.key, frozen=True
         ).first()
     if citation is None:
         result.pending = True

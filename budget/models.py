@@ -272,12 +272,35 @@ class RollupScope(models.Model):
 # --- figures cited by documents -------------------------------------------------------
 
 
+class CitingDocument(models.TextChoices):
+    PAGE = "page", "页面"
+    LETTER = "letter", "函件"
+    AUDIT_REPORT = "audit_report", "审计整改情况报告"
+
+
 class FigureCitation(models.Model):
-    """A published page cites a figure; frozen citations keep the value shown at publication."""
+    """A document cites a figure; frozen citations keep the value it showed when it went out.
+
+    The document is a published Wagtail page (``page`` set), or something that is not a page:
+    a signed letter, a generated 审计查出问题整改情况报告 — named by ``document`` (its kind)
+    and ``document_key`` (the letter's id, the report's year), with the title and address it
+    had then. ``source`` says whose figure it is (budget/figures.py SOURCES)."""
 
     page = models.ForeignKey(
-        Page, verbose_name="页面", on_delete=models.CASCADE, related_name="budget_citations"
+        Page,
+        verbose_name="页面",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget_citations",
     )
+    document = models.CharField(
+        "引用文档类型", max_length=16, choices=CitingDocument.choices, default=CitingDocument.PAGE
+    )
+    document_key = models.CharField("引用文档编号", max_length=40)
+    document_title = models.CharField("引用文档标题", max_length=300, blank=True)
+    document_url = models.CharField("引用文档地址", max_length=500, blank=True)
+    source = models.CharField("数据来源", max_length=16, default="budget", db_index=True)
     figure_key = models.CharField("数据键", max_length=200, db_index=True)
     spec = models.JSONField("数据说明")
     frozen = models.BooleanField("发布时冻结", default=False)
@@ -289,11 +312,30 @@ class FigureCitation(models.Model):
         verbose_name_plural = "数据引用"
         ordering = ["-published_at"]
         constraints = [
-            models.UniqueConstraint(fields=["page", "figure_key"], name="budget_citation_unique")
+            models.UniqueConstraint(
+                fields=["document", "document_key", "figure_key"], name="budget_citation_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(document="page", page__isnull=False)
+                | (~Q(document="page") & Q(page__isnull=True)),
+                name="budget_citation_page_iff_page_document",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.page} → {self.figure_key}"
+        return f"{self.title} → {self.figure_key}"
+
+    @property
+    def title(self) -> str:
+        if self.page_id:
+            return self.page.title
+        return self.document_title
+
+    @property
+    def url(self) -> str:
+        if self.page_id:
+            return self.page.url or ""
+        return self.document_url
 
 
 class BudgetAnalysisPage(Page):

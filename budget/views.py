@@ -21,7 +21,7 @@ from cms.usage.exports import TableExportView
 from . import charts, reports
 from .choices import BudgetKind
 from .departments import department_ids_for, departments_for, is_department_scoped
-from .figures import FigureSpec, FigureSpecError, citing_pages
+from .figures import FigureSpec, FigureSpecError, citing_documents
 from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
 from .measures import time_progress
 from .models import Department, ImportBatch
@@ -230,7 +230,8 @@ def figure(request):
             "department_name": spec.department_name(),
             "view_url": view_url,
             "citations": [
-                (c, spec.format(c.value) if c.frozen else "") for c in citing_pages(spec)
+                (c, spec.format(c.value) if c.frozen else "")
+                for c in citing_documents(spec, request.user)
             ],
             "section": "",
         },

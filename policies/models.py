@@ -9,9 +9,13 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
+from wagtail import blocks
 from wagtail.admin.panels import FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from supervision.blocks import figure_blocks
 
 from . import detection
 from .choices import EffectLevel, IngestStatus, RelationKind, Validity
@@ -123,6 +127,13 @@ class PolicyPage(Page):
         help_text="每条一段，以“第X条”开头；“第X编/章/节 名称”单独成行。",
     )
     needs_ocr = models.BooleanField("无文字层，需要 OCR", default=False)
+    # figures the document is read beside (预算、债务、国有资产、审计整改), live or frozen at
+    # publication; publishing records them under each figure's 被引用 (budget/figures.py)
+    cited_figures = StreamField(
+        [("note", blocks.CharBlock(label="说明", max_length=200)), *figure_blocks()],
+        verbose_name="引用数据",
+        blank=True,
+    )
     article_count = models.PositiveIntegerField("条数", default=0, editable=False)
 
     content_panels = Page.content_panels + [
@@ -139,6 +150,7 @@ class PolicyPage(Page):
         ),
         "summary",
         "body_text",
+        "cited_figures",
         InlinePanel("relations", heading="相关文件（修订 / 废止 / 依据）", label="关系"),
     ]
     parent_page_types = ["policies.PolicyIndexPage"]

@@ -24,3 +24,8 @@ class SupervisionConfig(AppConfig):
         EXTERNAL_FINDERS.update(FINDERS)
         EXTERNAL_FINDERS.update(FISCAL_FINDERS)
         figures_imported.connect(_evaluate_after_budget_import, dispatch_uid="supervision-alerts")
+
+        # 被引用: debt, asset and audit figures, letters and audit reports as citing documents
+        from .citations import register
+
+        register()

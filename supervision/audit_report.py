@@ -48,9 +48,11 @@ def summary(year: int, today=None) -> dict:
     }
 
 
-def report_document(year: int, today=None) -> od.ReportDocument:
+def report_document(year: int, today=None, figures=None) -> od.ReportDocument:
+    """*figures*: summary(year, today) when the caller already has it (it records them as
+    the report's citations, supervision/citations.py)."""
     today = today or timezone.localdate()
-    s = summary(year, today)
+    s = figures or summary(year, today)
     c = s["counts"]
     opening = (
         f"{year}年度审计工作报告反映的问题共 {s['total']} 个，涉及金额 {format_wan(s['amount'])} "
@@ -106,5 +108,5 @@ def report_document(year: int, today=None) -> od.ReportDocument:
     )
 
 
-def render(year: int, today=None) -> bytes:
-    return od.render_report_docx(report_document(year, today))
+def render(year: int, today=None, figures=None) -> bytes:
+    return od.render_report_docx(report_document(year, today, figures))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/<int:pk>/", views.finding, name="finding"),
     path("audit/evidence/<int:pk>/", views.evidence, name="evidence"),
     path("audit/report/<int:year>.docx", views.audit_report, name="audit_report"),
+    path("figure/", views.figure, name="figure"),  # a cited figure and its 被引用 list
 ]
 
 # 国有资产

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
@@ -76,6 +77,7 @@ def debt(request):
             table=reports.history_report(rows),
             indicators=reports.indicator_report(rows),
             chart=chart,
+            cited=_cited(request, "debt"),
         ),
     )
 
@@ -339,6 +341,10 @@ def findings(request):
             year=year,
             years=years,
             today=timezone.localdate(),
+            # county-wide audit figures: not for a liaison, who sees only own units' findings
+            cited=_cited(request, "audit")
+            if request.user.has_perm(QUERY_PERMISSION) or audit.can_register(request.user)
+            else [],
         ),
         status=400 if form is not None and form.errors else 200,
     )
@@ -407,11 +413,17 @@ def evidence(request, pk):
 @permission_required(audit.REGISTER_PERMISSION, raise_exception=True)
 def audit_report(request, year):
     from .audit_report import render as render_docx
+    from .audit_report import summary
+    from .citations import record_audit_report_citations
 
     if not AuditFinding.objects.filter(year=year).exists():
         raise Http404("该年度没有登记审计查出问题")
+    today = timezone.localdate()
+    figures = summary(year, today)
+    content = render_docx(year, today, figures)
+    record_audit_report_citations(year, figures)  # 被引用, frozen as printed
     response = HttpResponse(
-        render_docx(year),
+        content,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
     response["Content-Disposition"] = content_disposition_header(
@@ -436,7 +448,9 @@ def assets(request):
 
     available = years()
     year = _asset_year(request, available)
-    context = _context(request, "assets", years=available, year=year)
+    context = _context(
+        request, "assets", years=available, year=year, cited=_cited(request, "assets")
+    )
     if year is not None:
         units, enterprises = unit_totals(), enterprise_totals()
         shown = [y for y in available if y <= year][-5:]
@@ -484,3 +498,79 @@ class AssetExportView(TableExportView):
             }.get(self.request.GET.get("report", ""))
             self._table = build(year) if build and year else None
         return self._table
+
+
+# --- cited figures (被引用) -----------------------------------------------------------------------
+
+SOURCE_PAGES = {
+    "debt": "supervision:debt",
+    "assets": "supervision:assets",
+    "audit": "supervision:findings",
+}
+
+
+def may_read_figure(user, spec) -> bool:
+    """Debt and asset figures: cms.query_data. Audit figures: whoever reads every finding, or
+    a liaison for a figure of his or her own units only."""
+    from budget.departments import department_ids_for, is_department_scoped
+
+    if user.has_perm(QUERY_PERMISSION):
+        return True
+    if spec.source != "audit":
+        return False
+    if audit.can_register(user):
+        return True
+    if not spec.department or not is_department_scoped(user):
+        return False
+    ids = spec.department_ids()
+    return bool(ids) and set(ids) <= set(department_ids_for(user))
+
+
+def _cited(request, source):
+    """The 被引用 panel of a debt, asset or audit page: documents citing its figures."""
+    from budget.figures import source_citations
+
+    return source_citations(source, request.user, limit=20)
+
+
+@records_restricted_view(detail="查询监督数据")
+def figure(request):
+    from django.contrib.auth.views import redirect_to_login
+
+    from budget.figures import FigureSpecError, citing_documents, spec_from_data
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        spec = spec_from_data(request.GET)
+        if spec.source not in SOURCE_PAGES:
+            raise FigureSpecError("数据来源无效")
+        spec.validate()
+    except FigureSpecError as error:
+        if not (request.user.has_perm(QUERY_PERMISSION) or audit.can_register(request.user)):
+            raise PermissionDenied("无权查询监督数据") from None
+        return render(
+            request, "cms/error.html", {"title": "数据不存在", "message": str(error)}, status=404
+        )
+    if not may_read_figure(request.user, spec):
+        raise PermissionDenied("无权查看此数据")
+    value = spec.compute()
+    source_url = reverse(SOURCE_PAGES[spec.source])
+    if spec.source != "debt":
+        source_url += f"?year={spec.year}"
+    return render(
+        request,
+        "supervision/figure.html",
+        _context(
+            request,
+            {"debt": "debt", "assets": "assets", "audit": "findings"}[spec.source],
+            spec=spec,
+            value=spec.format(value),
+            label=spec.default_label(),
+            source_url=source_url,
+            citations=[
+                (c, spec.format(c.value) if c.frozen else "")
+                for c in citing_documents(spec, request.user)
+            ],
+        ),
+    )

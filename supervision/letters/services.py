@@ -483,6 +483,9 @@ def act(letter: Letter, name: str, user, note: str = "", *, confirmed: bool = Tr
     elif name in ("return", "approve", "extend") and letter.owner_id != getattr(user, "pk", None):
         _notify([letter.owner], f"函件{move.label}：{letter.title[:60]}", letter, body=note)
     if name == "approve":
+        from supervision.citations import record_letter_citations  # 被引用 (budget/figures.py)
+
+        record_letter_citations(letter)
         transaction.on_commit(lambda: _queue_rendition(letter.pk))
     return letter
 

@@ -18,6 +18,7 @@ from budget.models import Department
 from cms.usage.models import UsageAction
 from cms.usage.services import record_usage
 from supervision.alerts import open_alerts_for
+from supervision.citations import letter_citations
 
 from . import services
 from .choices import LetterKind, LetterStatus
@@ -106,6 +107,7 @@ def letter_detail(request, pk):
             "events": letter.events.select_related("actor"),
             "overdue": letter.is_overdue(),
             "today": timezone.localdate(),
+            "cited": letter_citations(letter),  # frozen at 签发 (supervision/citations.py)
         },
     )
 
