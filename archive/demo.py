@@ -110,9 +110,9 @@ def _demo_usage_months(user):
 
 def _demo_closed_alerts():
     """Close demo alerts through the budget module's own transition until three are closed."""
-    from budget import alerts as budget_alerts
-    from budget.choices import AlertStatus
-    from budget.models import Alert
+    from supervision import alerts as budget_alerts
+    from supervision.choices import AlertStatus
+    from supervision.models import Alert
 
     needed = 3 - Alert.objects.filter(status=AlertStatus.CLOSED).count()
     if needed <= 0:
@@ -122,7 +122,7 @@ def _demo_closed_alerts():
         return
     open_alerts = Alert.objects.exclude(status=AlertStatus.CLOSED)
     try:  # an alert whose letter is still out is not closed by the demo
-        from briefings.letters.choices import LetterStatus
+        from supervision.letters.choices import LetterStatus
 
         open_alerts = open_alerts.exclude(
             letters__status__in=[

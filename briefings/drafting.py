@@ -23,7 +23,8 @@ from wagtail.rich_text import RichText
 from budget.amounts import format_percent, format_wan
 from budget.choices import BudgetKind, ClassificationKind, Measure, Phase
 from budget.measures import ExecutionRow, execution_table, time_progress, total_row
-from budget.models import Alert, Figure
+from budget.models import Figure
+from supervision.models import Alert
 
 from . import subscriptions
 from .choices import Cadence, MaterialKind

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .choices import AlertGrade, BudgetKind, RuleKind, RuleScope
+from .choices import BudgetKind
 from .classification import load_subjects, standard_subjects
 from .importing import TEMPLATE_HEADERS, import_file
-from .models import AlertRule, Department, ImportBatch
+from .models import Department, ImportBatch
 
 DEMO_PREFIX = "演示数据"
 SEED = 20260101
@@ -232,63 +232,6 @@ def link_demo_liaison(by_code) -> None:
         by_code[code].liaisons.add(user)
 
 
-def ensure_rules() -> None:
-    rules = [
-        (
-            "一般公共预算支出进度落后（按类）",
-            RuleKind.EXECUTION_LAG,
-            RuleScope.CATEGORY,
-            15,
-            100,
-            AlertGrade.GENERAL,
-        ),
-        (
-            "单位支出进度落后",
-            RuleKind.EXECUTION_LAG,
-            RuleScope.DEPARTMENT,
-            15,
-            50,
-            AlertGrade.IMPORTANT,
-        ),
-        (
-            "三公经费超预算",
-            RuleKind.THREE_PUBLIC_OVER,
-            RuleScope.DEPARTMENT,
-            0,
-            0,
-            AlertGrade.IMPORTANT,
-        ),
-        (
-            "年底突击花钱（12月支出超过全年四成）",
-            RuleKind.YEAR_END_RUSH,
-            RuleScope.DEPARTMENT,
-            40,
-            50,
-            AlertGrade.GENERAL,
-        ),
-        (
-            "决算与年初预算偏离过大",
-            RuleKind.FINAL_DEVIATION,
-            RuleScope.DEPARTMENT,
-            25,
-            50,
-            AlertGrade.MAJOR,
-        ),
-    ]
-    for name, kind, scope, threshold, minimum, grade in rules:
-        AlertRule.objects.get_or_create(
-            name=name,
-            defaults={
-                "kind": kind,
-                "scope": scope,
-                "threshold": Decimal(threshold),
-                "min_amount": Decimal(minimum),
-                "grade": grade,
-                "budget": BudgetKind.GENERAL,
-            },
-        )
-
-
 def demo_period(today=None):
     today = today or timezone.localdate()
     if today.month == 1:
@@ -297,8 +240,6 @@ def demo_period(today=None):
 
 
 def load_demo(stdout=None, today=None):
-    from .alerts import evaluate_all
-
     year, month = demo_period(today)
     for y in (year - 1, year):
         load_subjects(y, standard_subjects())
@@ -312,12 +253,8 @@ def load_demo(stdout=None, today=None):
         if not result.ok:
             raise RuntimeError(f"演示数据导入失败：{result.errors[:3]}")
         imported.append((name, result.rows))
-    ensure_rules()
-    raised = evaluate_all()
     if stdout is not None:
         for name, rows in imported:
             stdout.write(f"预算数据：导入 {name}，{rows} 行\n")
         if departments:
             stdout.write(f"预算数据：登记 {departments} 个预算单位\n")
-        if raised:
-            stdout.write(f"预算数据：产生 {len(raised)} 条预警\n")

@@ -1222,9 +1222,10 @@ def import_file(
 
 
 def _after_import(batch_id: int) -> None:
-    from .tasks import evaluate_alerts_after_import
+    # supervision/ listens and evaluates its alert rules in the worker
+    from .signals import figures_imported
 
-    evaluate_alerts_after_import.delay(batch_id)
+    figures_imported.send(sender=ImportBatch, batch_id=batch_id)
 
 
 # --- the downloadable template -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from .amounts import to_wan
-from .choices import LEVEL_LENGTHS, ClassificationKind, Phase
+from .choices import LEVEL_LENGTHS, THREE_PUBLIC_CODES, BudgetKind, ClassificationKind, Phase
 from .models import Figure, Subject, level_of, parent_code
 
 HUNDRED = Decimal(100)
@@ -569,3 +569,42 @@ def monthly_cumulative(
             value = sum(tops, Decimal(0)) if tops else None
         measures_by_month.append((month, value))
     return measures_by_month
+
+
+def three_public_rows(year, month, budget=BudgetKind.GENERAL):
+    """三公经费 by department and in total: (department or None, budget base, cumulative, 决算)."""
+    per_department = {}
+    total = {"base": None, "cumulative": None, "final": None}
+
+    def add(bucket, key, value):
+        if value is not None:
+            bucket[key] = value if bucket[key] is None else bucket[key] + value
+
+    for code in THREE_PUBLIC_CODES:
+        for row in department_table(
+            year, month, budget, code=code, kind=ClassificationKind.ECONOMIC
+        ):
+            bucket = per_department.setdefault(
+                row.department_id,
+                {
+                    "base": None,
+                    "cumulative": None,
+                    "final": None,
+                    "name": row.name,
+                    "code": row.code,
+                    "items": {},
+                },
+            )
+            add(bucket, "base", row.adjusted)
+            add(bucket, "cumulative", row.cumulative)
+            add(bucket, "final", row.final)
+            bucket["items"][code] = row
+        rows = execution_table(
+            year, month, budget, kind=ClassificationKind.ECONOMIC, all_levels=True
+        )
+        for row in rows:
+            if row.code == code:
+                add(total, "base", row.adjusted)
+                add(total, "cumulative", row.cumulative)
+                add(total, "final", row.final)
+    return per_department, total

@@ -1,4 +1,6 @@
-"""预算数据: classification, departments, import batches, figures, alerts and citations.
+"""预算数据: classification, departments, import batches, figures and citations.
+
+Alert rules and alerts live in supervision/ (supervision/alert_models.py).
 
 Amounts are stored exactly, as decimals in 元 with two places; pages show them in 万元.
 """
@@ -10,21 +12,15 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from cms.usage.models import StepEvent
-
 from .blocks import analysis_body_blocks
 from .choices import (
     LEVEL_LENGTHS,
     LEVEL_NAMES,
-    AlertGrade,
-    AlertStatus,
     BatchFormat,
     BatchStatus,
     BudgetKind,
     ClassificationKind,
     Phase,
-    RuleKind,
-    RuleScope,
 )
 
 AMOUNT = {"max_digits": 18, "decimal_places": 2}
@@ -271,153 +267,6 @@ class RollupScope(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.budget} {self.kind}"
-
-
-# --- alerts (监督预警) ----------------------------------------------------------------
-
-
-class AlertRule(models.Model):
-    """A rule staff configure: what to watch, its threshold and the grade of what it finds."""
-
-    name = models.CharField("规则名称", max_length=100)
-    kind = models.CharField("规则类型", max_length=32, choices=RuleKind.choices)
-    scope = models.CharField(
-        "比较层级",
-        max_length=16,
-        choices=RuleScope.choices,
-        default=RuleScope.CATEGORY,
-        help_text="仅用于“执行进度落后于序时进度”。",
-    )
-    budget = models.CharField(
-        "预算类型", max_length=16, choices=BudgetKind.choices, default=BudgetKind.GENERAL
-    )
-    threshold = models.DecimalField(
-        "阈值",
-        max_digits=8,
-        decimal_places=2,
-        help_text="进度落后：百分点；12月支出：占全年的百分比；决算偏离：百分比；三公经费：超出预算的百分比（0 表示任何超出）；"
-        "债务余额接近限额：余额占限额的百分比；债务率、偿债率、利息支出率：警戒线（%）；"
-        "债券到期未落实偿还资金来源：提前预警的月数。",
-    )
-    min_amount = models.DecimalField(
-        "最小金额（万元）",
-        max_digits=14,
-        decimal_places=2,
-        default=0,
-        help_text="调整预算数低于此值的科目或单位不参与比较，避免小额科目误报。",
-    )
-    grade = models.CharField(
-        "等级", max_length=16, choices=AlertGrade.choices, default=AlertGrade.GENERAL
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="默认负责人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    is_active = models.BooleanField("启用", default=True)
-
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("kind"),
-        FieldPanel("scope"),
-        FieldPanel("budget"),
-        FieldPanel("threshold"),
-        FieldPanel("min_amount"),
-        FieldPanel("grade"),
-        FieldPanel("owner"),
-        FieldPanel("is_active"),
-    ]
-
-    class Meta:
-        verbose_name = "预警规则"
-        verbose_name_plural = "预警规则"
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class Alert(models.Model):
-    """预警: what a rule found for one subject or department in one period."""
-
-    rule = models.ForeignKey(
-        AlertRule, verbose_name="规则", on_delete=models.PROTECT, related_name="alerts"
-    )
-    key = models.CharField("对象键", max_length=200)
-    year = models.PositiveSmallIntegerField("年度")
-    month = models.PositiveSmallIntegerField("月份", default=0)
-    budget = models.CharField("预算类型", max_length=16, choices=BudgetKind.choices)
-    code = models.CharField("科目编码", max_length=12, blank=True)
-    department = models.ForeignKey(
-        Department,
-        verbose_name="预算单位",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="alerts",
-    )
-    title = models.CharField("标题", max_length=300)
-    figures = models.JSONField("相关数据", default=dict)
-    grade = models.CharField("等级", max_length=16, choices=AlertGrade.choices)
-    status = models.CharField(
-        "状态", max_length=16, choices=AlertStatus.choices, default=AlertStatus.NEW
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="负责人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="budget_alerts",
-    )
-    due_date = models.DateField("办理期限", null=True, blank=True)
-    due_provisional = models.BooleanField("期限暂定", default=False)
-    overdue_notified_on = models.DateField("逾期提醒日期", null=True, blank=True)
-    created_at = models.DateTimeField("产生时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
-
-    class Meta:
-        verbose_name = "预警"
-        verbose_name_plural = "预警"
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["rule", "key", "year", "month"], name="budget_alert_unique"
-            )
-        ]
-
-    def __str__(self):
-        return self.title
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != AlertStatus.CLOSED
-
-    def is_overdue(self, today=None) -> bool:
-        from django.utils import timezone
-
-        today = today or timezone.localdate()
-        return bool(self.is_open and self.due_date and self.due_date < today)
-
-
-class AlertEvent(StepEvent):
-    """Every step of an alert, append-only."""
-
-    alert = models.ForeignKey(
-        Alert, verbose_name="预警", on_delete=models.PROTECT, related_name="events"
-    )
-    due_date = models.DateField("办理期限", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "预警处理记录"
-        verbose_name_plural = "预警处理记录"
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.alert_id} {self.action}"
 
 
 # --- figures cited by documents -------------------------------------------------------

@@ -390,7 +390,7 @@ THREE_PUBLIC_HEADERS = [
 
 
 def three_public_report(params: Params) -> Table:
-    from .alerts import three_public_rows
+    from .measures import three_public_rows
 
     per_department, total = three_public_rows(params.year, params.month, params.budget)
     table = Table(

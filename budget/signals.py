@@ -1,6 +1,12 @@
-"""Keep each figure's "cited by" list current as pages are published and unpublished."""
+"""Keep each figure's "cited by" list current as pages are published and unpublished, and tell
+other apps (supervision's alert rules) when an import has committed new figures."""
+
+from django.dispatch import Signal
 
 from .figures import forget_citations, record_citations
+
+# sent after the transaction of an import commits; keyword argument: batch_id
+figures_imported = Signal()
 
 
 def page_published(sender, instance, **kwargs):

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -17,7 +18,13 @@ urlpatterns = [
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.batch_detail, name="batch"),
     path("imports/template.<str:fmt>", views.template_download, name="template"),
-    path("alerts/", views.alert_list, name="alerts"),
-    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
-    path("alerts/<int:pk>/handle/", views.alert_transition, name="alert_handle"),
+    # alerts moved to supervision/ (issue 18); old addresses, e.g. in e-mails, still lead there
+    path(
+        "alerts/",
+        RedirectView.as_view(url="/supervision/alerts/", query_string=True, permanent=True),
+    ),
+    path(
+        "alerts/<int:pk>/",
+        RedirectView.as_view(url="/supervision/alerts/%(pk)s/", permanent=True),
+    ),
 ]

@@ -1,42 +1,30 @@
 """Pages of the budget module: execution, departments, final accounts, 三公经费, year-over-year,
-monthly trend, cited figures, imports and alerts. Business rules live in measures,
-reports, importing and alerts; views only read parameters and render."""
+monthly trend, cited figures and imports (alerts: supervision/alert_views.py). Business rules
+live in measures, reports and importing; views only read parameters and render."""
 
 from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
 
 from cms.uploads import checked_clean
 from cms.usage.decorators import records_restricted_view
 from cms.usage.exports import TableExportView
 
 from . import charts, reports
-from .alerts import (
-    TRANSITIONS,
-    TransitionError,
-    allowed_transitions,
-    assign_owner,
-    can_handle,
-    open_alerts_for,
-    transition,
-)
-from .choices import AlertGrade, AlertStatus, BudgetKind
+from .choices import BudgetKind
 from .departments import department_ids_for, departments_for, is_department_scoped
 from .figures import FigureSpec, FigureSpecError, citing_pages
 from .importing import ImportOptions, max_bytes, template_csv, template_xlsx
 from .measures import time_progress
-from .models import Alert, Department, ImportBatch
+from .models import Department, ImportBatch
 from .services import can_import, run_import
 
 QUERY = "cms.query_data"
@@ -339,94 +327,6 @@ def template_download(request, fmt):
         "预算数据导入模板.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-
-# --- alerts -------------------------------------------------------------------------------------------
-
-
-def _visible_alerts(request):
-    return open_alerts_for(request.user)
-
-
-@query_or_unit_required
-def alert_list(request):
-    alerts = _visible_alerts(request).select_related("rule", "owner", "department")
-    status = request.GET.get("status", "open")
-    if status == "open":
-        alerts = alerts.exclude(status=AlertStatus.CLOSED)
-    elif status in AlertStatus.values:
-        alerts = alerts.filter(status=status)
-    grade = request.GET.get("grade", "")
-    if grade in AlertGrade.values:
-        alerts = alerts.filter(grade=grade)
-    today = timezone.localdate()
-    page = Paginator(alerts.order_by("due_date", "-created_at"), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "budget/alerts.html",
-        {
-            "page": page,
-            "today": today,
-            "status": status,
-            "grade": grade,
-            "statuses": AlertStatus.choices,
-            "grades": AlertGrade.choices,
-            "section": "alerts",
-            "budget_scoped": is_scoped(request.user),
-        },
-    )
-
-
-@query_or_unit_required
-def alert_detail(request, pk):
-    alert = get_object_or_404(
-        _visible_alerts(request).select_related("rule", "owner", "department"), pk=pk
-    )
-    handlers = []
-    if can_handle(request.user):
-        handlers = [
-            u
-            for u in get_user_model().objects.filter(is_active=True).order_by("username")
-            if u.has_perm("cms.handle_alerts")
-        ]
-    return render(
-        request,
-        "budget/alert.html",
-        {
-            "alert": alert,
-            "events": alert.events.select_related("actor"),
-            "moves": allowed_transitions(alert) if can_handle(request.user) else {},
-            "can_handle": can_handle(request.user),
-            "handlers": handlers,
-            "overdue": alert.is_overdue(),
-            "section": "alerts",
-            "budget_scoped": is_scoped(request.user),
-            "all_moves": TRANSITIONS,
-        },
-    )
-
-
-@require_POST
-@permission_required("cms.handle_alerts", raise_exception=True)
-def alert_transition(request, pk):
-    alert = get_object_or_404(Alert, pk=pk)
-    try:
-        if request.POST.get("action") == "assign":
-            owner_id = request.POST.get("owner") or None
-            owner = get_user_model().objects.filter(pk=owner_id).first() if owner_id else None
-            assign_owner(alert, owner, request.user)
-            messages.success(request, "已指派负责人")
-        else:
-            transition(
-                alert, request.POST.get("to", ""), request.user, request.POST.get("note", "")
-            )
-            messages.success(request, "预警状态已更新")
-    except TransitionError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("budget:alert", pk)
-    return redirect("budget:alert", pk)
 
 
 @query_or_unit_required

@@ -1,13 +1,10 @@
-"""Admin of budget data (classification, departments, alert rules, batches), the staff's
-home panel of alerts that are due, and the demo loader."""
-
-import datetime
+"""Admin of budget data (classification, departments, batches), the home panels that lead to
+the figures, and the demo loader. Alert rules and the alerts panels are supervision's."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from wagtail import hooks
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -17,9 +14,8 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from cms.home import HomePanel, HomePanelItem
 from cms.nav import NavItem
 
-from .choices import AlertStatus
 from .departments import department_ids_for, is_department_scoped
-from .models import Alert, AlertRule, Department, ImportBatch, Subject
+from .models import Department, ImportBatch, Subject
 
 # Staff (工作人员) and the system administrator maintain budget reference data and rules.
 STAFF_PERMISSIONS = (("cms", "handle_alerts"), ("cms", "edit_settings"))
@@ -48,7 +44,7 @@ class BudgetStaffPolicy(ModelPermissionPolicy):
         return get_user_model().objects.filter(via_model | via_staff).distinct()
 
 
-for _model in (Subject, Department, AlertRule, ImportBatch):
+for _model in (Subject, Department, ImportBatch):
     register_permission_policy(_model, BudgetStaffPolicy(_model))
 
 
@@ -70,17 +66,8 @@ class DepartmentViewSet(SnippetViewSet):
     search_fields = ["code", "name"]
 
 
-class AlertRuleViewSet(SnippetViewSet):
-    model = AlertRule
-    icon = "warning"
-    menu_label = "预警规则"
-    list_display = ["name", "kind", "scope", "budget", "threshold", "grade", "is_active"]
-    list_filter = ["kind", "grade", "is_active"]
-    search_fields = ["name"]
-
-
 class BudgetViewSetGroup(SnippetViewSetGroup):
-    items = (AlertRuleViewSet, SubjectViewSet, DepartmentViewSet)
+    items = (SubjectViewSet, DepartmentViewSet)
     menu_label = "预算数据"
     menu_icon = "table"
     menu_name = "budget"
@@ -90,56 +77,15 @@ register_snippet(BudgetViewSetGroup)
 
 
 @hooks.register("register_home_panel")
-def due_alerts_panel(request):
-    """Staff: open alerts that are overdue or due within a few days."""
-    user = request.user
-    if not (user.is_authenticated and user.has_perm("cms.handle_alerts")):
-        return None
-    today = timezone.localdate()
-    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
-    alerts = (
-        Alert.objects.exclude(status=AlertStatus.CLOSED)
-        .filter(due_date__lte=soon)
-        .filter(Q(owner=user) | Q(owner__isnull=True))
-        .order_by("due_date", "pk")[:HOME_PANEL_SIZE]
-    )
-    items = [
-        HomePanelItem(
-            title=alert.title,
-            url=reverse("budget:alert", args=[alert.pk]),
-            meta=(
-                f"{'已逾期 · ' if alert.due_date < today else ''}"
-                f"期限 {alert.due_date:%m-%d}{'（暂定）' if alert.due_provisional else ''}"
-            ),
-            overdue=alert.due_date < today,
-        )
-        for alert in alerts
-    ]
-    if not items:
-        return None
-    return HomePanel(
-        title="预警待办",
-        items=items,
-        more_url=reverse("budget:alerts"),
-        order=30,
-        kind="due",
-    )
-
-
-@hooks.register("register_home_panel")
 def budget_entry_panel(request):
     """Everyone who may query data: where the budget figures are."""
     user = request.user
     if not (user.is_authenticated and user.has_perm("cms.query_data")):
         return None
-    open_count = Alert.objects.exclude(status=AlertStatus.CLOSED).count()
     items = [
         HomePanelItem(title="预算执行情况（类、款、项逐级查看）", url=reverse("budget:execution")),
         HomePanelItem(title="决算与预算对比", url=reverse("budget:final")),
         HomePanelItem(title="三公经费", url=reverse("budget:three_public")),
-        HomePanelItem(
-            title="监督预警", url=reverse("budget:alerts"), meta=f"未关闭 {open_count} 条"
-        ),
     ]
     return HomePanel(title="预算数据", items=items, order=40)
 
@@ -162,20 +108,12 @@ def budget_nav(request):
 
 @hooks.register("register_home_panel")
 def unit_budget_panel(request):
-    """部门联络员: the unit's execution and the alerts raised on it."""
+    """部门联络员: the unit's execution (its alerts: supervision's panel)."""
     user = request.user
     if user.has_perm("cms.query_data") or not is_department_scoped(user):
         return None
     unit_ids = department_ids_for(user)
     if not unit_ids:
         return None
-    open_count = (
-        Alert.objects.filter(department_id__in=unit_ids).exclude(status=AlertStatus.CLOSED).count()
-    )
-    items = [
-        HomePanelItem(title="本单位预算执行情况", url=reverse("budget:execution")),
-        HomePanelItem(
-            title="本单位监督预警", url=reverse("budget:alerts"), meta=f"未关闭 {open_count} 条"
-        ),
-    ]
+    items = [HomePanelItem(title="本单位预算执行情况", url=reverse("budget:execution"))]
     return HomePanel(title="本单位预算", items=items, order=40)

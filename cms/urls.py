@@ -29,7 +29,7 @@ urlpatterns = [
     path("suggestions/", include("suggestions.urls")),
     path("review-opinions/", include("suggestions.opinions.urls")),
     path("briefings/", include("briefings.urls")),
-    path("letters/", include("briefings.letters.urls")),
+    path("letters/", include("supervision.letters.urls")),
     path("supervision/", include("supervision.urls")),
     path("archive/backups/", include("archive.backup_views")),
     path("archive/", include("archive.urls")),

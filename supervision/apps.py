@@ -1,16 +1,24 @@
 from django.apps import AppConfig
 
 
+def _evaluate_after_budget_import(sender, batch_id, **kwargs):
+    from .tasks import evaluate_alerts_after_import
+
+    evaluate_alerts_after_import.delay(batch_id)
+
+
 class SupervisionConfig(AppConfig):
     name = "supervision"
     verbose_name = "监督事项"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # The debt rules are alert rule kinds of budget/ (budget.choices.RuleKind); budget's
-        # evaluator asks this app for their findings through its registry.
-        from budget.alerts import EXTERNAL_FINDERS
+        from budget.signals import figures_imported
 
+        # The debt rules compute their findings in debt_rules.py; the evaluator in alerts.py
+        # finds them through its registry of finders kept outside alerts.py.
+        from .alerts import EXTERNAL_FINDERS
         from .debt_rules import FINDERS
 
         EXTERNAL_FINDERS.update(FINDERS)
+        figures_imported.connect(_evaluate_after_budget_import, dispatch_uid="supervision-alerts")

@@ -202,7 +202,7 @@ def report_progress(
 
 
 def _handlers():
-    from budget.alerts import alert_handlers
+    from supervision.alerts import alert_handlers
 
     return list(alert_handlers())
 

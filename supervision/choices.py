@@ -58,3 +58,41 @@ MODE_ALIASES = {label: value for value, label in RectificationMode.choices} | {
     "分阶段": RectificationMode.STAGED,
     "持续": RectificationMode.CONTINUING,
 }
+
+
+# --- alerts (监督预警) and their rules -------------------------------------------------
+
+
+class AlertGrade(models.TextChoices):
+    """预警等级 (domain.md §6)."""
+
+    GENERAL = "general", "一般"
+    IMPORTANT = "important", "重要"
+    MAJOR = "major", "重大"
+
+
+class AlertStatus(models.TextChoices):
+    NEW = "new", "新"
+    BULLETIN = "bulletin", "已通报"
+    LETTER = "letter", "已函询"
+    ANSWERED = "answered", "已回复"
+    CLOSED = "closed", "已关闭"
+
+
+class RuleKind(models.TextChoices):
+    EXECUTION_LAG = "execution_lag", "执行进度落后于序时进度"
+    THREE_PUBLIC_OVER = "three_public_over", "三公经费超预算"
+    YEAR_END_RUSH = "year_end_rush", "12月支出占全年比重过高"
+    FINAL_DEVIATION = "final_deviation", "决算与预算偏离过大"
+    # computed by supervision.debt_rules, registered in supervision.alerts.EXTERNAL_FINDERS
+    DEBT_NEAR_LIMIT = "debt_near_limit", "债务余额接近限额"
+    DEBT_RATIO = "debt_ratio", "债务率超过警戒线"
+    DEBT_SERVICE_RATIO = "debt_service_ratio", "偿债率超过警戒线"
+    DEBT_INTEREST_RATIO = "debt_interest_ratio", "利息支出率超过警戒线"
+    DEBT_MATURITY_UNFUNDED = "debt_maturity_unfunded", "债券到期未落实偿还资金来源"
+
+
+class RuleScope(models.TextChoices):
+    CATEGORY = "category", "按类"
+    SECTION = "section", "按款"
+    DEPARTMENT = "department", "按单位"

@@ -1,5 +1,5 @@
-"""Debt alert rules: kinds of budget's AlertRule (budget.choices.RuleKind) whose findings this
-app computes; budget.alerts raises, handles and reminds them like any other alert.
+"""Debt alert rules: kinds of AlertRule (supervision.choices.RuleKind) whose findings this
+app computes; supervision.alerts raises, handles and reminds them like any other alert.
 
 - 债务余额接近限额: threshold = share of the limit (%) at which a category's balance alerts;
 - 债务率 / 偿债率 / 利息支出率超过警戒线: threshold = the line in %;
@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from budget.alerts import Finding
 from budget.amounts import format_percent, format_wan
-from budget.choices import RuleKind
+from supervision.alerts import Finding
+from supervision.choices import RuleKind
 
 from .choices import DebtCategory
 from .debt import history, maturing_bonds

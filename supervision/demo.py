@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from budget.choices import AlertGrade, BudgetKind, RuleKind
+from budget.choices import BudgetKind
+from supervision.choices import AlertGrade, RuleKind
 
 from .choices import ImportKind
 from .debt import add_months
@@ -259,7 +260,7 @@ def _load(kind, name, rows):
 
 
 def ensure_rules():
-    from budget.models import AlertRule
+    from supervision.models import AlertRule
 
     for name, kind, threshold, grade in RULES:
         AlertRule.objects.get_or_create(
@@ -274,10 +275,7 @@ def ensure_rules():
 
 
 def load_demo(stdout=None, today: datetime.date | None = None):
-    from budget.alerts import evaluate_rule
-    from budget.models import AlertRule
-
-    from .debt_rules import FINDERS
+    from .alerts import evaluate_all
 
     today = today or timezone.localdate()
     year = today.year
@@ -294,10 +292,9 @@ def load_demo(stdout=None, today: datetime.date | None = None):
             ("还本付息", ImportKind.REPAYMENTS, _repayments(schedule, today)),
         )
     ]
+    ensure_budget_rules()
     ensure_rules()
-    raised = []
-    for rule in AlertRule.objects.filter(is_active=True, kind__in=list(FINDERS)):
-        raised.extend(evaluate_rule(rule))
+    raised = evaluate_all()
     load_audit_demo(today, stdout)
     load_asset_demo(today, stdout)
     if stdout is not None:
@@ -305,7 +302,68 @@ def load_demo(stdout=None, today: datetime.date | None = None):
             if rows is not None:
                 stdout.write(f"政府债务：导入{label} {rows} 行\n")
         if raised:
-            stdout.write(f"政府债务：产生 {len(raised)} 条预警\n")
+            stdout.write(f"监督预警：产生 {len(raised)} 条预警\n")
+
+
+def ensure_budget_rules() -> None:
+    """The rules on budget execution (budget/'s demo figures make some of them fire)."""
+    from supervision.choices import RuleScope
+    from supervision.models import AlertRule
+
+    rules = [
+        (
+            "一般公共预算支出进度落后（按类）",
+            RuleKind.EXECUTION_LAG,
+            RuleScope.CATEGORY,
+            15,
+            100,
+            AlertGrade.GENERAL,
+        ),
+        (
+            "单位支出进度落后",
+            RuleKind.EXECUTION_LAG,
+            RuleScope.DEPARTMENT,
+            15,
+            50,
+            AlertGrade.IMPORTANT,
+        ),
+        (
+            "三公经费超预算",
+            RuleKind.THREE_PUBLIC_OVER,
+            RuleScope.DEPARTMENT,
+            0,
+            0,
+            AlertGrade.IMPORTANT,
+        ),
+        (
+            "年底突击花钱（12月支出超过全年四成）",
+            RuleKind.YEAR_END_RUSH,
+            RuleScope.DEPARTMENT,
+            40,
+            50,
+            AlertGrade.GENERAL,
+        ),
+        (
+            "决算与年初预算偏离过大",
+            RuleKind.FINAL_DEVIATION,
+            RuleScope.DEPARTMENT,
+            25,
+            50,
+            AlertGrade.MAJOR,
+        ),
+    ]
+    for name, kind, scope, threshold, minimum, grade in rules:
+        AlertRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "scope": scope,
+                "threshold": Decimal(threshold),
+                "min_amount": Decimal(minimum),
+                "grade": grade,
+                "budget": BudgetKind.GENERAL,
+            },
+        )
 
 
 # --- audit findings ---------------------------------------------------------------------------

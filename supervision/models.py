@@ -257,5 +257,6 @@ class FindingEvent(StepEvent):
         return f"{self.finding_id} {self.action}"
 
 
+from .alert_models import Alert, AlertEvent, AlertRule  # noqa: E402,F401  (监督预警)
 from .assets_models import EnterpriseAssets, UnitAssets  # noqa: E402, F401  (国有资产)
 from .query_models import QueryRequest, QueryRequestEvent  # noqa: E402,F401

@@ -5,8 +5,8 @@ from celery import shared_task
 
 @shared_task
 def evaluate_debt_alerts() -> int:
-    from budget.alerts import evaluate_rule
-    from budget.models import AlertRule
+    from supervision.alerts import evaluate_rule
+    from supervision.models import AlertRule
 
     from .debt_rules import FINDERS
 
@@ -30,3 +30,19 @@ def remind_overdue_queries() -> int:
     from .queries import remind_overdue
 
     return len(remind_overdue())
+
+
+@shared_task
+def evaluate_alerts_after_import(batch_id: int) -> int:
+    """After a budget import commits (budget.signals.figures_imported): every active rule."""
+    from .alerts import evaluate_all
+
+    return len(evaluate_all())
+
+
+@shared_task
+def nightly_alerts() -> dict:
+    """Evaluate every active rule and remind owners of overdue alerts."""
+    from .alerts import evaluate_all, remind_overdue
+
+    return {"raised": len(evaluate_all()), "reminded": len(remind_overdue())}

@@ -25,7 +25,14 @@ urlpatterns += [
     path("assets/export/", views.AssetExportView.as_view(), name="asset_export"),
 ]
 
-from . import query_views  # noqa: E402
+from . import alert_views, query_views  # noqa: E402
+
+# 监督预警 (moved from budget/; /budget/alerts/… redirects here)
+urlpatterns += [
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/", alert_views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/handle/", alert_views.alert_transition, name="alert_handle"),
+]
 
 urlpatterns += [
     path("queries/", query_views.query_list, name="queries"),

@@ -17,7 +17,7 @@ from .common import local_date, local_text, office_name
 
 
 def _status_label(value: str) -> str:
-    from budget.choices import AlertStatus
+    from supervision.choices import AlertStatus
 
     return AlertStatus(value).label if value in AlertStatus.values else value
 
@@ -37,7 +37,7 @@ def _read(field_file, name: str):
 
 
 def issued_letters(alert) -> list:
-    if not apps.is_installed("briefings.letters"):
+    if not apps.is_installed("supervision.letters"):
         return []
     return list(
         alert.letters.filter(status__in=ISSUED_STATUSES)
@@ -221,8 +221,8 @@ def describe(alert) -> FilingMaterial:
 
 
 def register():
-    from budget.choices import AlertStatus
-    from budget.models import Alert
+    from supervision.choices import AlertStatus
+    from supervision.models import Alert
 
     register_source(
         "budget.alert",
@@ -236,5 +236,5 @@ def register():
             .order_by("year", "month", "pk")
         ),
         display=lambda alert: alert.title,
-        url_for=lambda alert: reverse("budget:alert", args=[alert.pk]),
+        url_for=lambda alert: reverse("supervision:alert", args=[alert.pk]),
     )

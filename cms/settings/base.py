@@ -32,11 +32,11 @@ INSTALLED_APPS = [
     "search.saved",
     "policies",
     "budget",
+    "supervision",  # before the apps whose demo uses its alerts (briefings, letters)
     "suggestions",
     "suggestions.opinions",
     "briefings",
-    "briefings.letters",
-    "supervision",
+    "supervision.letters",
     "archive",
     # Wagtail
     "wagtail.contrib.forms",
@@ -235,8 +235,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # alert rules are evaluated after each import and once a night
-    "budget-nightly-alerts": {
-        "task": "budget.tasks.nightly_alerts",
+    "nightly-alerts": {
+        "task": "supervision.tasks.nightly_alerts",
         "schedule": crontab(hour=2, minute=15),
     },
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
@@ -288,7 +288,7 @@ CELERY_BEAT_SCHEDULE["briefings-plan-and-remind"] = {
     "task": "briefings.tasks.plan_and_remind",
     "schedule": crontab(hour=7, minute=30),
 }
-# letters (briefings/letters/): 通报 and 函 that follow alerts; the department answers within
+# letters (supervision/letters/): 通报 and 函 that follow alerts; the department answers within
 # LETTERS_ANSWER_WORKDAYS (default 10) working days of receipt (签收), 15
 # (LETTERS_EXTENDED_ANSWER_WORKDAYS) only when the approver grants an extension for a 重大 issue
 LETTERS_DOC_NUMBER_PREFIXES = {
@@ -300,7 +300,7 @@ LETTERS_GOVERNMENT = os.environ.get("LETTERS_GOVERNMENT", f"{COUNTY_NAME}人民�
 LETTERS_ANSWER_MAX_BYTES = 20 * 1024 * 1024
 LETTERS_RENDITION_TIMEOUT = int(os.environ.get("LETTERS_RENDITION_TIMEOUT", "120"))
 CELERY_BEAT_SCHEDULE["letters-overdue-answers"] = {
-    "task": "briefings.letters.tasks.remind_overdue_answers",
+    "task": "supervision.letters.tasks.remind_overdue_answers",
     "schedule": crontab(hour=7, minute=40),
 }
 CELERY_BEAT_SCHEDULE["supervision-audit-overdue"] = {

@@ -15,15 +15,15 @@ from pypdf import PdfReader
 
 from archive import services
 from archive.sources import unfiled_candidates
-from briefings.letters import services as letter_services
 from briefings.models import MaterialType
 from briefings.services import plan_year
 from briefings.uploads import upload_material
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus
 from cms import roles
 from suggestions import services as suggestion_services
 from suggestions.choices import EvaluationResult, Status
+from supervision import alerts
+from supervision.choices import AlertGrade, AlertStatus
+from supervision.letters import services as letter_services
 from tests.briefings.conftest import approve, make_briefing, quarterly, workflow  # noqa: F401
 from tests.letters.conftest import (  # noqa: F401
     departments,

@@ -6,10 +6,11 @@ import pytest
 
 from archive import services
 from archive.sources import FilingMaterial, Paragraph, register_source, unregister_source
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus, BudgetKind, RuleKind, RuleScope
-from budget.models import Alert, AlertRule
+from budget.choices import BudgetKind
 from search.registry import run_search
+from supervision import alerts
+from supervision.choices import AlertGrade, AlertStatus, RuleKind, RuleScope
+from supervision.models import Alert, AlertRule
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from briefings.drafting import budget_summary, create_draft, execution_sentence
 from briefings.models import MaterialType
-from budget.choices import AlertGrade
-from budget.models import Alert, AlertRule
 from cms import roles
+from supervision.choices import AlertGrade
+from supervision.models import Alert, AlertRule
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from budget.choices import AlertGrade, RuleKind
 from budget.importing import import_file
-from budget.models import Alert, AlertRule
 from cms import roles
+from supervision.choices import AlertGrade, RuleKind
+from supervision.models import Alert, AlertRule
 
 from .conftest import LONG_HEADER, csv_bytes
 
@@ -121,16 +121,16 @@ def test_liaison_refused_import_and_template(client, unit_liaison, figures):
 
 def test_liaison_sees_own_alerts_read_only(client, unit_liaison, unit_alerts, staff_user):
     client.force_login(unit_liaison)
-    html = client.get(reverse("budget:alerts")).content.decode()
+    html = client.get(reverse("supervision:alerts")).content.decode()
     assert "县教育局执行进度落后" in html and "县第一中学执行进度落后" in html
     assert "县财政局执行进度落后" not in html
     own = unit_alerts["own"]
-    detail = client.get(reverse("budget:alert", args=[own.pk]))
+    detail = client.get(reverse("supervision:alert", args=[own.pk]))
     assert detail.status_code == 200
-    assert reverse("budget:alert_handle", args=[own.pk]) not in detail.content.decode()
+    assert reverse("supervision:alert_handle", args=[own.pk]) not in detail.content.decode()
     other = unit_alerts["other"]
-    assert client.get(reverse("budget:alert", args=[other.pk])).status_code == 404
-    response = client.post(reverse("budget:alert_handle", args=[own.pk]), {"to": "notified"})
+    assert client.get(reverse("supervision:alert", args=[other.pk])).status_code == 404
+    response = client.post(reverse("supervision:alert_handle", args=[own.pk]), {"to": "notified"})
     assert response.status_code == 403
     own.refresh_from_db()
     assert own.status == "new" and not own.events.exists()
@@ -138,16 +138,16 @@ def test_liaison_sees_own_alerts_read_only(client, unit_liaison, unit_alerts, st
 
 def test_liaison_without_unit_is_refused(client, liaison_user, unit_alerts):
     client.force_login(liaison_user)
-    for name in ("execution", "departments", "alerts", "index"):
-        assert client.get(reverse(f"budget:{name}")).status_code == 403, name
-    assert client.get(reverse("budget:alert", args=[unit_alerts["own"].pk])).status_code == 403
+    for name in ("budget:execution", "budget:departments", "supervision:alerts", "budget:index"):
+        assert client.get(reverse(name)).status_code == 403, name
+    assert client.get(reverse("supervision:alert", args=[unit_alerts["own"].pk])).status_code == 403
 
 
 def test_deputy_still_sees_everything(client, deputy_user, figures, unit_alerts):
     client.force_login(deputy_user)
     html = client.get(reverse("budget:execution"), {"year": 2026, "month": 9}).content.decode()
     assert "全县" in html and "466.00" in html  # 133 + 333 万元
-    html = client.get(reverse("budget:alerts")).content.decode()
+    html = client.get(reverse("supervision:alerts")).content.decode()
     assert "县财政局执行进度落后" in html
 
 

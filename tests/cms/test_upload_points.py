@@ -15,7 +15,7 @@ APPS = ["archive", "briefings", "budget", "cms", "policies", "search", "suggesti
 
 #: module with an upload (request.FILES or a forms.FileField) → the call that checks it
 UPLOAD_POINTS = {
-    "briefings/letters/views.py": ("briefings/letters/services.py", 'check_upload(filename, data, "letter_answer")'),
+    "supervision/letters/views.py": ("supervision/letters/services.py", 'check_upload(filename, data, "letter_answer")'),
     "briefings/views.py": ("briefings/uploads.py", 'check_upload(name, data, "material")'),
     "budget/views.py": ("budget/views.py", 'checked_clean("spreadsheet")'),
     "policies/admin_views.py": ("policies/ingest.py", 'check_upload(name, data, "policy")'),

@@ -3,11 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from briefings.letters.choices import SignerCapacity
-from briefings.letters.models import LetterSigner
-from budget.choices import AlertGrade, RuleKind
-from budget.models import Alert, AlertRule
 from cms import roles
+from supervision.choices import AlertGrade, RuleKind
+from supervision.letters.choices import SignerCapacity
+from supervision.letters.models import LetterSigner
+from supervision.models import Alert, AlertRule
 from tests.budget.conftest import departments  # noqa: F401
 
 __all__ = ["departments"]

@@ -3,9 +3,9 @@ it, the finance bureau's liaison records the receipt (签收) and uploads the si
 
 import pytest
 
-from briefings.letters.choices import LetterStatus
-from briefings.letters.models import Letter, LetterAnswer
-from budget.choices import AlertGrade
+from supervision.choices import AlertGrade
+from supervision.letters.choices import LetterStatus
+from supervision.letters.models import Letter, LetterAnswer
 from tests.browser.fixtures import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ def test_letter_from_alert_to_answer(
     alert = make_alert(AlertGrade.IMPORTANT)
 
     login(page, drafter.username, drafter.test_password)
-    page.goto(f"/budget/alerts/{alert.pk}/")
+    page.goto(f"/supervision/alerts/{alert.pk}/")
     page.click("text=生成通报/函件")
     page.wait_for_url("**/letters/*/edit/")
     page.fill("input[name=title]", "关于县财政局支出进度偏慢有关问题的函")

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from briefings.letters import services
-from briefings.letters.models import Letter, LetterSequence
-from budget.choices import AlertGrade
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.models import Letter, LetterSequence
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,11 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from briefings.letters import services
-from briefings.letters.choices import LetterStatus
-from briefings.letters.models import Letter, LetterAnswer
-from budget.choices import AlertGrade
 from cms.workdays import add_workdays
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.choices import LetterStatus
+from supervision.letters.models import Letter, LetterAnswer
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.core.files.storage import default_storage
 from docx import Document
 
 from briefings import officialdoc as od
-from briefings.letters import services
-from briefings.letters.choices import RenditionStatus
-from briefings.letters.tasks import render_letter
-from budget.choices import AlertGrade
 from cms.notifications.models import Message
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.choices import RenditionStatus
+from supervision.letters.tasks import render_letter
 
 pytestmark = pytest.mark.django_db
 

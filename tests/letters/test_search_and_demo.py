@@ -7,13 +7,13 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from modelsearch.backends import get_search_backend
 
-from briefings.letters import services
-from briefings.letters.choices import LetterStatus
-from briefings.letters.demo import load_demo
-from briefings.letters.models import Letter, LetterAnswer, LetterEvent, LetterSigner
-from budget.choices import AlertGrade
 from cms import roles
 from search.registry import run_search
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.choices import LetterStatus
+from supervision.letters.demo import load_demo
+from supervision.letters.models import Letter, LetterAnswer, LetterEvent, LetterSigner
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from briefings.letters import services
-from briefings.letters.choices import LetterKind, LetterStatus
-from briefings.letters.models import Letter, LetterAnswer, LetterEvent
-from budget.choices import AlertGrade, AlertStatus
 from cms.notifications.models import Message
 from cms.workdays import add_workdays
+from supervision.choices import AlertGrade, AlertStatus
+from supervision.letters import services
+from supervision.letters.choices import LetterKind, LetterStatus
+from supervision.letters.models import Letter, LetterAnswer, LetterEvent
 
 pytestmark = pytest.mark.django_db
 

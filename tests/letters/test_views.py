@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from briefings.letters import services
-from briefings.letters.choices import LetterStatus
-from briefings.letters.models import Letter, LetterAnswer
-from budget.choices import AlertGrade
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.choices import LetterStatus
+from supervision.letters.models import Letter, LetterAnswer
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,14 @@ def sent_letter(make_alert, drafter, head, department="finance", days_ago=0):
 def test_alert_page_offers_generation_and_lists_letters(client, make_alert, drafter):
     alert = make_alert(AlertGrade.IMPORTANT)
     client.force_login(drafter)
-    page = client.get(reverse("budget:alert", args=[alert.pk])).content.decode()
+    page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
     assert "生成通报/函件" in page and reverse("letters:generate", args=[alert.pk]) in page
     response = client.post(reverse("letters:generate", args=[alert.pk]))
     letter = Letter.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "letters:edit", args=[letter.pk]
     )
-    page = client.get(reverse("budget:alert", args=[alert.pk])).content.decode()
+    page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
     assert letter.title in page and "草稿" in page
 
 
@@ -201,7 +201,7 @@ def test_docx_download_after_rendering(
 
 
 def test_home_panel_lists_letters_to_sign_and_overdue_answers(rf, make_alert, drafter, head):
-    from briefings.letters.wagtail_hooks import letters_panel
+    from supervision.letters.wagtail_hooks import letters_panel
 
     waiting = services.act(services.create_from_alert(make_alert(), drafter), "submit", drafter)
     late = sent_letter(make_alert, drafter, head, days_ago=40)
@@ -215,11 +215,11 @@ def test_home_panel_lists_letters_to_sign_and_overdue_answers(rf, make_alert, dr
 
 
 def test_overdue_reminder_is_scheduled_and_runs(make_alert, drafter, head):
-    from briefings.letters import tasks
     from cms.celery import app
+    from supervision.letters import tasks
 
     entry = app.conf.beat_schedule["letters-overdue-answers"]
-    assert entry["task"] == "briefings.letters.tasks.remind_overdue_answers"
+    assert entry["task"] == "supervision.letters.tasks.remind_overdue_answers"
     assert app.tasks[entry["task"]].name == tasks.remind_overdue_answers.name
     sent_letter(make_alert, drafter, head, days_ago=40)
     assert tasks.remind_overdue_answers.delay().get() == 1

@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from briefings.letters import services
-from briefings.letters.choices import RenditionStatus
-from briefings.letters.models import Letter
-from budget.choices import AlertGrade
+from supervision.choices import AlertGrade
+from supervision.letters import services
+from supervision.letters.choices import RenditionStatus
+from supervision.letters.models import Letter
 from tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,9 @@
 import csv
 import io
 
+# budget's fixtures, for the alert tests (they lived in tests/budget/ before the move)
+from tests.budget.conftest import classification, departments  # noqa: F401
+
 POSITIONS_HEADER = [
     "年度",
     "债务类型",

@@ -3,12 +3,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from briefings.letters.services import create_from_alert
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus, RuleKind
-from budget.models import Alert, AlertRule, Department
-from supervision.choices import ImportKind
+from budget.models import Department
+from supervision import alerts
+from supervision.choices import AlertGrade, AlertStatus, ImportKind, RuleKind
 from supervision.importing import import_file
+from supervision.letters.services import create_from_alert
+from supervision.models import Alert, AlertRule
 from supervision.tasks import evaluate_debt_alerts
 
 from .conftest import BONDS_HEADER, county_positions, csv_bytes

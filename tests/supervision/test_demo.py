@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from budget.models import Alert, Department
+from budget.models import Department
 from supervision import demo
 from supervision.debt import history, maturing_bonds
-from supervision.models import Bond, DebtPosition, Repayment, SupervisionBatch
+from supervision.models import Alert, Bond, DebtPosition, Repayment, SupervisionBatch
 
 pytestmark = pytest.mark.django_db
 

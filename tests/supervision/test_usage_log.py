@@ -15,7 +15,7 @@ def viewed():
 
 
 @pytest.mark.parametrize(
-    "name", ["budget:execution", "budget:trend", "budget:alerts", "supervision:debt"]
+    "name", ["budget:execution", "budget:trend", "supervision:alerts", "supervision:debt"]
 )
 def test_every_budget_and_debt_page_opened_is_logged(client, deputy_user, name):
     client.force_login(deputy_user)

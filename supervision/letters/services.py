@@ -31,11 +31,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from budget.choices import AlertGrade, AlertStatus
 from budget.departments import acts_for, department_ids_for, is_department_scoped
-from budget.models import Alert, Department
+from budget.models import Department
 from cms.sequences import locked_counter
 from cms.workdays import add_workdays
+from supervision.choices import AlertGrade, AlertStatus
+from supervision.models import Alert
 
 from .choices import LetterKind, LetterStatus, SignerCapacity
 from .models import Letter, LetterAnswer, LetterEvent, LetterSequence, LetterSigner
@@ -482,7 +483,7 @@ def act(letter: Letter, name: str, user, note: str = "", *, confirmed: bool = Tr
 
 def _alert_follow(letter: Letter, user, target: str, note: str) -> str:
     """Move the alert along with its letter when the user may handle alerts; say what happened."""
-    from budget import alerts
+    from supervision import alerts
 
     alert = letter.alert
     if not alerts.can_handle(user):
@@ -655,7 +656,7 @@ def remind_overdue_answers(today=None) -> list[Letter]:
     for letter in overdue:
         recipients = [letter.owner] if letter.owner_id else []
         if not recipients:
-            from budget.alerts import alert_handlers
+            from supervision.alerts import alert_handlers
 
             recipients = list(alert_handlers())
         _notify(

@@ -7,16 +7,15 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from budget import alerts
-from budget.choices import AlertGrade, AlertStatus, RuleKind, RuleScope
 from budget.importing import import_file
-from budget.models import Alert, AlertEvent, AlertRule
-from budget.wagtail_hooks import due_alerts_panel
 from cms.notifications.models import Message
 from cms.usage.models import AppendOnlyError
 from cms.workdays import add_workdays
-
-from .conftest import LONG_HEADER, csv_bytes
+from supervision import alerts
+from supervision.choices import AlertGrade, AlertStatus, RuleKind, RuleScope
+from supervision.models import Alert, AlertEvent, AlertRule
+from supervision.wagtail_hooks import due_alerts_panel
+from tests.budget.conftest import LONG_HEADER, csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -125,17 +124,17 @@ def test_who_may_handle(lagging, rule, deputy_user, client):
     with pytest.raises(PermissionDenied):
         alerts.transition(alert, AlertStatus.BULLETIN, deputy_user, "")
     client.force_login(deputy_user)
-    url = reverse("budget:alert_handle", args=[alert.pk])
+    url = reverse("supervision:alert_handle", args=[alert.pk])
     assert client.post(url, {"to": "bulletin"}).status_code == 403
     alert.refresh_from_db()
     assert alert.status == AlertStatus.NEW and alert.events.count() == 1
-    assert client.get(reverse("budget:alert", args=[alert.pk])).status_code == 200
+    assert client.get(reverse("supervision:alert", args=[alert.pk])).status_code == 200
 
 
 def test_handling_through_the_page(lagging, rule, staff_user, client):
     [alert] = alerts.evaluate_rule(rule)
     client.force_login(staff_user)
-    url = reverse("budget:alert_handle", args=[alert.pk])
+    url = reverse("supervision:alert_handle", args=[alert.pk])
     response = client.post(url, {"to": "answered", "note": "x"})
     assert response.status_code == 302
     alert.refresh_from_db()
@@ -143,7 +142,7 @@ def test_handling_through_the_page(lagging, rule, staff_user, client):
     client.post(url, {"to": "bulletin", "note": "通报"})
     alert.refresh_from_db()
     assert alert.status == AlertStatus.BULLETIN
-    page = client.get(reverse("budget:alert", args=[alert.pk])).content.decode()
+    page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
     assert "发出联网查询情况通报" in page
 
 
@@ -207,16 +206,26 @@ def test_three_public_and_final_rules(classification, departments):
 def test_alert_list_for_deputy_but_not_liaison(lagging, rule, client, deputy_user, liaison_user):
     alerts.evaluate_rule(rule)
     client.force_login(deputy_user)
-    assert "一般公共服务支出" in client.get(reverse("budget:alerts")).content.decode()
+    assert "一般公共服务支出" in client.get(reverse("supervision:alerts")).content.decode()
     client.force_login(liaison_user)
-    assert client.get(reverse("budget:alerts")).status_code == 403
+    assert client.get(reverse("supervision:alerts")).status_code == 403
 
 
 def test_nightly_task_evaluates_and_reminds(lagging, rule):
-    from budget import tasks
     from cms.celery import app
+    from supervision import tasks
 
-    assert app.conf.beat_schedule["budget-nightly-alerts"]["task"] == "budget.tasks.nightly_alerts"
+    assert app.conf.beat_schedule["nightly-alerts"]["task"] == "supervision.tasks.nightly_alerts"
     result = tasks.nightly_alerts.delay().get()
     assert result == {"raised": 1, "reminded": 0}
     assert Alert.objects.count() == 1
+
+
+def test_old_budget_addresses_redirect_to_supervision(client, staff_user):
+    """Alerts moved to /supervision/alerts/ (issue 18); links in old messages still arrive."""
+    client.force_login(staff_user)
+    response = client.get("/budget/alerts/?status=closed")
+    assert response.status_code == 301
+    assert response["Location"] == "/supervision/alerts/?status=closed"
+    response = client.get("/budget/alerts/42/")
+    assert response.status_code == 301 and response["Location"] == "/supervision/alerts/42/"

@@ -18,21 +18,14 @@ from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from budget.amounts import UNIT_FACTORS, WAN, format_percent, format_wan
+from budget.choices import ClassificationKind, Phase
+from budget.measures import department_table, execution_table, ratio_percent, three_public_rows
+from budget.models import Department, Figure
 from cms.workdays import add_workdays
 
-from .amounts import UNIT_FACTORS, WAN, format_percent, format_wan
-from .choices import (
-    THREE_PUBLIC_CODES,
-    AlertGrade,
-    AlertStatus,
-    BudgetKind,
-    ClassificationKind,
-    Phase,
-    RuleKind,
-    RuleScope,
-)
-from .measures import department_table, execution_table, ratio_percent
-from .models import Alert, AlertEvent, AlertRule, Department, Figure
+from .choices import AlertGrade, AlertStatus, RuleKind, RuleScope
+from .models import Alert, AlertEvent, AlertRule
 
 HANDLE_PERMISSION = "cms.handle_alerts"
 
@@ -166,7 +159,7 @@ def _notify(users, subject, alert):
         users if isinstance(users, list | tuple) else [users],
         subject[:100],
         body=alert.title,
-        url=reverse("budget:alert", args=[alert.pk]),
+        url=reverse("supervision:alert", args=[alert.pk]),
         category="budget",
     )
 
@@ -235,45 +228,6 @@ def _lag_findings(rule, year, month):
             code="" if rule.scope == RuleScope.DEPARTMENT else row.code,
             department_id=row.department_id,
         )
-
-
-def three_public_rows(year, month, budget=BudgetKind.GENERAL):
-    """三公经费 by department and in total: (department or None, budget base, cumulative, 决算)."""
-    per_department = {}
-    total = {"base": None, "cumulative": None, "final": None}
-
-    def add(bucket, key, value):
-        if value is not None:
-            bucket[key] = value if bucket[key] is None else bucket[key] + value
-
-    for code in THREE_PUBLIC_CODES:
-        for row in department_table(
-            year, month, budget, code=code, kind=ClassificationKind.ECONOMIC
-        ):
-            bucket = per_department.setdefault(
-                row.department_id,
-                {
-                    "base": None,
-                    "cumulative": None,
-                    "final": None,
-                    "name": row.name,
-                    "code": row.code,
-                    "items": {},
-                },
-            )
-            add(bucket, "base", row.adjusted)
-            add(bucket, "cumulative", row.cumulative)
-            add(bucket, "final", row.final)
-            bucket["items"][code] = row
-        rows = execution_table(
-            year, month, budget, kind=ClassificationKind.ECONOMIC, all_levels=True
-        )
-        for row in rows:
-            if row.code == code:
-                add(total, "base", row.adjusted)
-                add(total, "cumulative", row.cumulative)
-                add(total, "final", row.final)
-    return per_department, total
 
 
 def _three_public_findings(rule, year, month):
@@ -484,7 +438,7 @@ def remind_overdue(today=None) -> list[Alert]:
 def open_alerts_for(user):
     """Alerts a user may see: all of them with cms.handle_alerts or cms.query_data;
     a liaison (cms.department_scope) sees those raised on the units he or she acts for."""
-    from .departments import department_ids_for, is_department_scoped
+    from budget.departments import department_ids_for, is_department_scoped
 
     if not getattr(user, "is_authenticated", False):
         return Alert.objects.none()

@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from budget.choices import AlertGrade, AlertStatus
-from budget.models import Alert
 from cms import roles
+from supervision.choices import AlertGrade, AlertStatus
+from supervision.models import Alert
 
 from . import services
 from .choices import SignerCapacity

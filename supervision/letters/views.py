@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from budget.alerts import open_alerts_for
 from budget.models import Department
 from cms.usage.models import UsageAction
 from cms.usage.services import record_usage
+from supervision.alerts import open_alerts_for
 
 from . import services
 from .choices import LetterKind, LetterStatus
@@ -124,7 +124,7 @@ def generate(request, alert_pk):
         letter = services.create_from_alert(alert, request.user, department=department)
     except services.LetterError as exc:
         messages.error(request, exc.messages[0])
-        return redirect("budget:alert", alert.pk)
+        return redirect("supervision:alert", alert.pk)
     messages.success(request, f"已生成{letter.get_kind_display()}草稿，请核改后送审。")
     return redirect("letters:edit", letter.pk)
 

@@ -57,7 +57,7 @@ class LetterSequence(models.Model):
 
 class Letter(index.Indexed, models.Model):
     alert = models.ForeignKey(
-        "budget.Alert", verbose_name="预警", on_delete=models.PROTECT, related_name="letters"
+        "supervision.Alert", verbose_name="预警", on_delete=models.PROTECT, related_name="letters"
     )
     department = models.ForeignKey(
         "budget.Department",
