@@ -262,6 +262,9 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX imports")
     parser.add_argument("--profile", metavar="KIND.FMT", help="e.g. findings.csv, unit_assets.xlsx")
+    parser.add_argument(
+        "--only", metavar="KIND.FMT", help="time this import alone (no re-import, no pages)"
+    )
     args = parser.parse_args()
     setup()
     from django.db import connection
@@ -271,13 +274,14 @@ def main():
     departments()
     made = time.perf_counter()
     tables = {"unit_assets": unit_rows, "findings": finding_rows}
-    if args.profile:
-        tables = {args.profile.split(".")[0]: tables[args.profile.split(".")[0]]}
+    single = args.profile or args.only
+    if single:
+        tables = {single.split(".")[0]: tables[single.split(".")[0]]}
     files = {}
     for kind, make in tables.items():
         rows = make(args.rows)
         files[kind] = {"csv": csv_content(rows)}
-        if not args.no_xlsx or (args.profile or "").endswith("xlsx"):
+        if not args.no_xlsx or (single or "").endswith("xlsx"):
             files[kind]["xlsx"] = xlsx_content(rows)
     print(f"database: {connection.vendor}; rows per file: {args.rows}; runs: {args.runs}")
     print(f"files written in {time.perf_counter() - made:.1f} s:")
@@ -291,6 +295,8 @@ def main():
         return
 
     formats = ("csv",) if args.no_xlsx else ("csv", "xlsx")
+    if args.only:
+        formats = (args.only.rsplit(".", 1)[1],)
     for kind in files:
         for fmt in formats:
             walls, cpus = [], []
@@ -307,6 +313,8 @@ def main():
                 f"{statistics.median(cpus):6.2f} s  (runs {', '.join(f'{w:.2f}' for w in walls)})"
                 f"  target ≤ {target} s  {'OK' if median <= target else 'OVER'}"
             )
+        if args.only:
+            return
         # a re-import of the same file: every row compared, nothing stored twice
         wall, cpu, result = timed_import(files[kind]["csv"], f"{kind}.csv", kind)
         print(

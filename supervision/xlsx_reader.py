@@ -160,10 +160,12 @@ def read_xlsx(content: bytes) -> Sheet:
                     blank_run += max(0, number - last_number - 1)  # rows not written are empty
                     last_number = number
                     values = []
-                    for cell in row.iterfind(_CELL):
+                    for cell in row:
+                        if cell.tag != _CELL:
+                            continue
                         ref = cell.get("r")
                         if ref:
-                            index = _column(_CELL_REF.match(ref).group(1))
+                            index = _column(ref.rstrip("0123456789"))
                             if index > len(values):
                                 values.extend([None] * (index - len(values)))
                         values.append(_value(cell, shared, dates, epoch, from_excel))
@@ -195,15 +197,27 @@ def read_xlsx(content: bytes) -> Sheet:
     return Sheet(rows=rows, merged=[], title_hint=title, notes=notes)
 
 
+def _inline_text(inline) -> str:
+    for child in inline:
+        if child.tag == _TEXT:
+            return child.text or ""
+    return "".join(t.text or "" for run in inline if run.tag == _RUN for t in run if t.tag == _TEXT)
+
+
 def _value(cell, shared, dates, epoch, from_excel):
+    """One cell's value; its children are walked once (find() parses its path every call)."""
+    text = inline = None
+    for child in cell:
+        tag = child.tag
+        if tag == _VALUE:
+            text = child.text
+        elif tag == _FORMULA:
+            return "=" + (child.text or "")
+        elif tag == _INLINE:
+            inline = child
     kind = cell.get("t", "n")
-    formula = cell.find(_FORMULA)
-    if formula is not None:
-        return "=" + (formula.text or "")
     if kind == "inlineStr":
-        inline = cell.find(_INLINE)
-        return _text_of(inline) if inline is not None else None
-    text = cell.findtext(_VALUE)
+        return _inline_text(inline) if inline is not None else None
     if text is None:
         return None
     if kind == "s":
