@@ -2,11 +2,15 @@
 
 Every figure in the draft is computed from budget.measures at drafting time: the execution
 tables of the four budgets, one sentence per budget, figure blocks (frozen at publication)
-for the largest 类 of the general budget, and the alerts raised in the period.
+for the largest 类 of the general budget, the alerts raised in the period, and a paragraph on
+government debt from supervision.debt (limit, balance, indicators, bonds falling due), which
+says what is missing instead of guessing.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -254,7 +258,85 @@ def build_body(year: int, cadence: str, period: int) -> list[tuple[str, object]]
         body.append(("table", alerts_table(alerts)))
     else:
         body.append(("paragraph", RichText(f"<p>{first}—{month}月未产生监督预警。</p>")))
+    body.append(("heading", "政府债务情况"))
+    debt = debt_sentences(year, period_end_date(year, cadence, period))
+    body.append(("paragraph", RichText(f"<p>{escape(''.join(debt))}</p>")))
     return body
+
+
+DEBT_HORIZON_MONTHS = 12  # bonds falling due within this many months of the period's end
+
+
+def _wan(yuan) -> str:
+    return f"{format_wan(yuan)}万元"
+
+
+def debt_sentences(year: int, as_of: datetime.date) -> list[str]:
+    """The debt paragraph: the latest limit and balance up to *year* (saying when they are an
+    earlier year's), the indicators whose inputs exist (naming those that do not), and the
+    bonds with principal outstanding that fall due within DEBT_HORIZON_MONTHS of *as_of*."""
+    from supervision.choices import DebtCategory
+    from supervision.debt import history, maturing_queryset, maturing_totals
+    from supervision.models import Bond
+
+    rows = [r for r in history() if r.year <= year and r.limits and r.balances]
+    if not rows:
+        return ["尚未导入政府债务限额和余额数据，本期不反映政府债务情况。"]
+    row = rows[-1]
+    first = f"{row.year}年"
+    if row.year < year:
+        first = f"{year}年政府债务限额和余额数据尚未导入，以下为{row.year}年数据。{first}"
+    first += f"全县政府债务限额{_wan(row.limit)}，债务余额{_wan(row.balance)}"
+    first += f"，占限额的{row.limit_usage:.2f}%" if row.limit_usage is not None else ""
+    parts = [
+        f"{DebtCategory(c).label}余额{_wan(row.balances[c])}"
+        + (f"（限额{_wan(row.limits[c])}）" if row.limits.get(c) is not None else "")
+        for c in DebtCategory.values
+        if c in row.balances
+    ]
+    if parts:
+        first += "，其中" + "、".join(parts)
+    sentences = [first + "。"]
+    shown, missing = [], []
+    for label, value, needs in (
+        ("债务率", row.debt_ratio, "综合财力"),
+        ("偿债率", row.service_ratio, "综合财力"),
+        ("利息支出率", row.interest_ratio, "一般公共预算和政府性基金预算支出"),
+    ):
+        if value is None:
+            missing.append((label, needs))
+        else:
+            shown.append(f"{label}{value:.2f}%")
+    if shown:
+        sentences.append(f"{row.year}年" + "，".join(shown) + "。")
+    if missing:
+        needs = "、".join(dict.fromkeys(n for _l, n in missing))
+        labels = "、".join(label for label, _n in missing)
+        sentences.append(f"{row.year}年{needs}未导入，{labels}无法计算。")
+    if not Bond.objects.exists():
+        sentences.append("尚未导入债券明细，债券到期情况无法统计。")
+        return sentences
+    due = maturing_queryset(DEBT_HORIZON_MONTHS, as_of)
+    count, outstanding = maturing_totals(due)
+    window = f"{as_of.year}年{as_of.month}月{as_of.day}日起{DEBT_HORIZON_MONTHS}个月内"
+    if not count:
+        sentences.append(f"{window}没有到期待偿的政府债券。")
+        return sentences
+    text = f"{window}到期的政府债券{count}只，待偿本金{_wan(outstanding)}"
+    unfunded, unfunded_amount = maturing_totals(
+        maturing_queryset(DEBT_HORIZON_MONTHS, as_of, unfunded_only=True)
+    )
+    if unfunded:
+        text += f"，其中{unfunded}只（待偿本金{_wan(unfunded_amount)}）尚未落实偿还资金来源"
+    else:
+        text += "，均已落实偿还资金来源"
+    sentences.append(text + "。")
+    return sentences
+
+
+def period_end_date(year: int, cadence: str, period: int) -> datetime.date:
+    month = period_end_month(cadence, period)
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def check_draftable(material_type: MaterialType, year: int, period: int) -> None:

@@ -34,6 +34,8 @@ class UnitAssets(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "name"], name="supervision_unitassets_unique")
         ]
+        # the page's per-unit table, a page at a time in this order
+        indexes = [models.Index(fields=["year", "code", "name"], name="supervision_unit_order")]
 
     def __str__(self):
         return f"{self.year} {self.name}"
@@ -63,6 +65,7 @@ class EnterpriseAssets(models.Model):
                 fields=["year", "name"], name="supervision_enterpriseassets_unique"
             )
         ]
+        indexes = [models.Index(fields=["year", "code", "name"], name="supervision_soe_order")]
 
     def __str__(self):
         return f"{self.year} {self.name}"

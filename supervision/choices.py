@@ -22,6 +22,7 @@ class ImportKind(models.TextChoices):
     REPAYMENTS = "repayments", "还本付息"
     UNIT_ASSETS = "unit_assets", "行政事业性国有资产"
     ENTERPRISE_ASSETS = "soe_assets", "企业国有资产"
+    FINDINGS = "findings", "审计查出问题"
 
 
 CATEGORY_ALIASES = {label: value for value, label in DebtCategory.choices} | {
@@ -50,6 +51,13 @@ class RectificationMode(models.TextChoices):
     IMMEDIATE = "immediate", "立行立改"
     STAGED = "staged", "分阶段整改"
     CONTINUING = "continuing", "持续整改"
+
+
+MODE_ALIASES = {label: value for value, label in RectificationMode.choices} | {
+    "立行立改": RectificationMode.IMMEDIATE,
+    "分阶段": RectificationMode.STAGED,
+    "持续": RectificationMode.CONTINUING,
+}
 
 
 # --- alerts (监督预警) and their rules -------------------------------------------------

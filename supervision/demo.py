@@ -1,4 +1,4 @@
-"""Demo data: 20 audit findings in every state (some overdue) and a plausible county's
+"""Demo data: 20 audit findings in every state (some overdue, one sent back) and a plausible county's
 government debt — five years of limits and balances (the
 balance near but below the limit), a dozen bonds of which a few mature within the year (one
 with no repayment source), their interest and principal payments, and the debt alert rules.
@@ -394,6 +394,10 @@ FINDINGS = [
     ("政府投资项目前期论证不充分", "建立项目储备论证制度", "", "none", 120),
 ]
 
+# a finding reported done and sent back by staff (已整改 → 部分整改, 退回重新整改), so that
+# every move of audit.TRANSITIONS appears in the demo
+SENT_BACK = {"工程项目超概算"}
+
 
 def load_audit_demo(today=None, stdout=None):
     from django.contrib.auth import get_user_model
@@ -435,6 +439,17 @@ def load_audit_demo(today=None, stdout=None):
                 progress="已制定整改方案并部分完成",
                 recovered=half,
             )
+        if problem in SENT_BACK:
+            audit.report_progress(
+                finding, staff, status="done", progress="已核减超概算部分",
+                evidence=SimpleUploadedFile(
+                    f"{year}-{index:02d}核减说明.txt", "超概算部分已核减。".encode()
+                ),
+            )  # fmt: skip
+            audit.report_progress(
+                finding, staff, status="partial",
+                progress="退回：未附概算调整批复，超概算部分尚未完成审批，请补充后再报",
+            )  # fmt: skip
         if status == "done":
             rest = amount_yuan - half if amount_yuan else 0
             evidence = SimpleUploadedFile(

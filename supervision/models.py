@@ -184,6 +184,12 @@ class AuditFinding(models.Model):
         verbose_name = "审计查出问题"
         verbose_name_plural = "审计查出问题"
         ordering = ["year", "deadline", "id"]
+        # the register's list is by deadline, optionally of one status or one year
+        indexes = [
+            models.Index(fields=["deadline", "id"], name="supervision_finding_deadline"),
+            models.Index(fields=["status", "deadline", "id"], name="supervision_finding_status"),
+            models.Index(fields=["year", "deadline", "id"], name="supervision_finding_year"),
+        ]
 
     def __str__(self):
         return f"{self.year} {self.number} {self.problem[:40]}"

@@ -169,10 +169,13 @@ def _change_cells(change, amount=True):
     ]
 
 
-def asset_totals_report(year: int) -> Table:
+def asset_totals_report(year: int, units=None, enterprises=None) -> Table:
+    """The yearly totals; *units* and *enterprises* are unit_totals() and enterprise_totals()
+    when the caller has them already (the page draws its chart from the same sums)."""
     from .assets import compare, enterprise_totals, ratio_change, unit_totals
 
-    units, enterprises = unit_totals(), enterprise_totals()
+    units = unit_totals() if units is None else units
+    enterprises = enterprise_totals() if enterprises is None else enterprises
     table = Table(
         title=f"{year}年国有资产总体情况（金额单位：万元）",
         headers=["类别", "项目", f"{year}年", f"{year - 1}年", "增减额", "增减率"],
@@ -225,7 +228,9 @@ def asset_totals_report(year: int) -> Table:
     return table
 
 
-def unit_assets_report(year: int) -> Table:
+def unit_assets_report(year: int, rows=None) -> Table:
+    """All of the year's rows (exports), or the page *rows* of them."""
+
     from .assets import paired
     from .models import UnitAssets
 
@@ -248,7 +253,7 @@ def unit_assets_report(year: int) -> Table:
             "上年资产负债率",
         ],
     )
-    for row in paired(UnitAssets, year):
+    for row in paired(UnitAssets, year, rows):
         u, assets, net = row.current, row.change("total_assets"), row.change("net_assets")
         table.rows.append(
             [
@@ -271,7 +276,9 @@ def unit_assets_report(year: int) -> Table:
     return table
 
 
-def enterprise_assets_report(year: int) -> Table:
+def enterprise_assets_report(year: int, rows=None) -> Table:
+    """All of the year's rows (exports), or the page *rows* of them."""
+
     from .assets import paired
     from .models import EnterpriseAssets
 
@@ -294,7 +301,7 @@ def enterprise_assets_report(year: int) -> Table:
             "上年资产负债率",
         ],
     )
-    for row in paired(EnterpriseAssets, year):
+    for row in paired(EnterpriseAssets, year, rows):
         e = row.current
         assets, revenue, profit = (
             row.change("total_assets"),

@@ -58,5 +58,10 @@ def test_demo_audit_findings_in_every_state(make_user):
         f.reports.exclude(evidence="").exists() for f in AuditFinding.objects.filter(status="done")
     )
     assert sum(f.is_overdue() for f in AuditFinding.objects.all()) == 4
+    # every move of the transition table, the staff's 退回 included
+    from supervision.models import FindingEvent
+
+    actions = set(FindingEvent.objects.values_list("action", flat=True))
+    assert {"登记问题", "报告部分整改", "报告整改完成", "退回重新整改"} <= actions
     demo.load_demo()
     assert AuditFinding.objects.count() == 20
