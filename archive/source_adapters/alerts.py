@@ -152,6 +152,9 @@ def describe(alert) -> FilingMaterial:
             )
         ),
     ]
+    if alert.description:  # a problem found by hand says what was found in its own words
+        blocks += [Heading("问题描述", 2)]
+        blocks += [Paragraph(line) for line in alert.description.splitlines() if line.strip()]
     if figures:
         blocks += [
             Heading("相关数据", 2),
@@ -201,6 +204,7 @@ def describe(alert) -> FilingMaterial:
             "预算单位": str(alert.department) if alert.department else "",
             "等级": alert.grade,
             "状态": alert.status,
+            "问题描述": alert.description,
             "相关数据": figures,
             "办理期限": alert.due_date,
             "处理经过": [

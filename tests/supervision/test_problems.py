@@ -178,3 +178,20 @@ def test_a_problem_follows_the_alert_flow_and_its_letter_says_what_was_found(sta
         staff_user, title="转移支付资金滞留", grade=AlertGrade.MAJOR, figures={"金额": "500"}
     )
     assert create_from_alert(major, staff_user).kind == LetterKind.GOVERNMENT
+
+
+def test_the_archived_record_of_a_problem_holds_its_description(staff_user):
+    from archive.source_adapters.alerts import describe
+
+    alert = problems.record_problem(
+        staff_user,
+        title="县交通运输局公路建设资金执行缓慢",
+        grade=AlertGrade.GENERAL,
+        figures={"执行率": "12%"},
+        description="联网查询发现：项目资金\n9月末支出仅148.15万元。",
+    )
+    material = describe(alert)
+    texts = [getattr(block, "text", "") for block in material.blocks]
+    assert "问题描述" in texts
+    assert "联网查询发现：项目资金" in texts and "9月末支出仅148.15万元。" in texts
+    assert material.metadata["问题描述"] == alert.description
