@@ -140,6 +140,20 @@ def transition(alert: Alert, to_status: str, user, note: str = "") -> Alert:
     return alert
 
 
+def open_alert(alert: Alert, user, action: str, note: str = "") -> Alert:
+    """Store a new, unsaved *alert* as 新 with its due date, its first event and a message to
+    its owner when someone else opened it (for alerts no rule evaluation makes, e.g. the
+    problems staff find by hand)."""
+    alert.status = AlertStatus.NEW
+    _set_due(alert, AlertStatus.NEW, timezone.localdate())
+    alert.save()
+    _event(alert, user, action, "", AlertStatus.NEW, note)
+    if alert.owner_id and alert.owner_id != getattr(user, "pk", None):
+        grade = AlertGrade(alert.grade).label
+        _notify(alert.owner, f"新登记问题（{grade}）：{alert.title[:60]}", alert)
+    return alert
+
+
 @transaction.atomic
 def assign_owner(alert: Alert, owner, user) -> Alert:
     if not can_handle(user):

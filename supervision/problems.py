@@ -19,7 +19,7 @@ from django.utils import timezone
 from budget.choices import BudgetKind
 
 from . import alerts
-from .choices import AlertGrade, AlertStatus, RuleKind
+from .choices import AlertGrade, RuleKind
 from .models import Alert, AlertRule
 
 MANUAL_RULE_NAME = "联网查询分析发现的问题"
@@ -167,14 +167,7 @@ def record_problem(
         grade=grade,
         owner=owner,
     )
-    alerts._set_due(alert, AlertStatus.NEW, timezone.localdate())
-    alert.save()
-    alerts._event(alert, user, RECORD_ACTION, "", AlertStatus.NEW, description or title)
-    if owner.pk != user.pk:
-        alerts._notify(
-            owner, f"新登记问题（{alert.get_grade_display()}）：{alert.title[:60]}", alert
-        )
-    return alert
+    return alerts.open_alert(alert, user, RECORD_ACTION, description or title)
 
 
 def default_year_month(today: datetime.date | None = None) -> tuple[int, int]:
