@@ -7,6 +7,7 @@ from wagtail.admin.panels import FieldPanel
 
 from budget.choices import BudgetKind
 from budget.models import Department
+from cms.fields import OrderedJSONField
 from cms.usage.models import StepEvent
 
 from .choices import AlertGrade, AlertStatus, RuleKind, RuleScope
@@ -100,7 +101,7 @@ class Alert(models.Model):
     )
     title = models.CharField("标题", max_length=300)
     description = models.TextField("问题描述", blank=True)
-    figures = models.JSONField("相关数据", default=dict)
+    figures = OrderedJSONField("相关数据", default=dict)
     grade = models.CharField("等级", max_length=16, choices=AlertGrade.choices)
     status = models.CharField(
         "状态", max_length=16, choices=AlertStatus.choices, default=AlertStatus.NEW

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.search import index
 
+from cms.fields import OrderedJSONField
 from cms.usage.models import AppendOnlyModel, AppendOnlyQuerySet, StepEvent
 
 from .choices import LetterKind, LetterStatus, RenditionStatus, SignerCapacity
@@ -75,7 +76,7 @@ class Letter(index.Indexed, models.Model):
     recipients = models.CharField("主送", max_length=300)
     cc = models.CharField("抄送", max_length=300, blank=True)
     body = models.TextField("正文")
-    figures = models.JSONField("预警数据（起草时）", default=dict, blank=True)
+    figures = OrderedJSONField("预警数据（起草时）", default=dict, blank=True)
 
     series = models.CharField("字号系列", max_length=16)
     year = models.PositiveSmallIntegerField("字号年度", null=True, blank=True)

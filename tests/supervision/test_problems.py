@@ -195,3 +195,21 @@ def test_the_archived_record_of_a_problem_holds_its_description(staff_user):
     assert "问题描述" in texts
     assert "联网查询发现：项目资金" in texts and "9月末支出仅148.15万元。" in texts
     assert material.metadata["问题描述"] == alert.description
+
+
+def test_figures_keep_their_order_and_rows_written_before_still_read(staff_user):
+    """PostgreSQL's jsonb sorts an object's keys; figures are stored as pairs so the order the
+    author gave survives on every database, and rows stored as plain objects still read."""
+    import json
+
+    from django.db import connection
+
+    order = {"调整预算数（万元）": "1,234.56", "执行率": "12%", "累计执行数（万元）": "148.15"}
+    alert = problems.record_problem(staff_user, title="甲", grade=AlertGrade.GENERAL, figures=order)
+    assert list(Alert.objects.get(pk=alert.pk).figures) == list(order)
+    with connection.cursor() as cursor:  # a row as the code before stored it
+        cursor.execute(
+            f"UPDATE {Alert._meta.db_table} SET figures = %s WHERE id = %s",
+            [json.dumps({"金额（万元）": "1"}), alert.pk],
+        )
+    assert Alert.objects.get(pk=alert.pk).figures == {"金额（万元）": "1"}
