@@ -25,6 +25,7 @@ from budget.amounts import UNIT_FACTORS, WAN, format_percent, format_wan
 from budget.choices import ClassificationKind, Phase
 from budget.measures import department_table, execution_table, ratio_percent, three_public_rows
 from budget.models import Department, Figure
+from cms.usage.steps import record_step
 from cms.workdays import add_workdays
 
 from .choices import AlertGrade, AlertStatus, RuleKind, RuleScope
@@ -86,23 +87,9 @@ def _set_due(alert: Alert, status: str, start: datetime.date) -> None:
     alert.overdue_notified_on = None
 
 
-def _actor(user):
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user, user.get_username()
-    return None, "系统"
-
-
 def _event(alert, user, action, from_status="", to_status="", note=""):
-    actor, name = _actor(user)
-    return AlertEvent.objects.create(
-        alert=alert,
-        actor=actor,
-        actor_name=name,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        due_date=alert.due_date,
+    return record_step(
+        AlertEvent, user, action, from_status, to_status, note, alert=alert, due_date=alert.due_date
     )
 
 

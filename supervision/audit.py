@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from budget.departments import acts_for, department_ids_for, is_department_scoped
 from cms.uploads import UploadRefused, check_uploaded_file
+from cms.usage.steps import record_step
 from policies.extraction import ExtractionError, extract, max_upload_bytes
 
 from .choices import RectificationStatus
@@ -44,23 +45,8 @@ class RectificationError(ValidationError):
     pass
 
 
-def _actor(user):
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user, user.get_username()
-    return None, "系统"
-
-
 def _event(finding, user, action, from_status="", to_status="", note=""):
-    actor, name = _actor(user)
-    return FindingEvent.objects.create(
-        finding=finding,
-        actor=actor,
-        actor_name=name,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
+    return record_step(FindingEvent, user, action, from_status, to_status, note, finding=finding)
 
 
 def can_register(user) -> bool:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from cms.roles import DEPUTY, DEPUTY_MEMBER, has_role
 from cms.uploads import check_uploaded_file
 from cms.usage.models import ExportRegistration
+from cms.usage.steps import record_step
 from cms.workdays.services import add_workdays
 
 from .query_models import OPEN_STATUSES, QueryRequest, QueryRequestEvent, QueryStatus
@@ -85,16 +86,7 @@ def requests_for(user):
 
 
 def _event(item, user, action, from_status="", to_status="", note=""):
-    authenticated = user is not None and getattr(user, "is_authenticated", False)
-    return QueryRequestEvent.objects.create(
-        request=item,
-        actor=user if authenticated else None,
-        actor_name=user.get_username() if authenticated else "系统",
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
+    return record_step(QueryRequestEvent, user, action, from_status, to_status, note, request=item)
 
 
 @transaction.atomic
