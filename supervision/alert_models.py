@@ -114,6 +114,15 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="budget_alerts",
     )
+    source_query = models.ForeignKey(
+        "supervision.QueryRequest",
+        verbose_name="来源查询",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="problems",
+        help_text="人工发现问题：在哪一件查询申请的查询分析中发现（第七条）。",
+    )
     due_date = models.DateField("办理期限", null=True, blank=True)
     due_provisional = models.BooleanField("期限暂定", default=False)
     overdue_notified_on = models.DateField("逾期提醒日期", null=True, blank=True)

@@ -23,6 +23,7 @@ from .alerts import (
 )
 from .choices import AlertGrade, AlertStatus
 from .models import Alert
+from .problems import source_query_for
 
 
 def _visible_alerts(request):
@@ -85,6 +86,7 @@ def alert_detail(request, pk):
             "section": "alerts",
             "budget_scoped": is_scoped(request.user),
             "all_moves": TRANSITIONS,
+            "source_query": source_query_for(alert, request.user),
         },
     )
 

@@ -43,11 +43,19 @@ class ProblemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="查询分析的过程、依据和初步判断；将写入通报或函件。",
     )
+    source_query = forms.ModelChoiceField(
+        label="来源查询",
+        queryset=None,
+        required=False,
+        empty_label="（不是在某件查询申请的查询分析中发现）",
+        error_messages={"invalid_choice": "所选查询申请不存在或您无权查看，不能作为问题的来源"},
+        help_text="在哪一件查询申请（查询申请登记）的查询分析中发现；登记后双方页面互相链接。",
+    )
     source = forms.CharField(
-        label="来源",
+        label="其他来源",
         required=False,
         max_length=200,
-        help_text="如查询申请编号、查询的报表或专项查询分析报告。",
+        help_text="如查询的报表或专项查询分析报告；写入问题描述。",
     )
     figures = forms.CharField(
         label="引用的数据",
@@ -110,9 +118,14 @@ class ProblemForm(forms.Form):
         error_messages={"invalid_choice": "所选负责人不能处理预警"},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = alert_handlers().order_by("username")
+        self.fields["source_query"].queryset = problems.linkable_queries(user)
+        self.fields["source_query"].label_from_instance = lambda q: (
+            f"{q.pk}：{q.subject}（{q.requester_name}，{q.received_on:%Y-%m-%d}收到，"
+            f"{q.get_status_display()}）"
+        )
 
     def clean_figures(self):
         try:
@@ -140,10 +153,11 @@ def problem_list(request):
 @recorder
 def problem_new(request):
     year, month = problems.default_year_month()
-    form = ProblemForm(
-        request.POST or None,
-        initial={"year": year, "month": month, "budget": BudgetKind.GENERAL},
-    )
+    initial = {"year": year, "month": month, "budget": BudgetKind.GENERAL}
+    query = request.GET.get("query", "")
+    if query.isdigit():  # from a query request's page (登记发现的问题)
+        initial["source_query"] = int(query)
+    form = ProblemForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -152,6 +166,7 @@ def problem_new(request):
                 title=data["title"],
                 description=data["description"],
                 source=data["source"],
+                source_query=data["source_query"],
                 figures=data["figures"],
                 grade=data["grade"],
                 year=data["year"],

@@ -6,6 +6,11 @@ any other: the one transition table of supervision.alerts, its due dates by grad
 reminders, and the 通报 / 函 of supervision.letters drafted from it (title, description and
 the figures cited). Recording one needs the capability to handle alerts (cms.handle_alerts)
 and writes the alert's first event row (人工登记问题).
+
+A problem may name the query request (查询申请登记, 第五条) in whose analysis it was found
+(Alert.source_query): only one the recorder may see (supervision.queries.requests_for). The
+request then gets an event row (发现问题) naming the alert, and its page lists the problems
+found from it to those who may see them (supervision.alerts.open_alerts_for).
 """
 
 import datetime
@@ -18,12 +23,13 @@ from django.utils import timezone
 
 from budget.choices import BudgetKind
 
-from . import alerts
+from . import alerts, queries
 from .choices import AlertGrade, RuleKind
 from .models import Alert, AlertRule
 
 MANUAL_RULE_NAME = "联网查询分析发现的问题"
 RECORD_ACTION = "人工登记问题"
+QUERY_ACTION = "发现问题"  # the event on the query request a problem was found from
 MAX_FIGURES = 30
 MAX_FIGURE_NAME = 60
 MAX_TITLE = 300
@@ -119,8 +125,10 @@ def record_problem(
     code: str = "",
     owner=None,
     source: str = "",
+    source_query=None,
 ) -> Alert:
-    """Record a hand-found problem as a new alert (状态 新) with its first event row."""
+    """Record a hand-found problem as a new alert (状态 新) with its first event row; with
+    *source_query* (a QueryRequest the user may see) also an event row on that request."""
     if not can_record(user):
         raise PermissionDenied("您没有登记问题的权限（须有处理预警的权限）")
     title = (title or "").strip()
@@ -144,6 +152,8 @@ def record_problem(
         errors.append("请列出所引用的数据，每行一项“项目：数值”")
     if owner is not None and not owner.has_perm(alerts.HANDLE_PERMISSION):
         errors.append(f"{owner} 没有处理预警的权限，不能作为负责人")
+    if source_query is not None and not may_link(user, source_query):
+        errors.append("所选查询申请不存在或您无权查看，不能作为问题的来源")
     if errors:
         raise ProblemError(errors)
     description = (description or "").strip()
@@ -166,8 +176,47 @@ def record_problem(
         figures=dict(figures),
         grade=grade,
         owner=owner,
+        source_query=source_query,
     )
-    return alerts.open_alert(alert, user, RECORD_ACTION, description or title)
+    note = description or title
+    if source_query is not None:
+        # the number only: who may see the alert need not see the request (and vice versa)
+        note = f"{note}\n来源查询：查询申请 {source_query.pk}"
+    alert = alerts.open_alert(alert, user, RECORD_ACTION, note)
+    if source_query is not None:
+        queries.record_event(
+            source_query,
+            user,
+            QUERY_ACTION,
+            note=f"登记为{alert.get_grade_display()}预警 {alert.pk}",
+        )
+    return alert
+
+
+def linkable_queries(user):
+    """The query requests a problem may be linked to: those the user may see, newest first."""
+    return queries.requests_for(user).order_by("-received_on", "-pk")
+
+
+def may_link(user, query) -> bool:
+    return queries.requests_for(user).filter(pk=query.pk).exists()
+
+
+def problems_from(query, user):
+    """The problems found from *query* that *user* may see (as alerts), newest first."""
+    return (
+        alerts.open_alerts_for(user)
+        .filter(source_query=query)
+        .select_related("owner")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def source_query_for(alert, user):
+    """The query request *alert* was found from, if there is one and *user* may see it."""
+    if not alert.source_query_id:
+        return None
+    return queries.requests_for(user).filter(pk=alert.source_query_id).first()
 
 
 def default_year_month(today: datetime.date | None = None) -> tuple[int, int]:

@@ -89,6 +89,12 @@ def _event(item, user, action, from_status="", to_status="", note=""):
     return record_step(QueryRequestEvent, user, action, from_status, to_status, note, request=item)
 
 
+def record_event(item: QueryRequest, user, action: str, note: str = "") -> QueryRequestEvent:
+    """A step that changes no status (e.g. a problem found from the request), for other
+    supervision modules: the row only, the caller checks who may do it."""
+    return _event(item, user, action, note=note)
+
+
 @transaction.atomic
 def register(
     user, *, requester_kind, requester_name, subject, question, received_on, requester=None

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from cms.uploads import checked_clean
 from cms.usage.decorators import records_restricted_view
 
-from . import queries
+from . import problems, queries
 from .query_models import QueryRequest, QueryStatus, RequesterKind
 
 
@@ -146,6 +146,8 @@ def query_detail(request, pk):
             may_answer=queries.can_manage(request.user)
             and QueryStatus.ANSWERED in queries.TRANSITIONS[QueryStatus(item.status)],
             overdue=item.is_overdue(),
+            problems=problems.problems_from(item, request.user),
+            may_record_problem=problems.can_record(request.user),
         ),
     )
 

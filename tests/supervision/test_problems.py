@@ -213,3 +213,202 @@ def test_figures_keep_their_order_and_rows_written_before_still_read(staff_user)
             [json.dumps({"金额（万元）": "1"}), alert.pk],
         )
     assert Alert.objects.get(pk=alert.pk).figures == {"金额（万元）": "1"}
+
+
+# --- the query request a problem was found from (来源查询) -----------------------------------
+
+
+def query_request(user, **extra):
+    from supervision import queries
+
+    fields = {
+        "requester_kind": "committee",
+        "requester_name": "财政经济委员会",
+        "subject": "交通运输局项目资金执行情况",
+        "question": "请查询县交通运输局公路建设项目资金的执行进度。",
+        "received_on": timezone.localdate(),
+        **extra,
+    }
+    return queries.register(user, **fields)
+
+
+@pytest.fixture
+def member_user(make_user):
+    from cms import roles
+
+    return make_user(roles.DEPUTY_MEMBER, username="member1", display_name="杨丽华")
+
+
+@pytest.fixture
+def handling_member(make_user):
+    """A deputy who may handle alerts but sees only his own query requests."""
+    from django.contrib.auth.models import Permission
+
+    from cms import roles
+
+    user = make_user(roles.DEPUTY_MEMBER, username="member2")
+    user.user_permissions.add(
+        Permission.objects.get(codename="handle_alerts", content_type__app_label="cms")
+    )
+    return user
+
+
+def test_a_problem_names_the_query_request_it_was_found_from_both_ways(client, staff_user):
+    item = query_request(staff_user)
+    client.force_login(staff_user)
+    query_page = client.get(reverse("supervision:query", args=[item.pk])).content.decode()
+    assert "尚未登记从本查询申请发现的问题" in query_page
+    assert f"{URL}?query={item.pk}" in query_page
+    form_page = client.get(f"{URL}?query={item.pk}").content.decode()
+    assert f'<option value="{item.pk}" selected>{item.pk}：{item.subject}' in form_page
+
+    response = client.post(URL, form_data(source="", source_query=item.pk))
+    assert response.status_code == 302
+    alert = Alert.objects.get()
+    assert alert.source_query == item
+    assert alert.description == "联网查询发现公路建设项目资金支出缓慢。"
+    [first] = alert.events.all()
+    assert first.action == "人工登记问题" and first.note.endswith(f"来源查询：查询申请 {item.pk}")
+    event = item.events.get(action="发现问题")
+    assert event.actor == staff_user and (event.from_status, event.to_status) == ("", "")
+    assert event.note == f"登记为重要预警 {alert.pk}"
+    item.refresh_from_db()
+    assert item.status == "registered"  # a problem found changes nothing else
+
+    alert_page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
+    assert "来源查询" in alert_page
+    assert f'href="{reverse("supervision:query", args=[item.pk])}"' in alert_page
+    assert item.subject in alert_page
+    query_page = client.get(reverse("supervision:query", args=[item.pk])).content.decode()
+    assert "查询分析中发现的问题" in query_page and alert.title in query_page
+    assert f'href="{reverse("supervision:alert", args=[alert.pk])}"' in query_page
+    assert "发现问题" in query_page  # the event in the request's timeline
+
+
+def test_the_request_page_lists_its_problems_only_to_who_may_see_the_alerts(
+    client, staff_user, member_user, deputy_user
+):
+    from supervision import queries
+
+    own = queries.register(
+        member_user,
+        requester_kind="deputy",
+        requester_name="",
+        subject="教育支出",
+        question="请查询教育支出执行进度。",
+        received_on=timezone.localdate(),
+    )
+    alert = problems.record_problem(
+        staff_user,
+        title="教育专项资金滞留财政未下达",
+        grade=AlertGrade.MAJOR,
+        figures={"金额（万元）": "500"},
+        source_query=own,
+    )
+    assert list(problems.problems_from(own, staff_user)) == [alert]
+    # the member who asked may see the request but not alerts (no cms.query_data)
+    assert not problems.problems_from(own, member_user).exists()
+    client.force_login(member_user)
+    page = client.get(reverse("supervision:query", args=[own.pk])).content.decode()
+    assert own.subject in page
+    assert alert.title not in page and "查询分析中发现的问题" not in page
+    assert "登记发现的问题" not in page
+    # a deputy with cms.query_data sees every alert, and so this list on his own request
+    mine = queries.register(
+        deputy_user,
+        requester_kind="deputy",
+        requester_name="",
+        subject="交通支出",
+        question="请查询交通支出。",
+        received_on=timezone.localdate(),
+    )
+    second = problems.record_problem(
+        staff_user,
+        title="交通专项",
+        grade=AlertGrade.GENERAL,
+        figures={"金额": "1"},
+        source_query=mine,
+    )
+    client.force_login(deputy_user)
+    page = client.get(reverse("supervision:query", args=[mine.pk])).content.decode()
+    assert second.title in page and "登记发现的问题" not in page
+
+
+def test_a_request_the_recorder_may_not_see_is_refused(client, staff_user, handling_member):
+    from supervision import queries
+    from supervision.query_models import QueryRequestEvent
+
+    others = query_request(staff_user)
+    own = queries.register(
+        handling_member,
+        requester_kind="deputy",
+        requester_name="",
+        subject="本人的查询",
+        question="请查询。",
+        received_on=timezone.localdate(),
+    )
+    client.force_login(handling_member)
+    form_page = client.get(URL).content.decode()
+    assert f'<option value="{own.pk}">{own.pk}：{own.subject}' in form_page
+    assert f"{others.pk}：{others.subject}" not in form_page and others.subject not in form_page
+    response = client.post(URL, form_data(source_query=others.pk))
+    assert response.status_code == 400
+    assert "所选查询申请不存在或您无权查看，不能作为问题的来源" in response.content.decode()
+    with pytest.raises(problems.ProblemError, match="您无权查看"):
+        problems.record_problem(
+            handling_member,
+            title="x",
+            grade=AlertGrade.GENERAL,
+            figures={"金额（万元）": "1"},
+            source_query=others,
+        )
+    assert not Alert.objects.exists()
+    assert not QueryRequestEvent.objects.filter(action="发现问题").exists()
+    # his own request he may name
+    assert client.post(URL, form_data(source_query=own.pk)).status_code == 302
+    assert Alert.objects.get().source_query == own
+
+
+def test_the_alert_page_names_the_request_only_to_who_may_see_it(client, staff_user, deputy_user):
+    item = query_request(staff_user, subject="某委员会的专项查询")
+    alert = problems.record_problem(
+        staff_user,
+        title="发现的问题",
+        grade=AlertGrade.GENERAL,
+        figures={"金额": "1"},
+        source_query=item,
+    )
+    client.force_login(deputy_user)  # sees every alert (cms.query_data), only his own requests
+    page = client.get(reverse("supervision:alert", args=[alert.pk])).content.decode()
+    assert alert.title in page
+    assert "<dt>来源查询</dt>" not in page and item.subject not in page
+    assert reverse("supervision:query", args=[item.pk]) not in page
+    assert problems.source_query_for(alert, deputy_user) is None
+    assert problems.source_query_for(alert, staff_user) == item
+
+
+@pytest.mark.parametrize("role_user", ["deputy_user", "liaison_user"])
+def test_low_roles_cannot_record_a_problem_from_a_request(client, request, staff_user, role_user):
+    from supervision import queries
+    from supervision.query_models import QueryRequestEvent
+
+    user = request.getfixturevalue(role_user)
+    item = query_request(staff_user)
+    if role_user == "deputy_user":  # his own request, which he may see
+        item = queries.register(
+            user,
+            requester_kind="deputy",
+            requester_name="",
+            subject="本人的查询",
+            question="请查询。",
+            received_on=timezone.localdate(),
+        )
+    client.force_login(user)
+    assert client.get(f"{URL}?query={item.pk}").status_code == 403
+    assert client.post(URL, form_data(source_query=item.pk)).status_code == 403
+    with pytest.raises(PermissionDenied):
+        problems.record_problem(
+            user, title="x", grade=AlertGrade.GENERAL, figures={"金额": "1"}, source_query=item
+        )
+    assert not Alert.objects.exists()
+    assert not QueryRequestEvent.objects.filter(action="发现问题").exists()
