@@ -687,7 +687,9 @@ class BudgetSumSpec(_SupervisionSpec):
                     kind=self.kind,
                     department_ids=[department.pk],
                 )
-                measures = rows[0].measures if rows else None
+                measures = next(
+                    (r.measures for r in rows if r.department_id == department.pk), None
+                )
             elif code:
                 row = measures_for(self.year, month, self.budget, code, kind=self.kind)
                 measures = row.measures if row else None
