@@ -88,9 +88,32 @@ class FigureBlock(CitedFigureBlock):
         template = "budget/blocks/figure.html"
 
 
-def analysis_body_blocks():
-    return [
-        ("heading", blocks.CharBlock(label="小标题", form_classname="title")),
-        ("paragraph", blocks.RichTextBlock(label="段落")),
-        ("figure", FigureBlock()),
-    ]
+# Figure blocks of other sources that 预算分析 pages accept beside budget's own: name → block
+# class. supervision registers 政府债务, 国有资产 and 审计整改 from its AppConfig.ready (budget
+# does not import supervision); AnalysisBodyBlock reads this when Django first asks for the
+# field's block, after every app is ready.
+FIGURE_BLOCKS: dict[str, type] = {}
+
+
+def register_figure_block(name: str, block_class: type) -> None:
+    FIGURE_BLOCKS[name] = block_class
+
+
+class AnalysisBodyBlock(blocks.StreamBlock):
+    """The body of a 预算分析 page: headings, paragraphs, budget figures and every registered
+    source's figures. Passed to StreamField as a class, so it is built lazily."""
+
+    def __init__(self, local_blocks=None, **kwargs):
+        from django.apps import apps
+
+        if not apps.ready:
+            raise RuntimeError(
+                "AnalysisBodyBlock 须在所有应用加载之后创建（其他来源的数据块尚未登记）"
+            )
+        own = [
+            ("heading", blocks.CharBlock(label="小标题", form_classname="title")),
+            ("paragraph", blocks.RichTextBlock(label="段落")),
+            ("figure", FigureBlock()),
+        ]
+        registered = [(name, block_class()) for name, block_class in FIGURE_BLOCKS.items()]
+        super().__init__([*own, *registered, *(local_blocks or [])], **kwargs)

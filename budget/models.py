@@ -12,7 +12,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from .blocks import analysis_body_blocks
+from .blocks import AnalysisBodyBlock
 from .choices import (
     LEVEL_LENGTHS,
     LEVEL_NAMES,
@@ -342,7 +342,8 @@ class BudgetAnalysisPage(Page):
     """预算分析: a written analysis that cites figures through the figure block."""
 
     summary = models.TextField("摘要", blank=True)
-    body = StreamField(analysis_body_blocks(), verbose_name="正文", blank=True)
+    # budget's figure block and those other apps register (supervision: 债务, 国有资产, 审计)
+    body = StreamField(AnalysisBodyBlock, verbose_name="正文", blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
     template = "budget/analysis_page.html"

@@ -26,6 +26,8 @@ class SupervisionConfig(AppConfig):
         figures_imported.connect(_evaluate_after_budget_import, dispatch_uid="supervision-alerts")
 
         # 被引用: debt, asset and audit figures, letters and audit reports as citing documents
+        from .blocks import register as register_blocks
         from .citations import register
 
         register()
+        register_blocks()  # 预算分析 pages accept the debt, asset and audit figure blocks

@@ -89,11 +89,21 @@ class AuditFigureBlock(CitedFigureBlock):
         template = "budget/blocks/figure.html"
 
 
+SOURCE_BLOCKS = (
+    ("debt_figure", DebtFigureBlock),
+    ("asset_figure", AssetFigureBlock),
+    ("audit_figure", AuditFigureBlock),
+)
+
+
 def figure_blocks() -> list:
     """Every figure block, named for a StreamField: budget, debt, assets, audit."""
-    return [
-        ("figure", FigureBlock()),
-        ("debt_figure", DebtFigureBlock()),
-        ("asset_figure", AssetFigureBlock()),
-        ("audit_figure", AuditFigureBlock()),
-    ]
+    return [("figure", FigureBlock()), *((name, cls()) for name, cls in SOURCE_BLOCKS)]
+
+
+def register() -> None:
+    """预算分析 pages (budget.blocks.AnalysisBodyBlock) accept these blocks too."""
+    from budget.blocks import register_figure_block
+
+    for name, block_class in SOURCE_BLOCKS:
+        register_figure_block(name, block_class)

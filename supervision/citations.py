@@ -1,7 +1,9 @@
 """被引用 for documents that are not pages (budget/figures.py keeps the citations):
 
 - a letter (函件) drafted from an alert carries the alert's figures; when it is signed (签发)
-  the figures it names become frozen citations of that letter, so the figure's page lists it;
+  the figures it names become frozen citations of that letter, so the figure's page lists it.
+  Every kind of rule's alert names some (alert_specs): a subject's or a unit's budget figures,
+  三公经费, a debt category or indicator, one bond, the fiscal rules' totals;
 - the drafted 审计查出问题整改情况报告 cites the year's audit figures; each time it is
   generated, its citations become the figures it printed (frozen).
 
@@ -14,7 +16,7 @@ from importlib import import_module
 from django.apps import apps
 from django.urls import reverse
 
-from budget.choices import ClassificationKind, Measure
+from budget.choices import THREE_PUBLIC_CODES, ClassificationKind, Measure
 from budget.figures import (
     Document,
     FigureSpec,
@@ -24,9 +26,9 @@ from budget.figures import (
 from budget.models import CitingDocument
 
 from .choices import RuleKind
-from .figures import AuditSpec, DebtSpec
+from .figures import AuditSpec, BondSpec, BudgetSumSpec, DebtSpec, FiscalSpec
 
-# the figures each kind of alert prints (supervision/alerts.py, supervision/debt_rules.py), as specs
+# the figures each kind of alert prints (supervision/alerts.py, debt_rules.py, fiscal_rules.py)
 BUDGET_MEASURES = {
     RuleKind.EXECUTION_LAG: (
         Measure.ADJUSTED,
@@ -44,35 +46,158 @@ DEBT_MEASURES = {
     RuleKind.DEBT_SERVICE_RATIO: ("service_ratio", "principal_paid", "interest_paid", "capacity"),
     RuleKind.DEBT_INTEREST_RATIO: ("interest_ratio", "interest_paid"),
 }
+THREE_PUBLIC_MEASURES = ("adjusted", "cumulative", "over_share")
+BOND_MEASURES = ("amount", "outstanding", "maturity", "funded")
+BALANCE_MEASURES = (
+    "own_revenue",
+    "funds_in",
+    "other_transfers_in",
+    "debt_in",
+    "income",
+    "own_spending",
+    "funds_out",
+    "other_transfers_out",
+    "outgo",
+    "balance_gap",
+    "gap_share",
+)
+TRANSFER_MEASURES = BUDGET_MEASURES[RuleKind.EXECUTION_LAG]
+
+
+def _budget_specs(alert) -> list:
+    """执行进度 / 年底突击 / 决算偏离: one subject's figures, or a unit's whole budget."""
+    kind = alert.rule.kind
+    month = 0 if kind == RuleKind.FINAL_DEVIATION else alert.month or 12
+    department = alert.department.code if alert.department_id else ""
+    if alert.code:
+        return [
+            FigureSpec(
+                year=alert.year,
+                month=month,
+                budget=alert.budget,
+                code=alert.code,
+                measure=measure,
+                kind=ClassificationKind.FUNCTION,
+                department=department,
+            )
+            for measure in BUDGET_MEASURES[kind]
+        ]
+    if not department:
+        return []
+    return [
+        BudgetSumSpec(
+            year=alert.year,
+            month=month,
+            budget=alert.budget,
+            kind=ClassificationKind.FUNCTION,
+            codes="",
+            department=department,
+            measure=str(measure),
+        )
+        for measure in BUDGET_MEASURES[kind]
+    ]
+
+
+def _three_public_specs(alert) -> list:
+    if not alert.department_id:
+        return []
+    return [
+        BudgetSumSpec(
+            year=alert.year,
+            month=alert.month,
+            budget=alert.budget,
+            kind=ClassificationKind.ECONOMIC,
+            codes=",".join(THREE_PUBLIC_CODES),
+            department=alert.department.code,
+            measure=measure,
+        )
+        for measure in THREE_PUBLIC_MEASURES
+    ]
+
+
+def _idle_specs(alert) -> list:
+    """结转结余: 调整预算数 and the spending it was measured against (决算数, else 12月累计),
+    then the balance and its share."""
+    final = any(label.startswith("决算数") for label in (alert.figures or {}))
+    department = alert.department.code if alert.department_id else ""
+    specs = []
+    if alert.code:  # a 类 of the county: budget's own figures where one names it
+        specs += [
+            FigureSpec(alert.year, 0, alert.budget, alert.code, Measure.ADJUSTED),
+            FigureSpec(alert.year, 0, alert.budget, alert.code, Measure.FINAL)
+            if final
+            else FigureSpec(alert.year, 12, alert.budget, alert.code, Measure.CUMULATIVE),
+        ]
+        measures = ("idle", "idle_share")
+    elif department:
+        measures = ("adjusted", "final" if final else "cumulative", "idle", "idle_share")
+    else:
+        return []
+    for measure in measures:
+        specs.append(
+            BudgetSumSpec(
+                year=alert.year,
+                month=12 if measure == "cumulative" else 0,
+                budget=alert.budget,
+                kind=ClassificationKind.FUNCTION,
+                codes=alert.code,
+                department=department,
+                measure=measure,
+            )
+        )
+    return specs
+
+
+def _fiscal(alert, basis, measure) -> FiscalSpec:
+    return FiscalSpec(
+        year=alert.year, month=alert.month, budget=alert.budget, basis=basis, measure=measure
+    )
 
 
 def alert_specs(alert) -> list:
-    """The citable figures an alert names. Findings that are not one subject's or one debt
-    category's figures (a unit's whole budget, 三公经费 over several codes, one bond) name
-    none: their numbers stay in the letter's text only."""
+    """The citable figures an alert names, as specs whose values are the alert's: computed the
+    way its rule computed them. An alert no rule made (人工发现问题) names none."""
     kind = alert.rule.kind
     specs = []
-    if kind in BUDGET_MEASURES and alert.code:
-        department = alert.department.code if alert.department_id else ""
-        month = 0 if kind == RuleKind.FINAL_DEVIATION else alert.month or 12
-        for measure in BUDGET_MEASURES[kind]:
-            specs.append(
-                FigureSpec(
-                    year=alert.year,
-                    month=month,
-                    budget=alert.budget,
-                    code=alert.code,
-                    measure=measure,
-                    kind=ClassificationKind.FUNCTION,
-                    department=department,
-                )
-            )
+    if kind in BUDGET_MEASURES:
+        specs = _budget_specs(alert)
+    elif kind == RuleKind.THREE_PUBLIC_OVER:
+        specs = _three_public_specs(alert)
     elif kind in DEBT_MEASURES:
         category = ""
         if kind == RuleKind.DEBT_NEAR_LIMIT:
             category = alert.key.partition(":")[2]
-        for measure in DEBT_MEASURES[kind]:
-            specs.append(DebtSpec(year=alert.year, category=category, measure=measure))
+        specs = [
+            DebtSpec(year=alert.year, category=category, measure=m) for m in DEBT_MEASURES[kind]
+        ]
+    elif kind == RuleKind.DEBT_MATURITY_UNFUNDED:  # key 到期:<债券编码>
+        code = alert.key.partition(":")[2]
+        specs = [BondSpec(code=code, measure=m) for m in BOND_MEASURES] if code else []
+    elif kind == RuleKind.BUDGET_BALANCE:  # key 收支平衡:预算 or 收支平衡:执行
+        basis = "adjusted" if alert.key.endswith(":预算") else "cumulative"
+        specs = [_fiscal(alert, basis, m) for m in BALANCE_MEASURES]
+    elif kind == RuleKind.TRANSFER_LAG and alert.code:
+        specs = [
+            FigureSpec(
+                year=alert.year,
+                month=alert.month,
+                budget=alert.budget,
+                code=alert.code,
+                measure=measure,
+                kind=ClassificationKind.REVENUE,
+            )
+            for measure in TRANSFER_MEASURES
+        ]
+    elif kind == RuleKind.IDLE_BALANCE:
+        specs = _idle_specs(alert)
+    elif kind == RuleKind.TAX_SHARE:
+        specs = [
+            _fiscal(alert, "cumulative", m)
+            for m in ("tax_revenue", "other_own_revenue", "own_revenue", "tax_share")
+        ] + [
+            _fiscal(alert, "adjusted", "tax_share"),
+            _fiscal(alert, "prior_cumulative", "tax_share"),
+        ]
     valid = []
     for spec in specs:
         try:

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
@@ -536,12 +535,6 @@ class AssetExportView(TableExportView):
 
 # --- cited figures (被引用) -----------------------------------------------------------------------
 
-SOURCE_PAGES = {
-    "debt": "supervision:debt",
-    "assets": "supervision:assets",
-    "audit": "supervision:findings",
-}
-
 
 def may_read_figure(user, spec) -> bool:
     """Debt and asset figures: cms.query_data. Audit figures: whoever reads every finding, or
@@ -577,7 +570,7 @@ def figure(request):
         return redirect_to_login(request.get_full_path())
     try:
         spec = spec_from_data(request.GET)
-        if spec.source not in SOURCE_PAGES:
+        if not hasattr(spec, "page_url"):  # budget's own figures have their page
             raise FigureSpecError("数据来源无效")
         spec.validate()
     except FigureSpecError as error:
@@ -589,19 +582,16 @@ def figure(request):
     if not may_read_figure(request.user, spec):
         raise PermissionDenied("无权查看此数据")
     value = spec.compute()
-    source_url = reverse(SOURCE_PAGES[spec.source])
-    if spec.source != "debt":
-        source_url += f"?year={spec.year}"
     return render(
         request,
         "supervision/figure.html",
         _context(
             request,
-            {"debt": "debt", "assets": "assets", "audit": "findings"}[spec.source],
+            spec.section,
             spec=spec,
             value=spec.format(value),
             label=spec.default_label(),
-            source_url=source_url,
+            source_url=spec.page_url(),
             citations=[
                 (c, spec.format(c.value) if c.frozen else "")
                 for c in citing_documents(spec, request.user)

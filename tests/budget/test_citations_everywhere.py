@@ -370,3 +370,69 @@ def test_briefing_bodies_cite_debt_figures_in_their_documents_too(positions):
     texts = [block.text for block in document_blocks(page)]
     assert texts[0] == "政府债务余额（2026年末）：397,520.35万元"
     assert texts[1].startswith("（数据引用有误：债务率只按全县合计计算")
+
+
+# --- 预算分析 pages cite every source -----------------------------------------------------------
+
+
+def test_analysis_page_cites_a_debt_figure(positions, client, deputy_user, make_user):
+    from wagtail.models import Site
+
+    from budget.models import BudgetAnalysisPage
+
+    body = BudgetAnalysisPage._meta.get_field("body").stream_block
+    assert {"figure", "debt_figure", "asset_figure", "audit_figure"} <= set(body.child_blocks)
+    root = Site.objects.get(is_default_site=True).root_page
+    page = BudgetAnalysisPage(
+        title="政府债务风险分析",
+        slug="debt-analysis",
+        body=json.dumps(
+            [
+                {"type": "paragraph", "value": "<p>专项债务接近限额。</p>"},
+                {"type": "debt_figure", "value": debt_value("frozen", "special", "limit_usage")},
+            ]
+        ),
+    )
+    root.add_child(instance=page)
+    spec = DebtSpec(year=2026, category="special", measure="limit_usage")
+    client.force_login(deputy_user)
+    assert page.title not in client.get(spec.url()).content.decode()  # a draft cites nothing
+    page.save_revision().publish()
+
+    [citation] = FigureCitation.objects.filter(page=page)
+    assert citation.source == "debt" and citation.frozen and citation.value == Decimal("96.09")
+    html = client.get(page.url).content.decode()
+    assert "2026年末专项债务余额占限额" in html and "96.09%" in html and "发布时数据" in html
+    html = client.get(spec.url()).content.decode()
+    assert page.title in html and page.url in html  # 被引用, for who queries budget data
+    assert page.title in client.get(reverse("supervision:debt")).content.decode()
+
+    client.force_login(make_user(roles.DEPUTY_MEMBER))  # reads the library, not budget data
+    response = client.get(spec.url())
+    assert response.status_code == 403 and page.title not in response.content.decode()
+
+
+def test_analysis_body_refuses_a_bad_debt_figure(positions):
+    from budget.models import BudgetAnalysisPage
+
+    body = BudgetAnalysisPage._meta.get_field("body").stream_block
+    block = body.child_blocks["debt_figure"]
+    with pytest.raises(StructBlockValidationError) as error:
+        block.clean(block.to_python(debt_value("live", year=2019)))
+    assert "2019 年没有政府债务数据" in str(error.value.block_errors)
+
+
+def test_analysis_editor_offers_every_figure_block(client, admin_user_role):
+    from wagtail.models import Site
+
+    from budget.models import BudgetAnalysisPage
+
+    root = Site.objects.get(is_default_site=True).root_page
+    client.force_login(admin_user_role)
+    url = reverse("wagtailadmin_pages:add", args=["budget", "budgetanalysispage", root.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ("figure", "debt_figure", "asset_figure", "audit_figure"):
+        assert f"&quot;{name}&quot;" in html or f'"{name}"' in html
+    assert BudgetAnalysisPage.objects.count() == 0
