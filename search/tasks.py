@@ -23,8 +23,12 @@ def apply_pending_index_writes(self, index_path: str):
     from search.indexing import apply_spool
 
     store = get_store(index_path)
+    # Run in the caller's own thread (eager: no worker), it must not hold that request or
+    # command for half a minute: it tries as long as any index write would, and when the lock
+    # stays busy the writer holding it drains the spool after its commit anyway.
+    timeout = store.lock_timeout if self.request.is_eager else 30
     try:
-        apply_spool(store, timeout=30)
+        apply_spool(store, timeout=timeout)
     except IndexBusy as exc:
         if self.request.is_eager:
             log.warning("search index busy; deferred writes stay spooled in %s", index_path)
