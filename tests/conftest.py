@@ -99,7 +99,6 @@ SLOW = {
     "tests/letters/test_search_and_demo.py::test_demo_letters_in_several_states_and_idempotent",
     "tests/suggestions/test_demo.py",
     "tests/cms/test_site.py::test_load_demo_is_idempotent",
-    "tests/notifications/test_inbox.py::test_demo_welcome_is_sent_once",
     "tests/suggestions/test_opinions.py::test_demo_data_is_idempotent_and_linked",
 }
 

@@ -81,6 +81,10 @@ def test_load_demo_is_idempotent(django_user_model, client):
     assert django_user_model.objects.count() == count
     usernames = set(django_user_model.objects.values_list("username", flat=True))
     assert {account[0] for account in DEMO_ACCOUNTS} <= usernames
+    from cms.notifications.models import Message
+
+    # loaded twice (background, then plain): each demo account welcomed once
+    assert Message.objects.filter(category="welcome").count() == len(DEMO_ACCOUNTS)
     # the demo archive holds a filed year with items from every module (LibreOffice is installed by CI)
     kinds = set(ArchiveItem.objects.filed().values_list("source_key", flat=True))
     assert {

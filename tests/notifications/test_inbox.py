@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cms.notifications.models import Message
@@ -109,8 +110,18 @@ def test_home_page_without_unread_has_no_panel(client, staff_user):
 
 
 def test_demo_welcome_is_sent_once():
-    from cms.demo import DEMO_ACCOUNTS, load_demo
+    """The welcome loader on the demo accounts, run twice (the whole demo loaded twice is
+    tests/cms/test_site.py::test_load_demo_is_idempotent)."""
+    from io import StringIO
 
-    load_demo()
-    load_demo()
+    from cms.demo import DEMO_ACCOUNTS, create_demo_accounts
+    from cms.notifications.wagtail_hooks import load_demo_welcome_messages
+
+    create_demo_accounts()
+    out = StringIO()
+    load_demo_welcome_messages(out)
+    load_demo_welcome_messages(out)
     assert Message.objects.filter(category="welcome").count() == len(DEMO_ACCOUNTS)
+    assert out.getvalue().count("发送了欢迎消息") == 1
+    staff = Message.objects.get(category="welcome", recipient__username="staff")
+    assert staff.url == reverse("workdays:calendar")
