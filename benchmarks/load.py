@@ -264,7 +264,9 @@ def run_clients(base, clients, duration, max_requests, mix, staff_login, liaison
                 response = mix.request(kind, rng, base, staff, liaison)
                 problem = f"HTTP {response.status_code}" if response.status_code >= 500 else ""
             except requests.RequestException as exc:
-                problem = type(exc).__name__
+                # the reason too (refused, reset, a keep-alive connection closed by the server)
+                reason = re.sub(r"0x[0-9a-f]+", "…", str(exc))[:160]
+                problem = f"{type(exc).__name__} ({reason})"
             elapsed = time.monotonic() - began
             with lock:
                 timings[kind].append(elapsed)
@@ -338,7 +340,9 @@ def main(argv=None):
         **os.environ,
         "DATA_DIR": str(data_dir),
         "PORT": str(args.port),
-        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        # what manage.py, wsgi.py and the Procfile use by default: DEBUG off, as deployed
+        # (cms.settings.dev would time Django's debug mode: every SQL query recorded)
+        "DJANGO_SETTINGS_MODULE": "cms.settings.onebox",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.pop("DATABASE_URL", None)
