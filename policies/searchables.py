@@ -27,6 +27,25 @@ def _page_facets():
     }
 
 
+_PAGE_FACETS = _page_facets()
+
+
+def _article_facet(key):
+    """A facet of an article: its policy's, worked out once per policy object (the hits
+    of one search share their policy's object, search.registry.Searchable.hit_related)."""
+
+    def value(article):
+        page = article.page
+        facets = page.__dict__.get("_search_facets")
+        if facets is None:
+            facets = page.__dict__["_search_facets"] = {
+                name: fn(page) for name, fn in _PAGE_FACETS.items()
+            }
+        return facets[key]
+
+    return value
+
+
 def register():
     register_searchable(
         PolicyPage,
@@ -36,7 +55,6 @@ def register():
         date_for=lambda page: page.issued_on,
         facets=_page_facets(),
     )
-    page_facets = _page_facets()
     register_searchable(
         PolicyArticle,
         type_label="法规条文",
@@ -45,21 +63,22 @@ def register():
         title_for=str,
         body_for=lambda article: article.text,
         date_for=lambda article: article.page.issued_on,
-        facets={key: (lambda a, fn=fn: fn(a.page)) for key, fn in page_facets.items()},
+        facets={key: _article_facet(key) for key in _PAGE_FACETS},
         # results list a policy once, with its best-matching articles beneath it
         parent_for=lambda article: article.page,
         parent_key=PolicyPage._meta.label_lower,
-        hit_fields=(
-            "id",
-            "label",
-            "page__id",
-            "page__content_type",
-            "page__title",
-            "page__url_path",
-            "page__issued_on",
-            "page__year",
-            "page__issuer",
-            "page__effect_level",
-            "page__status",
-        ),
+        hit_fields=("id", "label", "page"),
+        hit_related={
+            "page": (
+                "id",
+                "content_type",
+                "title",
+                "url_path",
+                "issued_on",
+                "year",
+                "issuer",
+                "effect_level",
+                "status",
+            )
+        },
     )

@@ -157,6 +157,9 @@ def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> di
 
 
 #: segment-level arrays shared by every thread (immutable once built)
+#: one-character unions kept per searcher (search.backend.CharQuery)
+DOC_WEIGHTS_KEPT = 8
+
 _SEGMENT_CACHE: dict[tuple, object] = {}
 _SEGMENT_CACHE_MAX = 512
 _segment_cache_lock = threading.Lock()
@@ -214,6 +217,38 @@ class _Scoring:
         self.top = top
         self.reader = reader
         self.bm25 = top.weighting  # a BM25F (top_docs checks)
+        self._sizes: dict[int, int] = {}
+
+    def _doc_weights(self, query) -> dict[int, float]:
+        """query.doc_weights(reader), kept with the searcher for the next search by type
+        of the same request (a one-character query is the same union for every type); a
+        few are kept, the union of a frequent character holds most documents."""
+        cache = self.top.__dict__.setdefault("_fast_doc_weights", {})
+        key = (id(self.reader), repr(query))
+        weights = cache.get(key)
+        if weights is None:
+            weights = query.doc_weights(self.reader)
+            if len(cache) >= DOC_WEIGHTS_KEPT:
+                cache.clear()
+            cache[key] = weights
+        return weights
+
+    def _size(self, query) -> int:
+        """query.estimate_size(reader), each part worked out once: Whoosh's And and Or
+        ask their parts again at every level, and the And below sorts by it at every level
+        too (thousands of look-ups for a query of many character pairs)."""
+        key = id(query)
+        size = self._sizes.get(key)
+        if size is None:
+            kind = type(query)
+            if kind is wq.And:
+                size = min(self._size(q) for q in query.subqueries)
+            elif kind is wq.Or:
+                size = min(sum(self._size(q) for q in query.subqueries), self.reader.doc_count())
+            else:
+                size = query.estimate_size(self.reader)
+            self._sizes[key] = size
+        return size
 
     def _keyword(self, query) -> dict[int, float] | None:
         """docnum → weight of a term of an unscored field (the model filter doc_ct: the
@@ -347,9 +382,11 @@ class _Scoring:
         if kind is wq.Phrase:
             return self.phrase(query, within)
         if hasattr(query, "doc_weights"):  # a query that weighs documents itself (CharQuery)
-            weights = query.doc_weights(self.reader)
+            weights = self._doc_weights(query)
             if within is None:
                 return weights
+            if len(within) < len(weights):
+                return {d: weights[d] for d in within if d in weights}
             return {d: w for d, w in weights.items() if d in within}
         if kind is wq.Or:
             # Whoosh scores an Or as the sum of its matching parts
@@ -369,8 +406,18 @@ class _Scoring:
         # unscored field (the model filter) last, as a look-up
         order = sorted(
             query.subqueries,
-            key=lambda q: (self._keyword(q) is not None, q.estimate_size(self.reader)),
+            key=lambda q: (self._keyword(q) is not None, self._size(q)),
         )
+        # a filter of an unscored field (the model of a search by type) that holds fewer
+        # documents than the first scored part would match narrows that part from the
+        # start: a phrase in 20,000 articles is not worked out for a type of 30 documents
+        filters = [plain for q in order if (plain := self._keyword(q)) is not None]
+        if filters and self._keyword(order[0]) is None:
+            narrowest = min(filters, key=len)
+            if len(narrowest) < self._size(order[0]):
+                within = (
+                    narrowest.keys() if within is None else [d for d in within if d in narrowest]
+                )
         out = self.run(order[0], within)
         for sub in order[1:]:
             if not out:

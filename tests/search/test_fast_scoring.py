@@ -75,3 +75,37 @@ def test_unsupported_shapes_fall_back(whoosh):  # noqa: F811
     assert top_docs(whoosh.store.searcher(), wq.Prefix("w__body", "预"), 10) is None
     # and the backend still answers them (Whoosh runs them)
     assert whoosh.search('"算执"', Document).count() == 1
+
+
+def test_a_small_type_beside_a_large_one_scores_as_whoosh(segmented):
+    """A search by type whose type holds few documents narrows the scored part to them from
+    the start (fastscore's And); hits and scores stay Whoosh's, and the large type's own
+    searches are unchanged."""
+    from tests.search.testapp.models import Note
+
+    rng = random.Random(11)
+    notes = [
+        Note.objects.create(
+            title="".join(rng.choice(WORDS) for _ in range(2)),
+            content="，".join(rng.choice(WORDS) for _ in range(rng.randint(3, 30))),
+        )
+        for _ in range(12)
+    ]
+    segmented.add_bulk(Note, notes)
+    segmented.refresh_indexes()
+    searcher = segmented.store.searcher()
+    found = 0
+    for model in (Note, Document):
+        for text in QUERIES:
+            results = segmented.search(parse_query_string(text)[1], model)
+            for query in (results._precise_query(), results._query()):
+                if query is None:
+                    continue
+                fast = top_docs(searcher, query, None)
+                slow = {d: s for s, d in searcher.search(query, limit=None, scored=True).top_n}
+                assert {d for d, _ in fast} == set(slow), (model, text)
+                for docnum, score in fast:
+                    assert score == pytest.approx(slow[docnum], rel=1e-9), (model, text)
+                if model is Note:
+                    found += len(fast)
+    assert found  # the notes matched some of the queries
