@@ -28,6 +28,18 @@ def _page_facets():
 
 
 _PAGE_FACETS = _page_facets()
+# what a policy needs to be listed: title, address, date, facets
+_POLICY_HIT_FIELDS = (
+    "id",
+    "content_type",
+    "title",
+    "url_path",
+    "issued_on",
+    "year",
+    "issuer",
+    "effect_level",
+    "status",
+)
 
 
 def _article_facet(key):
@@ -54,6 +66,9 @@ def register():
         url_for=lambda page: page.url,
         date_for=lambda page: page.issued_on,
         facets=_page_facets(),
+        # not the whole text of every matching statute: the snippet's text is read for the
+        # hits shown only (search.registry.complete_shown)
+        hit_fields=_POLICY_HIT_FIELDS,
     )
     register_searchable(
         PolicyArticle,
@@ -68,17 +83,5 @@ def register():
         parent_for=lambda article: article.page,
         parent_key=PolicyPage._meta.label_lower,
         hit_fields=("id", "label", "page"),
-        hit_related={
-            "page": (
-                "id",
-                "content_type",
-                "title",
-                "url_path",
-                "issued_on",
-                "year",
-                "issuer",
-                "effect_level",
-                "status",
-            )
-        },
+        hit_related={"page": _POLICY_HIT_FIELDS},
     )

@@ -336,6 +336,12 @@ def _normalised_scores(raw: list) -> list[float]:
     return [round(1.0 / (1 + rank * 0.1), 4) for rank in range(n)]
 
 
+def _is_generic_pages(queryset) -> bool:
+    from wagtail.models import Page
+
+    return hasattr(queryset, "specific") and queryset.model is Page
+
+
 def _hit_queryset(entry: Searchable, queryset: models.QuerySet) -> models.QuerySet:
     """The rows a hit of ``entry`` is made from: only ``hit_fields``, and the ``hit_related``
     rows left to _attach_related instead of joined in."""
@@ -368,8 +374,9 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     """(object, score) pairs of one type that the user may see, best first."""
     backend = get_search_backend()
     visible = _hit_queryset(entry, entry.visible_to(user))
-    # pages come back as their own types in one query per type, not one per page
-    searched = visible.specific() if hasattr(visible, "specific") else visible
+    # pages of the generic type come back as their own types in one query per type, not
+    # one per page; a page type's own queryset already gives its objects (and keeps only())
+    searched = visible.specific() if _is_generic_pages(visible) else visible
     try:
         results = backend.search(parsed.query, searched).annotate_score("_search_score")
         found = list(results[:limit])

@@ -80,3 +80,18 @@ def test_articles_are_refused_to_who_may_not_read_policies(fresh_index, make_use
     nobody = make_user(None, username="no-role")
     _entry, hits, _queries = _articles(nobody, "绩效")
     assert hits == []
+
+
+def test_policy_hits_leave_the_text_for_the_hits_shown(fresh_index, make_user, client):
+    """A policy hit is loaded without its text (a dense query matches hundreds of whole
+    statutes); the page still shows the snippet of the policies listed."""
+    deputy = make_user(roles.DEPUTY)
+    page = _publish(SAMPLE_NOTICE, "notice.txt")
+    entry = next(e for e in searchables() if e.key == "policies.policypage")
+    ((hit, _score),) = _search_type(entry, deputy, parse_query("事前绩效评估"), 2000)
+    assert hit.pk == page.pk and type(hit) is type(page)
+    assert "body_text" in hit.get_deferred_fields()
+    client.force_login(deputy)
+    html = client.get("/search/", {"q": "事前绩效评估"}).content.decode()
+    assert "元江县人民政府办公室关于印发" in html  # the title (its query words marked)
+    assert "新增重大项目应当开展" in html  # the snippet, read for the hit shown
