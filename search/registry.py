@@ -399,14 +399,18 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     return list(zip(kept, scores, strict=True))
 
 
-def collect_hits(user, parsed: ParsedQuery, types: Iterable[str] | None = None) -> list[SearchHit]:
+def collect_hits(
+    user, parsed: ParsedQuery, types: Iterable[str] | None = None, limit: int = MAX_HITS_PER_TYPE
+) -> list[SearchHit]:
+    """The best ``limit`` hits of each type (of ``types``, else every type) that ``user``
+    may see."""
     hits: list[SearchHit] = []
     wanted = set(types) if types else None
     for entry in searchables():
         if wanted is not None and entry.key not in wanted:
             continue
         check_budget()
-        for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, MAX_HITS_PER_TYPE)):
+        for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, limit)):
             hits.append(
                 SearchHit(
                     obj=obj,

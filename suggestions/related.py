@@ -91,7 +91,50 @@ def _visible_page(user, page) -> bool:
     return entry.visible_to(user).filter(pk=page.pk).exists()
 
 
+#: hits per type looked at for the similar policies (articles of one policy count once)
+SIMILAR_HITS_PER_TYPE = 300
+#: how long the similar policies of a suggestion are kept (the key changes with the index)
+SIMILAR_CACHE_SECONDS = 600
+
+
+def _index_generation():
+    """The search index's current commit (None for a backend without one): a change to any
+    indexed policy gives a new number, so what was kept for the old one is not used."""
+    from modelsearch.backends import get_search_backend
+
+    store = getattr(get_search_backend(), "store", None)
+    return None if store is None else store.searcher().reader().generation()
+
+
 def similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> list[RelatedItem]:
+    """The policies closest to ``terms`` that ``user`` may read. Worked out once per index
+    commit for the same terms and reading right (a suggestion's page is opened again and
+    again; the OR query of its words scores every statute that holds one of them)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from policies.models import READ_PERMISSION
+
+    generation = _index_generation()
+    if generation is None:
+        return _similar_policies(user, terms, limit, exclude_urls)
+    key = (
+        "suggestions:similar:"
+        + hashlib.sha256(
+            repr(
+                (generation, terms, limit, sorted(exclude_urls), user.has_perm(READ_PERMISSION))
+            ).encode()
+        ).hexdigest()
+    )
+    items = cache.get(key)
+    if items is None:
+        items = _similar_policies(user, terms, limit, exclude_urls)
+        cache.set(key, items, SIMILAR_CACHE_SECONDS)
+    return items
+
+
+def _similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> list[RelatedItem]:
     from search.query_syntax import QuerySyntaxError, parse_query
     from search.registry import collect_hits
 
@@ -102,7 +145,7 @@ def similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> lis
         parsed = parse_query(" | ".join(terms))
     except QuerySyntaxError:
         return []
-    hits = collect_hits(user, parsed, types=types)
+    hits = collect_hits(user, parsed, types=types, limit=SIMILAR_HITS_PER_TYPE)
     hits.sort(key=lambda h: (-h.score, h.rank))
     items, seen = [], set(exclude_urls)
     for hit in hits:

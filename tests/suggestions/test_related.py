@@ -121,3 +121,36 @@ def test_template_tag_renders_the_block(suggestion, deputies, library):
     assert "/budget/execution/" in html
     for secret in ("13912345678", "530000197001011234", "秘密单位", "红河路"):
         assert secret not in html
+
+
+def test_similar_policies_are_kept_until_the_index_changes(
+    suggestion, deputies, make_user, library, django_capture_on_commit_callbacks
+):
+    """Opening the page again reuses what was found (no search); a policy published after
+    is found, since the index's new commit makes a new key; who may not read the library
+    gets nothing from what a reader's visit kept."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cms import roles
+
+    reader = deputies["user_b"]
+    first = [p.url for p in related_material(reader, suggestion).policies]
+    with CaptureQueriesContext(connection) as again:
+        assert [p.url for p in related_material(reader, suggestion).policies] == first
+    assert not any("policies_policyarticle" in q["sql"] for q in again.captured_queries)
+
+    more = (
+        "# 元江县农村饮水工程维修养护资金管理办法\n\n"
+        "第一条 农村饮水工程维修养护资金专款专用，保障山区饮水安全。\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        (record,) = ingest.import_path_data("more.md", more.encode(), publish=True)
+    get_search_backend().refresh_indexes()
+    after = [p.url for p in related_material(reader, suggestion).policies]
+    assert PolicyPage.objects.get(pk=record.page_id).url in after
+
+    liaison = make_user(roles.LIAISON, username="no_library")
+    assert [
+        p for p in related_material(liaison, suggestion).policies if p.source == "similar"
+    ] == []
