@@ -1219,6 +1219,9 @@ class SearchBackend(BaseSearchBackend):
     results_class = WhooshSearchResults
     index_class = WhooshIndex
     rebuilder_class = WhooshRebuilder
+    #: every result is a row of the searched queryset (WhooshSearchResults loads the hits
+    #: through queryset.filter(pk__in=…)), so callers need not check them against it again
+    results_from_queryset = True
 
     def __init__(self, params):
         super().__init__(params)

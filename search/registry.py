@@ -377,6 +377,7 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     # pages of the generic type come back as their own types in one query per type, not
     # one per page; a page type's own queryset already gives its objects (and keeps only())
     searched = visible.specific() if _is_generic_pages(visible) else visible
+    checked = getattr(backend, "results_from_queryset", False)
     try:
         results = backend.search(parsed.query, searched).annotate_score("_search_score")
         found = list(results[:limit])
@@ -386,12 +387,16 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
         everything = _hit_queryset(entry, entry.all_objects())
         results = backend.search(parsed.query, everything).annotate_score("_search_score")
         found = list(results[: limit * 3])
+        checked = False
     if not found:
         return []
-    allowed = set(
-        visible.filter(pk__in=[obj.pk for obj in found]).order_by().values_list("pk", flat=True)
-    )
-    kept = [obj for obj in found if obj.pk in allowed][:limit]
+    if checked:  # the backend returned rows of the user's own queryset only
+        kept = found[:limit]
+    else:
+        allowed = set(
+            visible.filter(pk__in=[obj.pk for obj in found]).order_by().values_list("pk", flat=True)
+        )
+        kept = [obj for obj in found if obj.pk in allowed][:limit]
     _attach_related(entry, kept)
     scores = _normalised_scores([getattr(obj, "_search_score", None) for obj in kept])
     if kept and hasattr(kept[0], "specific_class"):  # Wagtail pages: show the real type

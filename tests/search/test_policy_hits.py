@@ -95,3 +95,25 @@ def test_policy_hits_leave_the_text_for_the_hits_shown(fresh_index, make_user, c
     html = client.get("/search/", {"q": "事前绩效评估"}).content.decode()
     assert "元江县人民政府办公室关于印发" in html  # the title (its query words marked)
     assert "新增重大项目应当开展" in html  # the snippet, read for the hit shown
+
+
+def test_articles_of_a_restricted_policy_are_not_hits(fresh_index, make_user):
+    """The index still holds the articles of a policy put behind a view restriction; the
+    backend returns only rows of the reader's queryset, so none of them is a hit (the
+    registry does not check them a second time)."""
+    from wagtail.models import PageViewRestriction
+
+    deputy = make_user(roles.DEPUTY)
+    open_page = _publish(SAMPLE_NOTICE, "notice.txt")
+    closed = _publish(
+        SAMPLE_NOTICE.replace("元政办发〔2021〕7号", "元政办发〔2021〕8号").replace(
+            "县级预算绩效管理办法", "内部预算绩效管理办法"
+        ),
+        "closed.txt",
+    )
+    PageViewRestriction.objects.create(page=closed, restriction_type="login")
+    _entry, hits, _queries = _articles(deputy, "绩效")
+    assert hits and {article.page_id for article, _score in hits} == {open_page.pk}
+    entry = next(e for e in searchables() if e.key == "policies.policypage")
+    pages = _search_type(entry, deputy, parse_query("绩效"), 2000)
+    assert [page.pk for page, _score in pages] == [open_page.pk]
