@@ -388,13 +388,14 @@ def create_draft(user, material_type: MaterialType, year: int, period: int):
         data_month=data_month(year, period_end_month(material_type.cadence, period)),
         live=False,
     )
-    index.add_child(instance=page)
-    page.recipient_groups.set(material_type.default_recipient_groups.all())
-    page.recipient_departments.set(material_type.default_recipient_departments.all())
+    # the 印送 lists are given before the page is first saved: add_child stores them with it
+    # (a second save would cost a second search-index write inside the drafting request)
+    page.recipient_groups = list(material_type.default_recipient_groups.all())
+    page.recipient_departments = list(material_type.default_recipient_departments.all())
     if material_type.cadence in subscriptions.ROUTINE_CADENCES:
         # the 元谋 list above, plus the readers who subscribed to this kind (as of now)
-        page.recipient_readers.set(subscriptions.subscribed_readers(material_type))
-    page.save()
+        page.recipient_readers = list(subscriptions.subscribed_readers(material_type))
+    index.add_child(instance=page)
     page.save_revision(user=user, log_action=True)
     note = label
     if page.data_incomplete:

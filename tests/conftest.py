@@ -99,6 +99,7 @@ SLOW = {
     "tests/letters/test_search_and_demo.py::test_demo_letters_in_several_states_and_idempotent",
     "tests/suggestions/test_demo.py",
     "tests/cms/test_site.py::test_load_demo_is_idempotent",
+    "tests/cms/test_warmup.py",
     "tests/suggestions/test_opinions.py::test_demo_data_is_idempotent_and_linked",
 }
 

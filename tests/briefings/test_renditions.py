@@ -2,12 +2,13 @@ import io
 import shutil
 
 import pytest
+from django.urls import reverse
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from briefings import officialdoc
-from briefings.choices import RenditionStatus
+from briefings.choices import RenditionKind, RenditionStatus
 from briefings.models import BriefingRendition, RecipientGroup
 from cms.notifications.models import Message
 
@@ -118,3 +119,39 @@ def test_missing_libreoffice_is_not_retried(published, monkeypatch):
     failed = BriefingRendition.objects.get(page=published, kind="pdf")
     assert "LibreOffice" in failed.error and failed.attempts == 1
     assert BriefingRendition.objects.get(page=published, kind="docx").status == "ok"
+
+
+def test_approval_in_the_editor_queues_renditions_and_mail_for_after_the_response(
+    client, workflow, quarterly, drafter, head, django_capture_on_commit_callbacks
+):
+    """The head's click publishes, numbers and writes the inbox rows; the DOCX/PDF and the
+    e-mails wait for the commit and go to Celery (the worker, after the response):
+    benchmarks/admin_actions.py times the request without them."""
+    page = make_briefing(quarterly)
+    group = RecipientGroup.objects.get(name="县委财经委员会")
+    group.members.add(drafter)
+    page.recipient_groups.set([group])
+    page.save_revision()
+    page.get_workflow().start(page, drafter)
+    page.refresh_from_db()
+    state = page.current_workflow_task_state
+    client.force_login(head)
+    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", state.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url)
+    assert response.status_code in (200, 302)
+    page.refresh_from_db()
+    assert page.live and page.issue_number == 1
+    # during the request: nothing rendered, nothing mailed, the work is queued
+    assert not BriefingRendition.objects.filter(page=page).exists()
+    pushed = Message.objects.get(recipient=drafter, category="briefings", body__contains="已发布")
+    assert pushed.emailed_at is None
+    names = [getattr(c, "__qualname__", type(c).__qualname__) for c in callbacks]
+    assert "on_published.<locals>._render" in names
+    # after the commit (tests run Celery eagerly, as the worker would later)
+    for callback in callbacks:
+        callback()
+    docx = BriefingRendition.objects.get(page=page, kind=RenditionKind.DOCX)
+    assert docx.status == RenditionStatus.OK and docx.size > 0
+    pushed.refresh_from_db()
+    assert pushed.emailed_at is not None

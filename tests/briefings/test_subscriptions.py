@@ -265,6 +265,39 @@ def test_default_distribution_keeps_the_list_and_adds_subscribers(
     assert bystander not in page.recipient_readers.all()
 
 
+def test_draft_is_saved_once_with_its_distribution_in_the_revision(
+    figures, staff_user, quarterly, member
+):
+    """The 印送 lists go in with the page's first save (no second save, so one search-index
+    write fewer in the drafting request) and are in the revision the editor opens."""
+    from django.db.models.signals import post_save
+
+    from briefings.models import BriefingPage
+
+    subscriptions.subscribe(member, quarterly, INBOX)
+    saves = []
+
+    def count(sender, instance, **kwargs):
+        saves.append(kwargs.get("update_fields"))
+
+    post_save.connect(count, sender=BriefingPage, dispatch_uid="test-draft-saves")
+    try:
+        page, _ = drafting.create_draft(staff_user, quarterly, 2026, 3)
+    finally:
+        post_save.disconnect(dispatch_uid="test-draft-saves", sender=BriefingPage)
+    # add_child's insert, then save_revision's update of the revision pointers
+    assert len(saves) == 2 and saves[0] is None and saves[1] is not None
+    page = BriefingPage.objects.get(pk=page.pk)
+    defaults = set(quarterly.default_recipient_groups.all())
+    assert defaults and set(page.recipient_groups.all()) == defaults
+    assert set(page.recipient_departments.all()) == set(
+        quarterly.default_recipient_departments.all()
+    )
+    latest = page.get_latest_revision_as_object()
+    assert set(latest.recipient_groups.all()) == defaults
+    assert list(latest.recipient_readers.all()) == [member]
+
+
 def test_published_briefing_reaches_subscribers_through_their_channels(
     workflow, quarterly, drafter, head, member, make_user, django_capture_on_commit_callbacks
 ):
