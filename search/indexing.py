@@ -263,13 +263,16 @@ def _queue_drain(store):
         log.warning("could not queue the deferred index write", exc_info=True)
 
 
-def _write_or_defer(backend, documents, delete_keys, refs, wal=None):
+def _write_or_defer(backend, documents, delete_keys, refs, wals=()):
+    """Write now, or (index busy, or being rebuilt) leave the change where the next writer
+    applies it: its write-ahead files ``wals`` when it has them, else a new spool file."""
     store = backend.store
+    wals = [wal for wal in wals if wal is not None]
     if store.rebuild_in_progress():
         # a full rebuild holds the lock: spool at once instead of waiting for the timeout;
         # the rebuild applies the spool right after its commit
-        if wal is not None:
-            _defer_files(store, [wal])
+        if wals:
+            _defer_files(store, wals)
         else:
             spool(store, refs, delete_keys)
         if not store.rebuilding:
@@ -280,13 +283,13 @@ def _write_or_defer(backend, documents, delete_keys, refs, wal=None):
     except Exception as error:  # busy or failed: never lose the change
         if not isinstance(error, IndexBusy):
             log.exception("index write failed; the change is spooled for a later writer")
-        if wal is not None:
-            _defer_files(store, [wal])
+        if wals:
+            _defer_files(store, wals)
         else:
             spool(store, refs, delete_keys)
         _queue_drain(store)
         return
-    if wal is not None:
+    for wal in wals:
         wal.unlink(missing_ok=True)
 
 
@@ -333,15 +336,15 @@ class BulkWriter:
         self.commits = 0
         self.written = 0
 
-    def add(self, documents, delete_keys, wal=None) -> None:
+    def add(self, documents, delete_keys, wals=()) -> None:
         for key in delete_keys:
             self.documents.pop(key, None)
             self.deletes.add(key)
         for doc in documents:
             self.documents[doc["doc_key"]] = doc
-        if wal is None:  # a write made outside a transaction: record it before holding it
-            wal = write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)
-        self.wal_files.append(wal)
+        if not wals:  # a write made outside a transaction: record it before holding it
+            wals = [write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)]
+        self.wal_files.extend(wals)
         if self.first_at is None:
             self.first_at = time.monotonic()
         if len(self.documents) >= self.max_docs:
@@ -432,27 +435,58 @@ def bulk(backend=None, max_docs: int = 500, max_seconds: float = 2.0):
 
 
 class _PendingWrite:
-    """A write waiting for the transaction to commit (an on_commit callback)."""
+    """The writes of one transaction (at one savepoint level) waiting for its commit: an
+    on_commit callback. A later write at the same level takes over the earlier one's
+    documents, so the page saved and then submitted in one request is one index commit,
+    made where the last write stands in the commit's callbacks."""
 
     def __init__(self, backend, documents, delete_keys, wal=None):
         self.backend = backend
-        self.documents = documents
-        self.delete_keys = delete_keys
+        self.documents = {doc["doc_key"]: doc for doc in documents}
+        self.delete_keys = list(delete_keys)
         self.refs = [_ref(doc) for doc in documents]
-        self.wal = wal
+        self.wals = [wal] if wal is not None else []
         self.done = False
         self._lock = threading.Lock()
+
+    def take_over(self, earlier: _PendingWrite) -> None:
+        """Carry ``earlier``'s writes (made before this one's) and leave it empty; nothing
+        when it already ran (refresh_indexes())."""
+        with earlier._lock:
+            if earlier.done:
+                return
+            earlier.done = True
+            documents, deletes = earlier.documents, earlier.delete_keys
+            refs, wals = earlier.refs, earlier.wals
+        for key in self.delete_keys:  # this one's deletes come after the earlier documents
+            documents.pop(key, None)
+        documents.update(self.documents)  # deletes are applied first: a re-added one stays
+        self.documents = documents
+        self.delete_keys = [*deletes, *self.delete_keys]
+        self.refs = [*refs, *self.refs]
+        self.wals = [*wals, *self.wals]
 
     def __call__(self):
         with self._lock:  # refresh_indexes() and the commit may both call it
             if self.done:
                 return
             self.done = True
+        documents = list(self.documents.values())
         bulk_writer = _active_bulk(self.backend.store)
         if bulk_writer is not None:
-            bulk_writer.add(self.documents, self.delete_keys, self.wal)
+            bulk_writer.add(documents, self.delete_keys, self.wals)
             return
-        _write_or_defer(self.backend, self.documents, self.delete_keys, self.refs, self.wal)
+        _write_or_defer(self.backend, documents, self.delete_keys, self.refs, self.wals)
+
+
+def _pending_at_this_level(connection, store):
+    """The write of this transaction waiting at the current savepoint level, if any: one
+    with the very same savepoints is rolled back (or committed) together with a new one."""
+    here = set(connection.savepoint_ids)
+    for sids, callback, _robust in reversed(connection.run_on_commit):
+        if isinstance(callback, _PendingWrite) and callback.backend.store is store:
+            return callback if sids == here else None
+    return None
 
 
 def submit(backend, documents=(), delete_keys=()):
@@ -460,10 +494,15 @@ def submit(backend, documents=(), delete_keys=()):
     (at once when there is no transaction)."""
     documents = list(documents)
     delete_keys = list(delete_keys)
-    if transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
         refs = [_ref(doc) for doc in documents]
         wal = write_ahead(backend.store, refs, delete_keys)
-        transaction.on_commit(_PendingWrite(backend, documents, delete_keys, wal), robust=True)
+        pending = _PendingWrite(backend, documents, delete_keys, wal)
+        earlier = _pending_at_this_level(connection, backend.store)
+        if earlier is not None:
+            pending.take_over(earlier)
+        transaction.on_commit(pending, robust=True)
     else:
         _PendingWrite(backend, documents, delete_keys)()
 

@@ -177,3 +177,43 @@ def test_search_index_check_reports_and_repairs(whoosh, capsys):  # noqa: F811
     assert "索引与数据库一致" in out
     assert {o.pk for o in whoosh.search("未索引", Document)} == {missing.pk}
     assert {o.pk for o in whoosh.search("新标题", Document)} == {stale.pk}
+
+
+def test_one_transaction_makes_one_index_commit(whoosh):  # noqa: F811
+    """Writes of one transaction at one savepoint level wait as one: the page saved and then
+    submitted in the same request is committed to the index once, in its last state; a later
+    delete drops an earlier add; a rolled-back savepoint's write is not applied."""
+    connection = transaction.get_connection()
+    store = whoosh.store
+    draft = Document.objects.create(title="合并写入 初稿")  # indexed by its save signal
+    whoosh.add(draft)
+    draft.title = "合并写入 定稿"
+    draft.save()
+    whoosh.add(draft)
+    other = Document.objects.create(title="合并写入 另一篇")
+    whoosh.add(other)
+    gone = Document.objects.create(title="合并写入 撤回稿")
+    whoosh.add(gone)
+    whoosh.delete(gone)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        draft.title = "合并写入 回滚稿"
+        draft.save()
+        whoosh.add(draft)
+        raise RuntimeError("rolled back")
+    draft.title = "合并写入 定稿"  # as the database holds it after the rollback
+    pending = [
+        callback
+        for _sids, callback, _robust in connection.run_on_commit
+        if isinstance(callback, indexing._PendingWrite) and not callback.done
+    ]
+    assert len(pending) == 1  # the last write carries the others; the savepoint's is gone
+    assert len(pending[0].wals) >= 7  # each write recorded ahead, all waiting as one
+    generation = store.index().latest_generation()
+    pending[0]()  # what the commit runs
+    assert store.index().latest_generation() == generation + 1  # one commit
+    assert {o.pk for o in whoosh.search("定稿", Document)} == {draft.pk}
+    assert not list(whoosh.search("回滚稿", Document))
+    assert not list(whoosh.search("撤回稿", Document))
+    assert {o.pk for o in whoosh.search("另一篇", Document)} == {other.pk}
+    # every write-ahead file of the merged writes is gone once the commit is made
+    assert all(not wal.exists() for wal in pending[0].wals)
