@@ -458,6 +458,7 @@ class _PendingWrite:
             earlier.done = True
             documents, deletes = earlier.documents, earlier.delete_keys
             refs, wals = earlier.refs, earlier.wals
+            earlier.documents, earlier.delete_keys, earlier.refs, earlier.wals = {}, [], [], []
         for key in self.delete_keys:  # this one's deletes come after the earlier documents
             documents.pop(key, None)
         documents.update(self.documents)  # deletes are applied first: a re-added one stays
