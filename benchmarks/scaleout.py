@@ -122,6 +122,22 @@ class Run:
         self.errors: list[str] = []
         self.edits = 0
         self.uploads: list[tuple[str, str]] = []  # (base, batch)
+        self.retried = Counter()
+
+    def get(self, kind: str, session, url: str, **kwargs):
+        """GET as a browser sends it: once more when the server closed the kept-alive
+        connection just as the request went out ("Connection aborted" before any response:
+        gunicorn's gthread worker closing an idle keep-alive connection, benoitc/gunicorn
+        #1698). Such retries are counted and printed; a second failure is an error, and a
+        web worker that really died shows in its log, which is checked too."""
+        try:
+            return session.get(url, **kwargs)
+        except requests.ConnectionError as exc:
+            if "Connection aborted" not in str(exc):
+                raise
+            with self.lock:
+                self.retried[kind] += 1
+            return session.get(url, **kwargs)
 
     def count(self, kind: str, response=None, problem: str = ""):
         with self.lock:
@@ -144,7 +160,9 @@ def searcher(run: Run, bases, number, stop_at, seed):
         turn += 1
         base, session = bases[turn % 2], sessions[turn % 2]
         try:
-            response = session.get(f"{base}/search/", params={"q": rng.choice(QUERIES)}, timeout=60)
+            response = run.get(
+                "search", session, f"{base}/search/", params={"q": rng.choice(QUERIES)}, timeout=60
+            )
             run.count("search", response)
         except requests.RequestException as exc:
             run.error("search", exc)
@@ -153,7 +171,7 @@ def searcher(run: Run, bases, number, stop_at, seed):
 def edit_once(run: Run, base: str, session, page_id: int, token: str) -> None:
     """Open the page in the admin, add (or take back) one article, publish."""
     url = f"{base}/admin/pages/{page_id}/edit/"
-    response = session.get(url, timeout=60)
+    response = run.get("edit_form", session, url, timeout=60)
     run.count("edit_form", response)
     if response.status_code != 200:
         run.count("edit", problem=f"编辑页 HTTP {response.status_code}")
@@ -221,7 +239,7 @@ def uploader(run: Run, bases, files, stop_at):
         base, session = bases[turn % 2], sessions[turn % 2]
         url = f"{base}/admin/policies/upload/"
         try:
-            session.get(url, timeout=60)
+            run.get("upload_form", session, url, timeout=60)
             response = session.post(
                 url,
                 data={"csrfmiddlewaretoken": session.cookies.get("csrftoken", ""), "publish": "1"},
@@ -493,6 +511,12 @@ def main(argv=None):
         upload_files = drain(run, args.redis)
         stop(processes)
         processes = []
+        for path in sorted(data_dir.glob("*.log")):
+            text = path.read_text(errors="replace")
+            found = re.findall(r"^.*(?:WORKER TIMEOUT|Traceback|\[ERROR\]|ERROR/|CRITICAL).*$",
+                               text, re.M)  # fmt: skip
+            for line in found:
+                run.count("log", problem=f"{path.name}: {line.strip()[:200]}")
         counts_after = policy_counts(repo, env)
         rc, report, stderr = index_check(repo, env)
 
@@ -509,6 +533,7 @@ def main(argv=None):
         print(f"edits published: {run.edits}")
         print(f"policy pages {counts_before['pages']} → {counts_after['pages']}, "
               f"articles {counts_before['articles']} → {counts_after['articles']}")  # fmt: skip
+        print(f"GETs retried once after a keep-alive close: {dict(run.retried) or 0}")
         print(f"errors: {len(run.errors)}")
         for error in sorted(set(run.errors)):
             print(f"  error: {error} ×{run.errors.count(error)}")
@@ -526,10 +551,6 @@ def main(argv=None):
         logs.mkdir(exist_ok=True)
         for path in data_dir.glob("*.log"):
             shutil.copy(path, logs / path.name)
-            text = path.read_text(errors="replace")
-            found = re.findall(r"^.*(?:WORKER TIMEOUT|Traceback|\bERROR\b|CRITICAL).*$", text, re.M)
-            if found:
-                log(f"{path.name}: {len(found)} lines of errors, e.g. {found[0][:200]}")
         log(f"process logs kept in {logs}")
         if args.keep:
             log(f"kept: DATA_DIR {data_dir}, database {database}")
