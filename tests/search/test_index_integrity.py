@@ -217,3 +217,16 @@ def test_one_transaction_makes_one_index_commit(whoosh):  # noqa: F811
     assert {o.pk for o in whoosh.search("另一篇", Document)} == {other.pk}
     # every write-ahead file of the merged writes is gone once the commit is made
     assert all(not wal.exists() for wal in pending[0].wals)
+
+
+def test_a_document_both_written_and_spooled_is_stored_once(whoosh):  # noqa: F811
+    """Its earlier write found the index busy (spooled), the next save writes it again: the
+    drain in that same commit used to add a second copy (update_document only replaces
+    copies already committed). Seen in benchmarks/scaleout.py on SEARCH_BACKEND=whoosh."""
+    doc = Document.objects.create(title="重复写入测试")
+    store = whoosh.store
+    indexing.spool(store, [["searchtestapp.document", str(doc.pk)]], [])
+    indexing.write_now(store, [make_document(doc)])
+    assert indexing.spooled_batches(store) == []
+    keys = [key for key, _pk, _hash in store.stored_documents()]
+    assert keys.count(f"searchtestapp.document:{doc.pk}") == 1
