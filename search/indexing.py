@@ -488,7 +488,15 @@ class _PendingWrite:
         if bulk_writer is not None:
             bulk_writer.add(documents, self.delete_keys, self.wals)
             return
-        _write_or_defer(self.backend, documents, self.delete_keys, self.refs, self.wals)
+        delete_keys = self.delete_keys
+        if documents:
+            # Built again from what the transaction committed: modelsearch's post_save
+            # handler reads the object back before a page's 主题词 and categories
+            # (modelcluster) or many-to-many rows are written, so the document built then
+            # would keep the old ones.
+            documents, gone = _documents_for_refs([_ref(doc) for doc in documents])
+            delete_keys = [*delete_keys, *gone]
+        _write_or_defer(self.backend, documents, delete_keys, self.refs, self.wals)
 
 
 def _pending_at_this_level(connection, store):
