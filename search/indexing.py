@@ -214,21 +214,35 @@ def _read_batches(files):
     return refs, delete_keys
 
 
-def _drain(store):
-    """A hook for IndexStore.write: apply every pending file in the same commit. The list
-    is taken while the writer lock is held, so two writers never split one batch."""
+def _drain(store, documents=()):
+    """A hook for IndexStore.write: write ``documents`` and apply every pending file in the
+    same commit. The list is taken while the writer lock is held, so two writers never
+    split one batch.
+
+    Each key is written once: Whoosh's update_document removes a key's earlier copies from
+    the committed segments only, not from the commit being built, so a document that is
+    both among ``documents`` and in a spooled batch (its earlier write found the index
+    busy) was stored twice. The spooled reference is read from the database now and wins;
+    a delete found by the recheck wins over both."""
 
     def also(writer):
         files = pending_files(store)
+        merged = {doc["doc_key"]: doc for doc in documents}
+        deletes = []
+        if files:
+            refs, delete_keys = _read_batches(files)
+            kept_refs, delete_keys = _recheck_deletes(delete_keys)
+            fresh, gone = _documents_for_refs(refs + kept_refs)
+            deletes = [*delete_keys, *gone]
+            merged.update((doc["doc_key"], doc) for doc in fresh)
+            for key in deletes:
+                merged.pop(key, None)
+        for key in deletes:
+            writer.delete_by_term("doc_key", key)
+        for doc in merged.values():
+            writer.update_document(**doc)
         if not files:
             return None
-        refs, delete_keys = _read_batches(files)
-        kept_refs, delete_keys = _recheck_deletes(delete_keys)
-        documents, deletes = _documents_for_refs(refs + kept_refs)
-        for key in [*delete_keys, *deletes]:
-            writer.delete_by_term("doc_key", key)
-        for doc in documents:
-            writer.update_document(**doc)
 
         def finish():
             for path in files:
@@ -241,7 +255,7 @@ def _drain(store):
 
 def write_now(store, documents=(), delete_keys=(), timeout=None):
     """Write under the lock (raises IndexBusy on timeout), draining any pending files."""
-    store.write(documents, delete_keys, timeout=timeout, also=_drain(store))
+    store.write((), delete_keys, timeout=timeout, also=_drain(store, documents))
 
 
 def apply_spool(store, timeout=None) -> int:
@@ -386,9 +400,7 @@ class BulkWriter:
             try:
                 for key in deletes:
                     writer.delete_by_term("doc_key", key)
-                for doc in documents:
-                    writer.update_document(**doc)
-                finish = _drain(store)(writer)
+                finish = _drain(store, documents)(writer)
             except BaseException:
                 writer.cancel()
                 raise
@@ -477,7 +489,15 @@ class _PendingWrite:
         if bulk_writer is not None:
             bulk_writer.add(documents, self.delete_keys, self.wals)
             return
-        _write_or_defer(self.backend, documents, self.delete_keys, self.refs, self.wals)
+        delete_keys = self.delete_keys
+        if documents:
+            # Built again from what the transaction committed: modelsearch's post_save
+            # handler reads the object back before a page's 主题词 and categories
+            # (modelcluster) or many-to-many rows are written, so the document built then
+            # would keep the old ones.
+            documents, gone = _documents_for_refs([_ref(doc) for doc in documents])
+            delete_keys = [*delete_keys, *gone]
+        _write_or_defer(self.backend, documents, delete_keys, self.refs, self.wals)
 
 
 def _pending_at_this_level(connection, store):

@@ -2,7 +2,7 @@
 
 Per indexed model: *missing* (in the database, not in the index), *stale* (indexed text
 differs from the database), *orphaned* (in the index, gone from the database or no longer
-indexable). Deferred writes still waiting in the spool and a schema-version mismatch are
+indexable), *duplicated* (one object stored more than once). Deferred writes still waiting in the spool and a schema-version mismatch are
 reported too.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from modelsearch.index import get_indexed_models
 
+from search.analysis import normalize
 from search.backend import (
     SCHEMA_VERSION,
     VERSION_FILE,
@@ -35,10 +36,23 @@ class ModelReport:
     missing: list = field(default_factory=list)
     stale: list = field(default_factory=list)
     orphaned: list = field(default_factory=list)
+    duplicated: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.stale or self.orphaned)
+        return not (self.missing or self.stale or self.orphaned or self.duplicated)
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "verbose_name": self.verbose_name,
+            "expected": self.expected,
+            "indexed": self.indexed,
+            "missing": [str(pk) for pk in self.missing],
+            "stale": [str(pk) for pk in self.stale],
+            "orphaned": [str(pk) for pk in self.orphaned],
+            "duplicated": [str(pk) for pk in self.duplicated],
+        }
 
 
 @dataclass
@@ -50,6 +64,16 @@ class IntegrityReport:
     @property
     def ok(self) -> bool:
         return self.version_ok and not self.pending_batches and all(m.ok for m in self.models)
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "version_ok": self.version_ok,
+            "pending_batches": self.pending_batches,
+            "expected": sum(m.expected for m in self.models),
+            "indexed": sum(m.indexed for m in self.models),
+            "models": [m.as_dict() for m in self.models],
+        }
 
 
 def _depth(model) -> int:
@@ -70,16 +94,39 @@ def _expected_documents():
             for obj in objects:
                 instance = obj.get_indexed_instance() or obj
                 key = document_key(type(instance), instance.pk)
-                expected[key] = (type(instance), instance.pk, content_hash(extract_texts(instance)))
+                texts = extract_texts(instance)
+                expected[key] = (type(instance), instance.pk, (content_hash(texts), _words(texts)))
             last_pk = objects[-1].pk
     return expected
+
+
+def _words(texts) -> list[str]:
+    """The words of a document as its stored ``doc_text`` holds them, sorted."""
+    return sorted(normalize("\n".join(texts.values())).split())
+
+
+def _stored(store):
+    """(key, pk, hash, text) of every stored document."""
+    searcher = store.searcher()
+    for fields in searcher.all_stored_fields():
+        yield (
+            fields["doc_key"],
+            fields["doc_pk"],
+            fields.get("doc_hash"),
+            fields.get("doc_text", ""),
+        )
 
 
 def check(backend) -> IntegrityReport:
     store = backend.store
     store.index()
     expected = _expected_documents()
-    indexed = {key: digest for key, _pk, digest in store.stored_documents()}
+    indexed = {}
+    duplicated = set()
+    for key, _pk, digest, text in _stored(store):
+        if key in indexed:
+            duplicated.add(key)
+        indexed[key] = (digest, text)
     reports: dict[str, ModelReport] = {}
 
     def report_for(model):
@@ -97,8 +144,13 @@ def check(backend) -> IntegrityReport:
             report.missing.append(pk)
         else:
             report.indexed += 1
-            if indexed[key] != digest:
+            stored_digest, stored_text = indexed[key]
+            # the same words in another order is not stale: the values of a related field
+            # (a page's 主题词) come from the database in no fixed order
+            if stored_digest != digest[0] and sorted(stored_text.split()) != digest[1]:
                 report.stale.append(pk)
+            if key in duplicated:
+                report.duplicated.append(pk)
     labels = {model_label(m): m for m in get_indexed_models()}
     for key in indexed.keys() - expected.keys():
         label, _sep, pk = key.rpartition(":")
@@ -129,7 +181,7 @@ def repair(backend, report: IntegrityReport) -> int:
         if model is not None:
             delete_keys = [document_key(model, pk) for pk in model_report.orphaned]
         documents = []
-        todo = [*model_report.missing, *model_report.stale]
+        todo = [*model_report.missing, *model_report.stale, *model_report.duplicated]
         if model is not None and todo:
             for obj in model.get_indexed_objects().filter(pk__in=todo):
                 documents.append(make_document(obj.get_indexed_instance() or obj))

@@ -25,7 +25,7 @@ Settings::
 from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat
 from django.utils.functional import cached_property
@@ -129,6 +129,32 @@ def tsvector_sql(parts, config):
 
 
 class SegmentedPostgresIndex(PostgresIndex):
+    def add_item(self, obj):
+        """Index one saved object now and once more when its transaction commits.
+
+        modelsearch's post_save handler indexes the object as the database holds it at
+        that moment. A page's 主题词 and categories (modelcluster), and many-to-many rows
+        such as a suggestion's units, are written *after* post_save in the same
+        transaction, so that entry would keep the old ones. The write at commit re-reads
+        the object and stores what was committed; the write now keeps the object
+        searchable inside its own transaction (scripts, tests).
+        """
+        super().add_item(obj)
+        connection = self.write_connection
+        if not connection.in_atomic_block:
+            return
+        callback = getattr(connection, "_search_reindex_at_commit", None)
+        # still to run for this transaction? (a rollback drops it with the transaction)
+        if (
+            callback is None
+            or callback.done
+            or not any(item[1] is callback for item in connection.run_on_commit)
+        ):
+            callback = _ReindexAtCommit(self)
+            connection._search_reindex_at_commit = callback
+            transaction.on_commit(callback, using=connection.alias, robust=True)
+        callback.objects.add((type(obj), obj.pk))
+
     def add_items(self, model, objs):
         if not model.get_search_fields():
             return
@@ -165,6 +191,36 @@ class SegmentedPostgresIndex(PostgresIndex):
                 cursor.execute(sql, params)
 
         self._refresh_title_norms()
+
+
+class _ReindexAtCommit:
+    """The objects saved in one transaction, indexed again once it has committed."""
+
+    def __init__(self, index):
+        self.index = index
+        self.objects = set()
+        self.done = False
+
+    def __call__(self):
+        self.done = True
+        by_model = {}
+        for model, pk in self.objects:
+            by_model.setdefault(model, set()).add(pk)
+        connection = self.index.write_connection
+        for model, pks in by_model.items():
+            # One short transaction per model: the rows are locked while their entries are
+            # written, so a delete committed meanwhile either came first (the object is not
+            # found, nothing is written back) or waits for this write and then removes the
+            # entry itself. An object no longer indexable is skipped the same way.
+            with transaction.atomic(using=connection.alias):
+                objects = list(
+                    model.get_indexed_objects()
+                    .filter(pk__in=pks)
+                    .order_by("pk")
+                    .select_for_update(of=("self",))
+                )
+                if objects:
+                    self.index.add_items(model, objects)
 
 
 class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):

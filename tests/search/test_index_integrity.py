@@ -217,3 +217,40 @@ def test_one_transaction_makes_one_index_commit(whoosh):  # noqa: F811
     assert {o.pk for o in whoosh.search("另一篇", Document)} == {other.pk}
     # every write-ahead file of the merged writes is gone once the commit is made
     assert all(not wal.exists() for wal in pending[0].wals)
+
+
+def test_a_document_both_written_and_spooled_is_stored_once(whoosh):  # noqa: F811
+    """Its earlier write found the index busy (spooled), the next save writes it again: the
+    drain in that same commit used to add a second copy (update_document only replaces
+    copies already committed). Seen in benchmarks/scaleout.py on SEARCH_BACKEND=whoosh."""
+    doc = Document.objects.create(title="重复写入测试")
+    store = whoosh.store
+    indexing.spool(store, [["searchtestapp.document", str(doc.pk)]], [])
+    indexing.write_now(store, [make_document(doc)])
+    assert indexing.spooled_batches(store) == []
+    keys = [key for key, _pk, _hash in store.stored_documents()]
+    assert keys.count(f"searchtestapp.document:{doc.pk}") == 1
+
+
+def test_keywords_published_with_a_page_reach_the_whoosh_index(
+    db, fresh_index, django_capture_on_commit_callbacks
+):
+    """The 主题词 are written after post_save (modelcluster), and modelsearch reads the page
+    back at post_save: the document is built again at commit. Seen in
+    benchmarks/scaleout.py (edits adding and removing a 主题词)."""
+    from policies import ingest
+    from policies.models import PolicyPage
+    from search import integrity
+    from tests.policies.files import SAMPLE_NOTICE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (record,) = ingest.import_path_data("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    page = PolicyPage.objects.get(pk=record.page_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        page.keywords.set(["联网监督"])
+        page.save_revision().publish()
+    assert page.pk in [p.pk for p in fresh_index.search("联网监督", PolicyPage)]
+    report = next(
+        m for m in integrity.check(fresh_index).models if m.label == "policies.policypage"
+    )
+    assert report.stale == [] and report.indexed == report.expected
