@@ -80,23 +80,29 @@ def _depth(model) -> int:
     return len(model._meta.get_parent_list())
 
 
+def indexed_objects(model):
+    """Every object ``model`` indexes, read CHUNK rows at a time in primary-key order (also
+    used by search.pg_integrity)."""
+    queryset = model.get_indexed_objects().order_by("pk")
+    last_pk = None
+    while True:
+        chunk = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+        objects = list(chunk[:CHUNK])
+        if not objects:
+            return
+        yield from objects
+        last_pk = objects[-1].pk
+
+
 def _expected_documents():
     """key → (model, pk, hash), the most specific model winning for inherited models."""
     expected = {}
     for model in sorted(get_indexed_models(), key=_depth):
-        queryset = model.get_indexed_objects().order_by("pk")
-        last_pk = None
-        while True:
-            chunk = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
-            objects = list(chunk[:CHUNK])
-            if not objects:
-                break
-            for obj in objects:
-                instance = obj.get_indexed_instance() or obj
-                key = document_key(type(instance), instance.pk)
-                texts = extract_texts(instance)
-                expected[key] = (type(instance), instance.pk, (content_hash(texts), _words(texts)))
-            last_pk = objects[-1].pk
+        for obj in indexed_objects(model):
+            instance = obj.get_indexed_instance() or obj
+            key = document_key(type(instance), instance.pk)
+            texts = extract_texts(instance)
+            expected[key] = (type(instance), instance.pk, (content_hash(texts), _words(texts)))
     return expected
 
 

@@ -17,10 +17,8 @@ from django.db import connection
 from modelsearch.backends.database.postgres.postgres import IndexEntry
 from modelsearch.index import get_indexed_models
 
-from search.integrity import IntegrityReport, ModelReport
+from search.integrity import IntegrityReport, ModelReport, indexed_objects
 from search.pg_backend import SegmentedObjectIndexer
-
-CHUNK = 500
 
 
 def _label(model) -> str:
@@ -43,22 +41,14 @@ def _expected(backend):
     expected = {}
     for model in get_indexed_models():
         content_type_id = ContentType.objects.get_for_model(model).pk
-        queryset = model.get_indexed_objects().order_by("pk")
-        last_pk = None
-        while True:
-            chunk = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
-            objects = list(chunk[:CHUNK])
-            if not objects:
-                break
-            for obj in objects:
-                indexer = SegmentedObjectIndexer(obj, backend)
-                expected[(content_type_id, str(obj.pk))] = (
-                    model,
-                    obj.pk,
-                    _words(indexer.title_text),
-                    _words(indexer.body_text),
-                )
-            last_pk = objects[-1].pk
+        for obj in indexed_objects(model):
+            indexer = SegmentedObjectIndexer(obj, backend)
+            expected[(content_type_id, str(obj.pk))] = (
+                model,
+                obj.pk,
+                _words(indexer.title_text),
+                _words(indexer.body_text),
+            )
     return expected
 
 
