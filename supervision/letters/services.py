@@ -193,23 +193,10 @@ def answers_for(user):
     return LetterAnswer.objects.filter(letter__in=letters_for(user).values("pk"))
 
 
-def _actor(user):
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user, user.get_username()
-    return None, "系统"
-
-
 def _event(letter, user, action, from_status="", to_status="", note=""):
-    actor, name = _actor(user)
-    return LetterEvent.objects.create(
-        letter=letter,
-        actor=actor,
-        actor_name=name,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
+    from cms.usage.steps import record_step
+
+    return record_step(LetterEvent, user, action, from_status, to_status, note, letter=letter)
 
 
 def _notify(users, subject, letter, body=""):
