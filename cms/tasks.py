@@ -39,6 +39,14 @@ def last_heartbeat() -> dict | None:
         return None
 
 
+@shared_task(ignore_result=True)
+def refresh_db_statistics() -> None:
+    """The query planner's table statistics, kept current as the data grows."""
+    from .dbstats import refresh_statistics
+
+    refresh_statistics()
+
+
 @shared_task
 def clear_expired_sessions() -> None:
     """Expired sessions pile up in the database; the session engine removes them here."""

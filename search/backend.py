@@ -72,6 +72,7 @@ from search.budget import check as check_budget
 from search.fastscore import block_postings, top_docs
 from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
+from search.sql import filter_pks, pks_among
 
 log = logging.getLogger(__name__)
 
@@ -1047,7 +1048,7 @@ class WhooshSearchResults(BaseSearchResults):
             if len(scores) > LARGE_HIT_COUNT:
                 ordered = [pk for pk in queryset.values_list("pk", flat=True) if pk in scores]
             else:
-                ordered = list(queryset.filter(pk__in=list(scores)).values_list("pk", flat=True))
+                ordered = list(filter_pks(queryset, scores).values_list("pk", flat=True))
             result = [(pk, scores[pk]) for pk in ordered]
         compiler._allowed_cache = result
         return result
@@ -1088,11 +1089,11 @@ class WhooshSearchResults(BaseSearchResults):
                 allowed = set(queryset.values_list("pk", flat=True))
             elif limit is None:
                 pks = [pk for pk, _ in candidates]
-                allowed = set(queryset.filter(pk__in=pks).order_by().values_list("pk", flat=True))
+                allowed = pks_among(queryset, pks)
             else:
                 # unordered: a model's default ordering made SQLite walk that index for each
                 # listed pk (57 ms for 2,000 articles, 3 ms without); the order is the ranking's
-                rows = queryset.filter(pk__in=[pk for pk, _ in candidates]).order_by()
+                rows = filter_pks(queryset.order_by(), [pk for pk, _ in candidates])
                 if self.prefetch_related:
                     rows = rows.prefetch_related(*self.prefetch_related)
                 objects = {obj.pk: obj for obj in rows}
@@ -1119,7 +1120,7 @@ class WhooshSearchResults(BaseSearchResults):
             return []
         missing = [pk for pk, _ in page if pk not in objects]
         if missing:
-            rows = compiler.queryset.filter(pk__in=missing).order_by()
+            rows = filter_pks(compiler.queryset.order_by(), missing)
             if self.prefetch_related:
                 rows = rows.prefetch_related(*self.prefetch_related)
             objects = {**objects, **{obj.pk: obj for obj in rows}}
@@ -1150,7 +1151,7 @@ class WhooshSearchResults(BaseSearchResults):
                 field_name=field_name,
             )
         pks = [pk for pk, _ in self._allowed()]
-        queryset = self.query_compiler.queryset.model._default_manager.filter(pk__in=pks)
+        queryset = filter_pks(self.query_compiler.queryset.model._default_manager, pks)
         rows = queryset.values(field_name).annotate(count=Count("pk")).order_by("-count")
         return OrderedDict((row[field_name], row["count"]) for row in rows)
 
@@ -1231,6 +1232,13 @@ class SearchBackend(BaseSearchBackend):
 
     def get_index_for_model(self, model):
         return self.index_class(self)
+
+    def result_generation(self):
+        """Which state of the index a search answers from now: changes with every commit
+        and whenever the index is replaced (search.result_cache keys on it)."""
+        store = self.store
+        searcher = store.searcher()
+        return (id(store), store._index_generation, searcher.ixreader.generation())
 
 
 __all__ = ["SearchBackend", "IndexBusy", "make_document", "document_key", "SCHEMA_VERSION"]

@@ -7,6 +7,7 @@ lowercase) but the snippet shows the original characters.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -33,9 +34,12 @@ def query_terms(query: str | Iterable[str]) -> list[str]:
     return sorted(cleaned, key=lambda t: (-len(t), t))
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalised_with_map(text: str) -> tuple[str, list[int] | range]:
     """Normalise character by character, remembering which original index each
-    normalised character came from (NFKC may expand one character into several)."""
+    normalised character came from (NFKC may expand one character into several).
+    Remembered for the last texts seen: the same hits are shown again and again (paging,
+    facets, the same words searched by several people); callers only read the result."""
     lowered = text.lower()
     if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", lowered):
         # the common case (already NFKC, lowercasing keeps the length): 1:1 positions

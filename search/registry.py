@@ -28,6 +28,7 @@ otherwise), and the types are merged on that score.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -42,10 +43,12 @@ from modelsearch.backends import get_search_backend
 from modelsearch.backends.base import FieldError
 from modelsearch.index import AutocompleteField, SearchField
 
+from . import result_cache
 from .budget import SearchTooSlow, time_budget
 from .budget import check as check_budget
 from .highlight import highlight
 from .query_syntax import ParsedQuery, groups_to_text, parse_query
+from .sql import filter_pks, pks_among
 
 # facet key → label shown on the page; "type" is always present.
 FACET_LABELS = {
@@ -360,9 +363,7 @@ def _attach_related(entry: Searchable, objects: list) -> None:
         ids = {getattr(obj, relation.attname) for obj in objects} - {None}
         if not ids:
             continue
-        targets = (
-            relation.related_model._default_manager.filter(pk__in=ids).order_by().only(*fields)
-        )
+        targets = filter_pks(relation.related_model._default_manager.order_by(), ids).only(*fields)
         by_pk = {target.pk: target for target in targets}
         for obj in objects:
             target = by_pk.get(getattr(obj, relation.attname))
@@ -393,9 +394,7 @@ def _search_type(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> li
     if checked:  # the backend returned rows of the user's own queryset only
         kept = found[:limit]
     else:
-        allowed = set(
-            visible.filter(pk__in=[obj.pk for obj in found]).order_by().values_list("pk", flat=True)
-        )
+        allowed = pks_among(visible, [obj.pk for obj in found])
         kept = [obj for obj in found if obj.pk in allowed][:limit]
     _attach_related(entry, kept)
     scores = _normalised_scores([getattr(obj, "_search_score", None) for obj in kept])
@@ -484,7 +483,8 @@ def clean_filters(filters: dict | None) -> dict[str, str]:
 def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
     """Parts (articles) under their document, in the order of ``hits``: the document is
     listed once, where its best hit (itself or one of its parts) stands, with its parts
-    beneath; a part whose document the user may not see stays on its own."""
+    beneath; a part whose document the user may not see stays on its own. The hits given
+    are left as they were (the listed ones are new objects)."""
     parents: dict[tuple[str, Any], Any] = {}
     for hit in hits:
         entry = hit.searchable
@@ -499,10 +499,7 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
         if parent_entry is None:
             continue
         pks = [pk for key, pk in parents if key == parent_key]
-        allowed = (
-            parent_entry.visible_to(user).filter(pk__in=pks).order_by().values_list("pk", flat=True)
-        )
-        visible.update((parent_key, pk) for pk in allowed)
+        visible.update((parent_key, pk) for pk in pks_among(parent_entry.visible_to(user), pks))
 
     results: list[SearchHit] = []
     groups: dict[tuple[str, Any], SearchHit] = {}
@@ -516,6 +513,8 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
             if group is not None:  # listed already for its parts: now it matched itself
                 group.matched = True
                 continue
+            # a copy: the hits given may be shared by other requests (search.result_cache)
+            hit = copy.copy(hit)
             hit.children = []
             groups[own] = hit
             results.append(hit)
@@ -551,12 +550,42 @@ def complete_shown(hits: Iterable[SearchHit]) -> None:
                 pending.setdefault(type(shown.obj), {})[shown.obj.pk] = shown.obj
     for model, objects in pending.items():
         names = set().union(*(obj.get_deferred_fields() for obj in objects.values()))
-        rows = model._default_manager.filter(pk__in=list(objects)).order_by().values("pk", *names)
+        rows = filter_pks(model._default_manager.order_by(), objects).values("pk", *names)
         for row in rows:
             obj = objects[row.pop("pk")]
             for name, value in row.items():
                 if name in obj.get_deferred_fields():
                     setattr(obj, name, value)
+
+
+def _still_visible(user, hits: list[SearchHit]) -> list[SearchHit]:
+    """``hits`` without those ``user`` may no longer see (one query per type)."""
+    by_type: dict[str, list] = {}
+    for hit in hits:
+        by_type.setdefault(hit.type_key, []).append(hit.obj.pk)
+    entries = {entry.key: entry for entry in searchables()}
+    allowed: set[tuple[str, Any]] = set()
+    for key, pks in by_type.items():
+        check_budget()
+        visible = entries[key].visible_to(user)
+        allowed.update((key, pk) for pk in pks_among(visible, pks))
+    return [hit for hit in hits if (hit.type_key, hit.obj.pk) in allowed]
+
+
+def _hits_for(user, parsed: ParsedQuery) -> list[SearchHit]:
+    """collect_hits, or the list an earlier identical search of ``user`` collected on the
+    same index generation, checked again against what ``user`` may see now."""
+    key = result_cache.cache_key(get_search_backend(), user, repr(parsed.groups))
+    cached = result_cache.results.get(key) if key is not None else None
+    if cached is not None:
+        kept = _still_visible(user, cached)
+        if len(kept) != len(cached):
+            result_cache.results.put(key, kept)
+        return kept
+    hits = collect_hits(user, parsed)
+    if key is not None:
+        result_cache.results.put(key, hits)
+    return hits
 
 
 def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "relevance"):
@@ -566,7 +595,7 @@ def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "releva
     filters = clean_filters(filters)
     sort = sort if sort in SORTS else "relevance"
     with time_budget():
-        hits = [] if parsed.is_empty else collect_hits(user, parsed)
+        hits = [] if parsed.is_empty else _hits_for(user, parsed)
     facets = {facet: _facet_options(hits, filters, facet) for facet in FACET_LABELS}
     kept = _sort_hits([h for h in hits if _passes(h, filters)], sort)
     return SearchOutcome(

@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
     "clear-expired-sessions": {"task": "cms.tasks.clear_expired_sessions", "schedule": 6 * 3600.0},
+    # the query planner's statistics (cms/dbstats.py): without them SQLite misplans joins
+    "refresh-db-statistics": {"task": "cms.tasks.refresh_db_statistics", "schedule": 3600.0},
     "saved-search-subscriptions": {
         "task": "search.saved.tasks.check_saved_search_subscriptions",
         "schedule": 30 * 60.0,

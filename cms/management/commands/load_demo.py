@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.dbstats import refresh_statistics
 from cms.demo import demo_logins_text, load_demo
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
                 "生产环境不载入演示数据：演示账号的密码是公开的。请用 createsuperuser 建立第一个系统管理员。"
             )
         created = load_demo(self.stdout, background=options["background"])
+        refresh_statistics()
         if options["background"]:
             self.stdout.write(
                 "代表建议演示数据、检索索引和演示归档已交给后台任务进程，网站启动后自动完成。"

@@ -7,6 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.dbstats import refresh_statistics
 from policies.choices import IngestStatus
 from policies.extraction import SUPPORTED_EXTENSIONS, extension_of, max_upload_bytes
 from policies.ingest import Report, _error, import_path_data, new_batch, recover_unfinished
@@ -85,6 +86,8 @@ class Command(BaseCommand):
                 if now - last_report >= options["progress_seconds"] and done < len(files):
                     last_report = now
                     self.stderr.write(progress_line(done, len(files), counts, now - started))
+        if counts["created"]:
+            refresh_statistics()  # the next queries plan on the new table sizes
         elapsed = time.monotonic() - started
         summary = (
             f"共 {len(files)} 个文件：导入 {counts['created']}，已导入过而跳过 {counts['skipped']}，"
