@@ -15,10 +15,13 @@ query data (the budget views refuse everyone else).
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 
 from suggestions.opinions.budget_links import department_link, subject_links
 
@@ -43,12 +46,18 @@ def key_terms(title: str, content: str, limit: int | None = None) -> list[str]:
     """The words that say what the suggestion is about (the hot-topic words: nouns and
     dictionary terms, generic words left out), title words first, then by frequency."""
     limit = limit or _limit("SUGGESTIONS_RELATED_TERMS", DEFAULT_TERMS)
-    stop = stop_words()
+    return list(_key_terms(title, content, limit, stop_words()))
+
+
+@functools.lru_cache(maxsize=512)
+def _key_terms(title: str, content: str, limit: int, stop: frozenset[str]) -> tuple[str, ...]:
+    """key_terms, remembered per text and stop list: tagging a suggestion's text is most of
+    what its detail page costs, and the page is read far more often than it is edited."""
     counts = Counter(topic_words(content, stop))
     for word in dict.fromkeys(topic_words(title, stop)):
         counts[word] += 3
     ranked = sorted(counts, key=lambda w: (-counts[w], -len(w), w))
-    return ranked[:limit]
+    return tuple(ranked[:limit])
 
 
 @dataclass
@@ -178,16 +187,20 @@ def similar_subjects(terms: list[str], year: int | None, limit: int) -> list:
 
     if not terms or not year:
         return []
+    wanted = list(dict.fromkeys(t for t in terms if t not in GENERIC_SUBJECT_WORDS))
+    if not wanted:
+        return []
     scored: Counter = Counter()
     subjects = {}
-    for term in terms:
-        if term in GENERIC_SUBJECT_WORDS:
+    # one query for all the terms; each subject scores one per term its name contains
+    matching = functools.reduce(operator.or_, (Q(name__contains=term) for term in wanted))
+    for subject in Subject.objects.filter(matching, year=year):
+        if subject.name in GENERIC_SUBJECT_NAMES:
             continue
-        for subject in Subject.objects.filter(year=year, name__contains=term):
-            if subject.name in GENERIC_SUBJECT_NAMES:
-                continue
+        found = sum(1 for term in wanted if term in subject.name)
+        if found:
             subjects[subject.pk] = subject
-            scored[subject.pk] += 1
+            scored[subject.pk] += found
     ranked = sorted(
         subjects.values(), key=lambda s: (-scored[s.pk], s.level, s.kind != "function", s.code)
     )
