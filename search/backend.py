@@ -24,6 +24,7 @@ never appear, however stale the index is.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import multiprocessing
@@ -32,6 +33,7 @@ import queue
 import re
 import shutil
 import threading
+import time
 from collections import Counter, OrderedDict
 from pathlib import Path
 
@@ -92,6 +94,9 @@ CANDIDATE_MARGIN = 30
 #: A full rebuild writes with two processes from this many documents in its first chunk.
 PARALLEL_REBUILD_MIN = 500
 REBUILD_MARKER = "REBUILDING"
+#: which document types the newest commits changed (IndexStore.record_types), read by
+#: search.result_cache to keep the hits of types a commit did not touch
+TYPE_STAMPS_FILE = "type-stamps.json"
 
 _HAN_RUN_FULL_RE = re.compile(f"[{HAN}]+")
 
@@ -416,6 +421,7 @@ class IndexStore:
         self._rebuild_lock = None
         self._rebuild_writer = None
         self._rebuild_buffer: list[dict] = []
+        self._stamps_seen: tuple | None = None
 
     # -- opening
     def _version_ok(self) -> bool:
@@ -523,9 +529,66 @@ class IndexStore:
             except BaseException:
                 writer.cancel()
                 raise
+            before = index.latest_generation()
             writer.commit(optimize=optimize)
+            # ``also`` says which keys it wrote (search.indexing._drain); when it cannot,
+            # the commit goes unnoted and every type counts as changed (record_types)
+            added = getattr(also, "written", None) if also is not None else ()
+            if added is not None:
+                keys = [*delete_keys, *(doc["doc_key"] for doc in documents), *added]
+                self.record_types(index, keys, before)
             if finish is not None:
                 finish()
+
+    # -- which types each commit changed
+    def record_types(self, index, keys, before: int) -> None:
+        """After a commit, under the writer lock: note the types of the documents it changed
+        (``keys``, document keys) and the index generation it made (``before`` is the one it
+        started from). A commit made another way (a rebuild, a bulk import, the spool) is not
+        noted: the file is then behind the index's generation, readers treat every type as
+        changed (IndexStore.type_stamps), and the next noted commit, finding the file behind,
+        marks every type changed ("*")."""
+        path = self.path / TYPE_STAMPS_FILE
+        try:
+            stamps = json.loads(path.read_text())
+        except (OSError, ValueError):
+            stamps = {}
+        # a new file starts from the clock, so an index made again never repeats a stamp
+        counter = int(stamps["#"]) + 1 if "#" in stamps else time.time_ns()
+        changed = {key.split(":", 1)[0] for key in keys}
+        if stamps.get("generation") != before:
+            changed.add("*")
+        stamps = {
+            **stamps,
+            **dict.fromkeys(changed, counter),
+            "#": counter,
+            "generation": index.latest_generation(),
+        }
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            temporary.write_text(json.dumps(stamps))
+            os.replace(temporary, path)
+        except OSError:  # readers fall back to the index generation
+            temporary.unlink(missing_ok=True)
+
+    def type_stamps(self, generation) -> dict | None:
+        """{type: stamp} of the commits up to index generation ``generation``; None when
+        the file does not describe that generation (a commit it did not see)."""
+        path = self.path / TYPE_STAMPS_FILE
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        seen = (info.st_ino, info.st_mtime_ns, info.st_size)
+        cached = self._stamps_seen
+        if cached is None or cached[0] != seen:
+            try:
+                stamps = json.loads(path.read_text())
+            except (OSError, ValueError):
+                return None
+            cached = self._stamps_seen = (seen, stamps)
+        stamps = cached[1]
+        return stamps if stamps.get("generation") == generation else None
 
     # -- full rebuild: one writer and one commit for the whole run
     def begin_rebuild(self, timeout: float = 600):
@@ -1233,12 +1296,24 @@ class SearchBackend(BaseSearchBackend):
     def get_index_for_model(self, model):
         return self.index_class(self)
 
-    def result_generation(self):
-        """Which state of the index a search answers from now: changes with every commit
-        and whenever the index is replaced (search.result_cache keys on it)."""
+    def result_generation(self, models=()):
+        """Which state of the index a search whose hits are made from ``models`` answers
+        from now (search.result_cache keys on it): changes when a commit changes a document
+        of one of ``models``, with every commit whose types are not known, and whenever the
+        index is replaced."""
+        types = sorted({model_label(get_model_root(model)) for model in models})
         store = self.store
-        searcher = store.searcher()
-        return (id(store), store._index_generation, searcher.ixreader.generation())
+        base = (id(store), store._index_generation)
+        reader = store.searcher().ixreader
+        generation = reader.generation()
+        stamps = store.type_stamps(generation) if types else None
+        if stamps is None:
+            # the segments' random names too: an index made again restarts its generations
+            segments = tuple(
+                r.segment().segment_id() for r, _ in reader.leaf_readers() if r.segment()
+            )
+            return (*base, "generation", generation, segments)
+        return (*base, "types", stamps.get("*", 0), *(stamps.get(t, 0) for t in types))
 
 
 __all__ = ["SearchBackend", "IndexBusy", "make_document", "document_key", "SCHEMA_VERSION"]

@@ -241,6 +241,7 @@ def _drain(store, documents=()):
             writer.delete_by_term("doc_key", key)
         for doc in merged.values():
             writer.update_document(**doc)
+        also.written = [*deletes, *merged]  # the keys this commit changes (record_types)
         if not files:
             return None
 
@@ -397,14 +398,17 @@ class BulkWriter:
         index = store.index()
         with index_write_lock(store.path, self.timeout):
             writer = FastSegmentWriter(index, limitmb=128)
+            drain = _drain(store, documents)
             try:
                 for key in deletes:
                     writer.delete_by_term("doc_key", key)
-                finish = _drain(store, documents)(writer)
+                finish = drain(writer)
             except BaseException:
                 writer.cancel()
                 raise
+            before = index.latest_generation()
             writer.commit(mergetype=tiered_merge)
+            store.record_types(index, [*deletes, *drain.written], before)
             if finish is not None:
                 finish()
 

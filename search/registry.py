@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -414,19 +415,23 @@ def collect_hits(
         if wanted is not None and entry.key not in wanted:
             continue
         check_budget()
-        for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, limit)):
-            hits.append(
-                SearchHit(
-                    obj=obj,
-                    searchable=entry,
-                    score=score,
-                    rank=rank,
-                    date=entry.date_of(obj),
-                    facets=entry.facet_values(obj),
-                    parsed=parsed,
-                )
-            )
+        hits.extend(_type_hits(entry, user, parsed, limit))
     return hits
+
+
+def _type_hits(entry: Searchable, user, parsed: ParsedQuery, limit: int) -> list[SearchHit]:
+    return [
+        SearchHit(
+            obj=obj,
+            searchable=entry,
+            score=score,
+            rank=rank,
+            date=entry.date_of(obj),
+            facets=entry.facet_values(obj),
+            parsed=parsed,
+        )
+        for rank, (obj, score) in enumerate(_search_type(entry, user, parsed, limit))
+    ]
 
 
 def _hit_value(hit: SearchHit, facet: str) -> str | None:
@@ -558,33 +563,39 @@ def complete_shown(hits: Iterable[SearchHit]) -> None:
                     setattr(obj, name, value)
 
 
-def _still_visible(user, hits: list[SearchHit]) -> list[SearchHit]:
-    """``hits`` without those ``user`` may no longer see (one query per type)."""
-    by_type: dict[str, list] = {}
-    for hit in hits:
-        by_type.setdefault(hit.type_key, []).append(hit.obj.pk)
-    entries = {entry.key: entry for entry in searchables()}
-    allowed: set[tuple[str, Any]] = set()
-    for key, pks in by_type.items():
-        check_budget()
-        visible = entries[key].visible_to(user)
-        allowed.update((key, pk) for pk in pks_among(visible, pks))
-    return [hit for hit in hits if (hit.type_key, hit.obj.pk) in allowed]
+def _hit_models(entry: Searchable) -> list:
+    """The models a hit of ``entry`` is made from: its own, its document's, the related rows
+    it is shown with."""
+    models_ = [entry.model]
+    if entry.parent_key:
+        models_.append(apps.get_model(entry.parent_key))
+    models_.extend(entry.model._meta.get_field(name).related_model for name in entry.hit_related)
+    return models_
 
 
 def _hits_for(user, parsed: ParsedQuery) -> list[SearchHit]:
-    """collect_hits, or the list an earlier identical search of ``user`` collected on the
-    same index generation, checked again against what ``user`` may see now."""
-    key = result_cache.cache_key(get_search_backend(), user, repr(parsed.groups))
-    cached = result_cache.results.get(key) if key is not None else None
-    if cached is not None:
-        kept = _still_visible(user, cached)
-        if len(kept) != len(cached):
-            result_cache.results.put(key, kept)
-        return kept
-    hits = collect_hits(user, parsed)
-    if key is not None:
-        result_cache.results.put(key, hits)
+    """collect_hits, type by type reusing the hits an earlier identical search of ``user``
+    collected while no document of that type changed in the index, checked again against
+    what ``user`` may see now (search.result_cache)."""
+    backend = get_search_backend()
+    query_key = repr(parsed.groups)
+    hits: list[SearchHit] = []
+    for entry in searchables():
+        check_budget()
+        key = result_cache.cache_key(backend, user, query_key, entry.key, _hit_models(entry))
+        cached = result_cache.results.get(key) if key is not None else None
+        if cached is None:
+            found = _type_hits(entry, user, parsed, MAX_HITS_PER_TYPE)
+            if key is not None:
+                result_cache.results.put(key, found)
+        elif cached:
+            allowed = pks_among(entry.visible_to(user), [hit.obj.pk for hit in cached])
+            found = [hit for hit in cached if hit.obj.pk in allowed]
+            if len(found) != len(cached):
+                result_cache.results.put(key, found)
+        else:
+            found = cached
+        hits.extend(found)
     return hits
 
 

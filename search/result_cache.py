@@ -3,10 +3,14 @@
 Paging through a result list, clicking a facet, switching the sort or several people
 searching the same words before a session ask the engine the same question again. The
 hits a user's query collected (ranked, with their facet values) are kept in the process
-for a short while, keyed by the user, the query as parsed and the index's generation:
+for a short while, per type of hit, keyed by the user, the query as parsed and the
+state of the index for that type:
 
-* any commit to the index (a document added, changed or removed) gives it a new
-  generation, so the next search asks the engine again;
+* a commit that adds, changes or removes a document of the type (or of the models its
+  hits are shown with: an article's policy) makes the next search of that type ask the
+  engine again; a commit that touched only other types leaves it (an answer uploaded to a
+  suggestion does not throw away the hits on law articles). A commit whose types are not
+  known (a rebuild, a bulk import) counts as touching every type;
 * a reused list is checked against what the user may see *now*, in the database, before
   it is shown: a document unpublished or a suggestion taken from a deputy's reach drops out
   at once, with its counts and facets;
@@ -91,14 +95,15 @@ class ResultCache:
 results = ResultCache()
 
 
-def cache_key(backend: Any, user, query_key: str) -> tuple | None:
-    """The key of ``user``'s hits for ``query_key`` at the index's current generation, or
-    None when the backend cannot say which generation it answers from."""
+def cache_key(backend: Any, user, query_key: str, type_key: str, models=()) -> tuple | None:
+    """The key of ``user``'s hits of one type (``type_key``, hits made from ``models``)
+    for ``query_key`` at the index's current state for those models, or None when the
+    backend cannot say which state it answers from."""
     generation = getattr(backend, "result_generation", None)
     if generation is None:
         return None
-    current = generation()
+    current = generation(models)
     if current is None:
         return None
     user_key = user.pk if getattr(user, "is_authenticated", False) else None
-    return (current, user_key, query_key)
+    return (current, user_key, query_key, type_key)
