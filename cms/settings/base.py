@@ -392,6 +392,9 @@ if SEARCH_BACKEND == "postgres" and DATABASES["default"]["ENGINE"] != (
         "SEARCH_BACKEND=postgres 需要 PostgreSQL 数据库：请同时设置 DATABASE_URL=postgres://…"
     )
 WAGTAILSEARCH_BACKENDS = {"default": _SEARCH_BACKEND_SETTINGS[SEARCH_BACKEND]}
+# a process reuses a type's ranked hits this long while no commit changed that type
+# (search/result_cache.py; 0 turns reuse off)
+SEARCH_RESULT_CACHE_SECONDS = int(os.environ.get("SEARCH_RESULT_CACHE_SECONDS", "120"))
 
 # jieba keeps its dictionary cache here, not in /tmp
 JIEBA_CACHE_DIR = DATA_DIR / "jieba"
