@@ -1303,7 +1303,8 @@ class SearchBackend(BaseSearchBackend):
         index is replaced."""
         types = sorted({model_label(get_model_root(model)) for model in models})
         store = self.store
-        base = (id(store), store._index_generation)
+        # the same in every process (a cache shared between them may key on it too)
+        base = (str(store.path),)
         reader = store.searcher().ixreader
         generation = reader.generation()
         stamps = store.type_stamps(generation) if types else None

@@ -107,12 +107,16 @@ SIMILAR_CACHE_SECONDS = 600
 
 
 def _index_generation():
-    """The search index's current commit (None for a backend without one): a change to any
-    indexed policy gives a new number, so what was kept for the old one is not used."""
+    """The state of the search index for policies and their articles (None for a backend
+    that cannot say): a commit that changes one of them gives a new value, so what was kept
+    for the old one is not used; a commit that touched only other types (an answer uploaded
+    to a suggestion) keeps it (search.result_cache)."""
     from modelsearch.backends import get_search_backend
 
-    store = getattr(get_search_backend(), "store", None)
-    return None if store is None else store.searcher().reader().generation()
+    from policies.models import PolicyArticle, PolicyPage
+
+    state = getattr(get_search_backend(), "result_generation", None)
+    return None if state is None else state((PolicyPage, PolicyArticle))
 
 
 def similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> list[RelatedItem]:
