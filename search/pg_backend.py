@@ -11,9 +11,13 @@ On top of the word index it keeps the NFKC-normalised, lower-cased plain text of
 object (``title_text`` / ``body_text``) so that
 
 * a quoted phrase matches exactly that string (the token index narrows, a substring
-  test on the normalised text decides), and
+  test on the normalised text decides),
 * a one-character query such as 税 also finds words that contain the character
-  (个人所得税) even though the segmenter never emits it on its own.
+  (个人所得税) even though the segmenter never emits it on its own, and
+* a Han word of a query is found as a word or, like the Whoosh backend finds it, as a
+  substring of the text (截留挪 typed half-way, 级政府编 across two words): every Han
+  character of a text is a token of its vector, so the characters narrow and the text
+  decides.
 
 Settings::
 
@@ -22,6 +26,7 @@ Settings::
     }
 """
 
+import re
 from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
@@ -43,9 +48,17 @@ from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_content_type_pk
 
-from search.analysis import expand_synonyms, normalize, segment_for_index, tokenize_query
+from search.analysis import (
+    HAN,
+    expand_synonyms,
+    han_chars,
+    normalize,
+    segment_for_index,
+    tokenize_query,
+)
 
 TEXT_SEARCH_CONFIG = "simple"
+HAN_WORD_RE = re.compile(f"[{HAN}]+")
 NEVER = Q(pk__in=[])
 
 
@@ -301,6 +314,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
 
     def _token_condition(self, groups, config, prefix_last):
         if self.fields is None:
+            if self.USE_TEXT_FALLBACK:
+                return self._word_or_substring_condition(groups, config)
             lexeme = self._lexeme(groups, prefix_last=prefix_last, operator="and")
             return Q(_vector_=self._raw_query(lexeme, config))
         # Searching named model fields: there is no segmented vector for a single
@@ -318,6 +333,33 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 for alternatives in groups
             ],
         )
+
+    def _word_or_substring_condition(self, groups, config):
+        """Every group as a word (or a synonym), or else a Han word of the query as a
+        substring of the text, as the Whoosh backend matches it: 级政府编 or 截留挪
+        (typed half-way, across the text's own words) is found in 本级政府编制 and
+        截留挪用.
+
+        One tsquery carries the index look-up: each group's words, or all the characters
+        of its Han word (every Han character of a text is a token of its vector); the
+        substring test on the stored plain text then decides for the groups not found
+        as words.
+        """
+        narrow = []
+        checks = []
+        for alternatives in groups:
+            words = self._lexeme([alternatives])
+            word = alternatives[0][0]
+            if len(alternatives[0]) == 1 and len(word) > 1 and HAN_WORD_RE.fullmatch(word):
+                chars = reduce(lambda a, b: a & b, [Lexeme(c) for c in dict.fromkeys(word)])
+                narrow.append(words | chars)
+                checks.append(
+                    Q(_vector_=self._raw_query(words, config)) | self._text_contains(word)
+                )
+            else:
+                narrow.append(words)
+        condition = Q(_vector_=self._raw_query(reduce(lambda a, b: a & b, narrow), config))
+        return reduce(lambda a, b: a & b, checks, condition)
 
     def _plain_text_condition(self, query, config):
         terms = query.query_string.split()
@@ -348,9 +390,16 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             return NEVER
         groups = query_groups(query.query_string)
         condition = self._text_contains(phrase)
-        if groups and self.fields is None:
-            # The token index narrows the candidates, the text test decides.
-            condition &= self._token_condition(groups, config, prefix_last=False)
+        if self.fields is None:
+            # The index narrows the candidates, the text test decides. The phrase's Han
+            # characters are tokens of every text that contains it; its words may not be
+            # (jieba cuts 门反映情 alone differently from 部门反映情况 in a text).
+            chars = list(dict.fromkeys(han_chars(phrase)))
+            if chars:
+                lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
+                condition &= Q(_vector_=self._raw_query(lexeme, config))
+            elif groups:
+                condition &= self._token_condition(groups, config, prefix_last=False)
         return condition
 
     def build_condition(self, query, config):
