@@ -31,7 +31,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import F, Q, TextField, Value
+from django.db.models import Case, F, FloatField, Q, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres.postgres import (
@@ -436,6 +436,28 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             return PlainText(query.query_string, operator="or")
         return query
 
+    #: Added to the rank of an object whose title holds the whole query: a statute
+    #: searched by its name (体育法) comes first, not a short article that happens to
+    #: hold the words, as the Whoosh backend's title boost ranks it.
+    TITLE_MATCH_BONUS = 1.0
+    #: Added when the text holds the whole query as typed: 工作人 typed half-way ranks
+    #: 工作人员 ahead of texts that only have 工作 and 人 apart.
+    TEXT_MATCH_BONUS = 0.5
+
+    def _with_whole_query_bonus(self, rank_expression, query):
+        if not isinstance(query, PlainText):
+            return rank_expression
+        whole = "".join(normalise(query.query_string).split())
+        if len(whole) < 2:
+            return rank_expression
+        bonus = Case(
+            When(index_entries__title_text__contains=whole, then=Value(self.TITLE_MATCH_BONUS)),
+            When(_plain_text__contains=whole, then=Value(self.TEXT_MATCH_BONUS)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        return rank_expression + bonus
+
     def get_search_vectors(self, search_query):
         # Ranking always uses the segmented index vectors, also when named fields
         # restrict the filter: a raw SearchVector over a field would not be segmented.
@@ -457,6 +479,7 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             rank_expression = self._build_rank_expression(vectors, config)
         finally:
             self.query = original_query
+        rank_expression = self._with_whole_query_bonus(rank_expression, original_query)
 
         combined_vector = vectors[0][0]
         for vector, _boost in vectors[1:]:
