@@ -458,6 +458,22 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         )
         return rank_expression + bonus
 
+    def _entry_types_condition(self):
+        """The index entries of the types the queryset can return, for Wagtail pages.
+
+        modelsearch joins a Page queryset to the entries of every page type; the site's
+        generic page search excludes the types searched on their own (statutes), whose
+        long vectors were then tested for every query and thrown away at the join.
+        """
+        from wagtail.models import Page
+
+        if self.queryset.model is not Page:
+            return Q()
+        types = self.queryset.model._default_manager.filter(
+            pk__in=self.queryset.order_by().values("pk")
+        ).values_list("content_type_id", flat=True)
+        return Q(_entry_type__in=set(types.order_by().distinct()))
+
     def get_search_vectors(self, search_query):
         # Ranking always uses the segmented index vectors, also when named fields
         # restrict the filter: a raw SearchVector over a field would not be segmented.
@@ -494,7 +510,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 F("index_entries__body_text"),
                 output_field=TextField(),
             ),
-        ).filter(self.build_condition(original_query, config))
+            _entry_type=F("index_entries__content_type_id"),
+        ).filter(self.build_condition(original_query, config), self._entry_types_condition())
 
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
 
