@@ -31,8 +31,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import Case, F, FloatField, Q, TextField, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres.postgres import (
     IndexEntry,
@@ -306,7 +305,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     # ---- filter ----------------------------------------------------------------------
     def _text_contains(self, text):
         if self.fields is None:
-            return Q(_plain_text__contains=text)
+            # title and body apart: no copy of a long text per row to test it
+            return Q(_title_text__contains=text) | Q(_body_text__contains=text)
         return reduce(
             lambda a, b: a | b,
             [Q(**{f"{lookup}__icontains": text}) for lookup in self.search_fields],
@@ -451,8 +451,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         if len(whole) < 2:
             return rank_expression
         bonus = Case(
-            When(index_entries__title_text__contains=whole, then=Value(self.TITLE_MATCH_BONUS)),
-            When(_plain_text__contains=whole, then=Value(self.TEXT_MATCH_BONUS)),
+            When(_title_text__contains=whole, then=Value(self.TITLE_MATCH_BONUS)),
+            When(_body_text__contains=whole, then=Value(self.TEXT_MATCH_BONUS)),
             default=Value(0.0),
             output_field=FloatField(),
         )
@@ -504,12 +504,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         # alias(), not annotate(): the vectors and texts are tested, never fetched.
         queryset = self.queryset.alias(
             _vector_=combined_vector,
-            _plain_text=Concat(
-                F("index_entries__title_text"),
-                Value(" "),
-                F("index_entries__body_text"),
-                output_field=TextField(),
-            ),
+            _title_text=F("index_entries__title_text"),
+            _body_text=F("index_entries__body_text"),
             _entry_type=F("index_entries__content_type_id"),
         ).filter(self.build_condition(original_query, config), self._entry_types_condition())
 
