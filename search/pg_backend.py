@@ -393,7 +393,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         if self.fields is None:
             # The index narrows the candidates, the text test decides. The phrase's Han
             # characters are tokens of every text that contains it; its words may not be
-            # (jieba cuts 门反映情 alone differently from 部门反映情况 in a text).
+            # (jieba cuts 务院根据宪法和 alone into 务院 …, a word the text, which has
+            # 国务院, lacks).
             chars = list(dict.fromkeys(han_chars(phrase)))
             if chars:
                 lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
