@@ -11,9 +11,13 @@ On top of the word index it keeps the NFKC-normalised, lower-cased plain text of
 object (``title_text`` / ``body_text``) so that
 
 * a quoted phrase matches exactly that string (the token index narrows, a substring
-  test on the normalised text decides), and
+  test on the normalised text decides),
 * a one-character query such as 税 also finds words that contain the character
-  (个人所得税) even though the segmenter never emits it on its own.
+  (个人所得税) even though the segmenter never emits it on its own, and
+* a Han word of a query is found as a word or, like the Whoosh backend finds it, as a
+  substring of the text (截留挪 typed half-way, 级政府编 across two words): every Han
+  character of a text is a token of its vector, so the characters narrow and the text
+  decides.
 
 Settings::
 
@@ -22,12 +26,12 @@ Settings::
     }
 """
 
+import re
 from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import F, Q, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres.postgres import (
     IndexEntry,
@@ -43,9 +47,17 @@ from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_content_type_pk
 
-from search.analysis import expand_synonyms, normalize, segment_for_index, tokenize_query
+from search.analysis import (
+    HAN,
+    expand_synonyms,
+    han_chars,
+    normalize,
+    segment_for_index,
+    tokenize_query,
+)
 
 TEXT_SEARCH_CONFIG = "simple"
+HAN_WORD_RE = re.compile(f"[{HAN}]+")
 NEVER = Q(pk__in=[])
 
 
@@ -293,7 +305,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     # ---- filter ----------------------------------------------------------------------
     def _text_contains(self, text):
         if self.fields is None:
-            return Q(_plain_text__contains=text)
+            # title and body apart: no copy of a long text per row to test it
+            return Q(_title_text__contains=text) | Q(_body_text__contains=text)
         return reduce(
             lambda a, b: a | b,
             [Q(**{f"{lookup}__icontains": text}) for lookup in self.search_fields],
@@ -301,6 +314,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
 
     def _token_condition(self, groups, config, prefix_last):
         if self.fields is None:
+            if self.USE_TEXT_FALLBACK:
+                return self._word_or_substring_condition(groups, config)
             lexeme = self._lexeme(groups, prefix_last=prefix_last, operator="and")
             return Q(_vector_=self._raw_query(lexeme, config))
         # Searching named model fields: there is no segmented vector for a single
@@ -318,6 +333,33 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 for alternatives in groups
             ],
         )
+
+    def _word_or_substring_condition(self, groups, config):
+        """Every group as a word (or a synonym), or else a Han word of the query as a
+        substring of the text, as the Whoosh backend matches it: 级政府编 or 截留挪
+        (typed half-way, across the text's own words) is found in 本级政府编制 and
+        截留挪用.
+
+        One tsquery carries the index look-up: each group's words, or all the characters
+        of its Han word (every Han character of a text is a token of its vector); the
+        substring test on the stored plain text then decides for the groups not found
+        as words.
+        """
+        narrow = []
+        checks = []
+        for alternatives in groups:
+            words = self._lexeme([alternatives])
+            word = alternatives[0][0]
+            if len(alternatives[0]) == 1 and len(word) > 1 and HAN_WORD_RE.fullmatch(word):
+                chars = reduce(lambda a, b: a & b, [Lexeme(c) for c in dict.fromkeys(word)])
+                narrow.append(words | chars)
+                checks.append(
+                    Q(_vector_=self._raw_query(words, config)) | self._text_contains(word)
+                )
+            else:
+                narrow.append(words)
+        condition = Q(_vector_=self._raw_query(reduce(lambda a, b: a & b, narrow), config))
+        return reduce(lambda a, b: a & b, checks, condition)
 
     def _plain_text_condition(self, query, config):
         terms = query.query_string.split()
@@ -348,9 +390,17 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             return NEVER
         groups = query_groups(query.query_string)
         condition = self._text_contains(phrase)
-        if groups and self.fields is None:
-            # The token index narrows the candidates, the text test decides.
-            condition &= self._token_condition(groups, config, prefix_last=False)
+        if self.fields is None:
+            # The index narrows the candidates, the text test decides. The phrase's Han
+            # characters are tokens of every text that contains it; its words may not be
+            # (jieba cuts 务院根据宪法和 alone into 务院 …, a word the text, which has
+            # 国务院, lacks).
+            chars = list(dict.fromkeys(han_chars(phrase)))
+            if chars:
+                lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
+                condition &= Q(_vector_=self._raw_query(lexeme, config))
+            elif groups:
+                condition &= self._token_condition(groups, config, prefix_last=False)
         return condition
 
     def build_condition(self, query, config):
@@ -387,6 +437,44 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             return PlainText(query.query_string, operator="or")
         return query
 
+    #: Added to the rank of an object whose title holds the whole query: a statute
+    #: searched by its name (体育法) comes first, not a short article that happens to
+    #: hold the words, as the Whoosh backend's title boost ranks it.
+    TITLE_MATCH_BONUS = 1.0
+    #: Added when the text holds the whole query as typed: 工作人 typed half-way ranks
+    #: 工作人员 ahead of texts that only have 工作 and 人 apart.
+    TEXT_MATCH_BONUS = 0.5
+
+    def _with_whole_query_bonus(self, rank_expression, query):
+        if not isinstance(query, PlainText):
+            return rank_expression
+        whole = "".join(normalise(query.query_string).split())
+        if len(whole) < 2:
+            return rank_expression
+        bonus = Case(
+            When(_title_text__contains=whole, then=Value(self.TITLE_MATCH_BONUS)),
+            When(_body_text__contains=whole, then=Value(self.TEXT_MATCH_BONUS)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        return rank_expression + bonus
+
+    def _entry_types_condition(self):
+        """The index entries of the types the queryset can return, for Wagtail pages.
+
+        modelsearch joins a Page queryset to the entries of every page type; the site's
+        generic page search excludes the types searched on their own (statutes), whose
+        long vectors were then tested for every query and thrown away at the join.
+        """
+        from wagtail.models import Page
+
+        if self.queryset.model is not Page:
+            return Q()
+        types = self.queryset.model._default_manager.filter(
+            pk__in=self.queryset.order_by().values("pk")
+        ).values_list("content_type_id", flat=True)
+        return Q(_entry_type__in=set(types.order_by().distinct()))
+
     def get_search_vectors(self, search_query):
         # Ranking always uses the segmented index vectors, also when named fields
         # restrict the filter: a raw SearchVector over a field would not be segmented.
@@ -408,6 +496,7 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             rank_expression = self._build_rank_expression(vectors, config)
         finally:
             self.query = original_query
+        rank_expression = self._with_whole_query_bonus(rank_expression, original_query)
 
         combined_vector = vectors[0][0]
         for vector, _boost in vectors[1:]:
@@ -416,13 +505,10 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         # alias(), not annotate(): the vectors and texts are tested, never fetched.
         queryset = self.queryset.alias(
             _vector_=combined_vector,
-            _plain_text=Concat(
-                F("index_entries__title_text"),
-                Value(" "),
-                F("index_entries__body_text"),
-                output_field=TextField(),
-            ),
-        ).filter(self.build_condition(original_query, config))
+            _title_text=F("index_entries__title_text"),
+            _body_text=F("index_entries__body_text"),
+            _entry_type=F("index_entries__content_type_id"),
+        ).filter(self.build_condition(original_query, config), self._entry_types_condition())
 
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
 

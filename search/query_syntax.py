@@ -35,11 +35,18 @@ _OR_WORDS = {"or", "或", "或者"}
 _NOT_WORDS = {"not"}
 
 #: Question wording, longest first; removed from words (not from quoted phrases).
+#: “有哪些规定”, “报哪里” and the like ask about the rest of the question, so the
+#: question's own verb goes with the question word.
 QUESTION_WORDS = (
+    "有哪些规定", "有哪些要求", "有什么规定", "有什么要求", "是怎么规定的", "报哪个部门",
     "为什么", "怎么样", "怎么办", "是什么", "什么是", "有哪些", "有什么", "是不是", "能不能",
-    "可不可以", "应该如何", "应当如何", "如何", "怎么", "怎样", "什么", "哪些", "哪个",
-    "哪里", "是否", "能否", "可否", "请问",
+    "可不可以", "应该如何", "应当如何", "如何规定", "怎么规定", "报哪里", "向哪里",
+    "如何", "怎么", "怎样", "什么", "哪些", "哪个", "哪里", "是否", "能否", "可否", "请问",
 )  # fmt: skip
+#: Modal verbs of a question (“预算调整需要报哪里批准”): in a question they join what is
+#: asked about, so the words are searched without them; outside a question they stay.
+QUESTION_MODALS = ("需要", "应该", "应当", "必须", "可以", "能够")
+_MODAL_RE = re.compile("|".join(map(re.escape, QUESTION_MODALS)))
 #: Question particles, removed only at the end of a word (吗啡, 呢绒 keep theirs).
 QUESTION_ENDINGS = ("吗", "呢", "吧", "啊", "?", "？")
 _QUESTION_RE = re.compile("|".join(map(re.escape, QUESTION_WORDS)))
@@ -108,16 +115,18 @@ _FILLERS = {"的", "是", "了", "有", "要", "该", "我", "我们", "请", "�
 def _strip_question(word: str) -> tuple[list[str], list[str]]:
     """The words of ``word`` without question wording, and the wording removed."""
     removed = [m.group(0) for m in _QUESTION_RE.finditer(word)]
-    stripped = _QUESTION_RE.sub(" ", word)
-    pieces = []
-    for piece in stripped.split():
+    ended = []
+    for piece in _QUESTION_RE.sub(" ", word).split():
         while piece and piece.endswith(QUESTION_ENDINGS):
             removed.append(piece[-1])
             piece = piece[:-1]
-        if piece and piece not in _FILLERS:
-            pieces.append(piece)
+        ended.append(piece)
     if not removed:
         return [word], []
+    pieces = []
+    for piece in ended:
+        removed.extend(m.group(0) for m in _MODAL_RE.finditer(piece))
+        pieces.extend(p for p in _MODAL_RE.sub(" ", piece).split() if p not in _FILLERS)
     return pieces, removed  # no pieces: the word was nothing but question wording
 
 

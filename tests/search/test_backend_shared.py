@@ -316,3 +316,148 @@ def test_search_past_its_time_budget_is_stopped(search_backend, corpus):
     with pytest.raises(SearchTooSlow, match="检索耗时超过限制"), time_budget(-1):
         list(search_backend.search("预算", Document))
     assert search(search_backend, corpus, "预算")  # no budget left behind
+
+
+# --- issue 19: the same answers on both backends, kind by kind --------------------------
+# (the kinds of benchmarks/quality.py: titles, two words, phrases, prefixes, questions,
+# domain terms, and article hits listed under their document)
+
+KINDS_DOCUMENTS = {
+    "adjustment": dict(
+        title="预算调整程序规定",
+        body="预算执行中确需增加支出的，由本级政府编制预算调整方案，"
+        "报本级人大常委会审查批准；未经批准，不得擅自调整。",
+        issuer="县人民政府",
+        year=2021,
+        effect_level=EffectLevel.NORMATIVE,
+    ),
+    "transfer": dict(
+        title="转移支付资金监管办法",
+        body="上级下达的一般性转移支付资金应当及时列入本级预算，任何单位不得截留挪用。",
+        issuer="县财政局",
+        year=2020,
+        effect_level=EffectLevel.NORMATIVE,
+    ),
+    "debt": dict(
+        title="政府债务风险防控意见",
+        body="举借债务只能在批准的限额以内进行，债务资金用于公益性资本支出，不得用于经常性开支。",
+        issuer="县人民政府",
+        year=2022,
+        effect_level=EffectLevel.NORMATIVE,
+    ),
+}
+
+
+@pytest.fixture
+def kinds_corpus(search_backend, corpus):
+    """The shared corpus plus three documents written for the query kinds."""
+    added = {key: Document.objects.create(**fields) for key, fields in KINDS_DOCUMENTS.items()}
+    search_backend.add_bulk(Document, list(added.values()))
+    search_backend.refresh_indexes()
+    return {**corpus, **added}
+
+
+def box(text):
+    """The query the search box makes of ``text`` (question wording, operators)."""
+    from search.query_syntax import parse_query
+
+    return parse_query(text).query
+
+
+def test_kind_title_finds_the_document_first(search_backend, kinds_corpus):
+    for key in ("adjustment", "transfer", "debt"):
+        title = KINDS_DOCUMENTS[key]["title"]
+        results = list(search_backend.search(box(title), Document))
+        assert results and results[0].title == title
+
+
+def test_kind_two_words_need_both(search_backend, kinds_corpus):
+    assert search(search_backend, kinds_corpus, box("调整 批准")) == {"adjustment"}
+    assert search(search_backend, kinds_corpus, box("债务 截留")) == set()
+    # a word that is only part of a longer word of the text still counts (资本 in 资本支出)
+    assert search(search_backend, kinds_corpus, box("资本 开支")) == {"debt"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"编制预算调整方案"', {"adjustment"}),
+        ('"不得截留挪用"', {"transfer"}),
+        ('"限额以内"', {"debt"}),
+        ('"限额之内"', set()),
+        ('"批准的限额"', {"debt"}),  # across a word boundary and a stop word
+    ],
+)
+def test_kind_phrase(search_backend, kinds_corpus, text, expected):
+    assert search(search_backend, kinds_corpus, box(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("截留挪", {"transfer"}),  # a word typed half-way
+        ("公益性资", {"debt"}),
+        ("级政府编", {"adjustment"}),  # the end of one word and the start of the next
+        ("经常性开", {"debt"}),
+        ("擅自调", {"adjustment"}),
+    ],
+)
+def test_kind_prefix_of_what_is_being_typed(search_backend, kinds_corpus, text, expected):
+    assert search(search_backend, kinds_corpus, box(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("预算调整需要报哪里批准", {"adjustment"}),
+        ("转移支付资金能不能截留", {"transfer"}),
+        ("债务资金可以用于经常性开支吗", {"debt"}),
+        ("举借债务有哪些规定", {"debt"}),
+    ],
+)
+def test_kind_question_in_natural_language(search_backend, kinds_corpus, text, expected):
+    assert search(search_backend, kinds_corpus, box(text)) == expected
+
+
+def test_kind_domain_term(search_backend, kinds_corpus):
+    # 转移支付 is a dictionary word; the text has the longer 一般性转移支付
+    assert search(search_backend, kinds_corpus, box("转移支付")) == {"transfer"}
+    assert search(search_backend, kinds_corpus, box("一般性转移支付")) == {"transfer"}
+    assert search(search_backend, kinds_corpus, box("预算调整方案")) == {"adjustment"}
+
+
+GROUPED_POLICY = """元江县财政局文件
+
+元财发〔2024〕3号
+
+元江县财政局关于规范政府债务资金使用的办法
+
+第一条 为规范政府债务资金使用，防范债务风险，制定本办法。
+第二条 债务资金只能用于公益性资本支出，不得挪作他用。
+第三条 项目单位应当每季度报送债务资金使用情况。
+第四条 本办法自发布之日起施行。
+"""
+
+
+def test_kind_article_hits_are_listed_under_their_document(search_backend, django_user_model):
+    from policies import ingest
+    from policies.models import PolicyArticle, PolicyPage
+    from search.registry import run_search
+
+    (record,) = ingest.import_path_data("debt.txt", GROUPED_POLICY.encode(), publish=True)
+    assert record.page is not None, record.message
+    search_backend.refresh_indexes()
+    admin = django_user_model.objects.create_superuser("kinds-admin", "k@example.invalid", "x")
+
+    outcome = run_search(admin, "债务资金")
+    policies = [hit for hit in outcome.results if isinstance(hit.obj, PolicyPage)]
+    assert [hit.obj.pk for hit in policies] == [record.page.pk]  # listed once
+    assert not any(isinstance(hit.obj, PolicyArticle) for hit in outcome.results)
+    children = policies[0].children
+    assert {article.obj.label for article in children} >= {"第二条", "第三条"}
+    assert all(article.obj.page_id == record.page.pk for article in children)
+
+    # an article-only word: the policy is listed for its article
+    outcome = run_search(admin, "每季度报送")
+    (hit,) = [hit for hit in outcome.results if isinstance(hit.obj, PolicyPage)]
+    assert [article.obj.label for article in hit.children] == ["第三条"]

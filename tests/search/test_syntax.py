@@ -90,7 +90,11 @@ def test_groups_write_back_to_the_same_syntax():
         ("债务怎么管", ("and", "债务", "管")),
         ("什么是三公经费", "三公经费"),
         ("三公经费是什么？", "三公经费"),
-        ("哪些项目是否需要公示呢", ("and", "项目", "需要公示")),
+        ("哪些项目是否需要公示呢", ("and", "项目", "公示")),  # the modal verb goes too
+        ("预算调整需要报哪里批准", ("and", "预算调整", "批准")),
+        ("设施需要改正吗", ("and", "设施", "改正")),
+        ("征收土地有哪些规定", "征收土地"),
+        ("需要公示", "需要公示"),  # no question: a modal verb stays
         ("预算公开了吗", "预算公开了"),
         ("吗啡", "吗啡"),  # a particle only at the end of a longer word
         ('"如何管理"', ("phrase", "如何管理")),  # a phrase is searched as typed
