@@ -8,7 +8,10 @@ Takes the first --count Markdown files of the corpus (sorted paths, ``_index.md`
 migrates one throw-away SQLite database, and for each run times, side by side on copies of
 that same database and fresh index directories:
 
-- ``batched``: this tree's command as it runs by default (index writes in batches);
+- ``batched``: this tree's command as it runs by default (index writes in batches,
+  each written by a child process while the import goes on);
+- ``foreground``: the same with ``--no-background-index`` (the batches written by the
+  import process itself);
 - ``per-document``: this tree's command with ``--batch-docs 0`` (one index commit per
   after-commit write, the old way);
 - ``before``: the command of ``--before-root`` (e.g. the main branch), when given.
@@ -124,7 +127,9 @@ def main():
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--before-root", type=Path, help="another checkout to time as 'before'")
     parser.add_argument(
-        "--variants", default="batched,per-document", help="comma-separated: batched,per-document"
+        "--variants",
+        default="batched,per-document",
+        help="comma-separated: batched,foreground,per-document",
     )
     args = parser.parse_args()
 
@@ -137,7 +142,8 @@ def main():
         stage(files, folder)
         variants = []
         for name in args.variants.split(","):
-            extra = ["--batch-docs", "0"] if name == "per-document" else []
+            extra = {"per-document": ["--batch-docs", "0"], "foreground": ["--no-background-index"]}
+            extra = extra.get(name, [])
             variants.append((name, ROOT, extra))
         if args.before_root:
             variants.append(("before", args.before_root.resolve(), []))
