@@ -8,10 +8,9 @@ Takes the first --count Markdown files of the corpus (sorted paths, ``_index.md`
 migrates one throw-away SQLite database, and for each run times, side by side on copies of
 that same database and fresh index directories:
 
-- ``batched``: this tree's command as it runs by default (index writes in batches,
-  each written by a child process while the import goes on);
-- ``foreground``: the same with ``--no-background-index`` (the batches written by the
-  import process itself);
+- ``batched``: this tree's command as it runs by default (index writes in batches);
+- ``background``: the same with ``--background-index`` (each batch written by a child
+  process while the import goes on);
 - ``per-document``: this tree's command with ``--batch-docs 0`` (one index commit per
   after-commit write, the old way);
 - ``before``: the command of ``--before-root`` (e.g. the main branch), when given.
@@ -129,7 +128,7 @@ def main():
     parser.add_argument(
         "--variants",
         default="batched,per-document",
-        help="comma-separated: batched,foreground,per-document",
+        help="comma-separated: batched,background,per-document",
     )
     args = parser.parse_args()
 
@@ -142,7 +141,7 @@ def main():
         stage(files, folder)
         variants = []
         for name in args.variants.split(","):
-            extra = {"per-document": ["--batch-docs", "0"], "foreground": ["--no-background-index"]}
+            extra = {"per-document": ["--batch-docs", "0"], "background": ["--background-index"]}
             extra = extra.get(name, [])
             variants.append((name, ROOT, extra))
         if args.before_root:

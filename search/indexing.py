@@ -344,7 +344,7 @@ BULK_POOL_MB = 256
 class BulkWriter:
     """After-commit writes of one thread collected and committed together.
 
-    With ``background=True`` (the import command) a commit is written by a forked child
+    With ``background=True`` (``import_policies --background-index``) a commit is written by a forked child
     process while this one goes on with the next documents — the segment writing and the
     page creation then use two cores. One commit at a time: the next batch waits for the
     child. The batch's write-ahead files stay until the child has committed (a child that

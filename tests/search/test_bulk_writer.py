@@ -1,4 +1,4 @@
-"""Bulk index writes committed by a child process (the import command's default).
+"""Bulk index writes committed by a child process (``import_policies --background-index``).
 
 The import goes on with the next documents while a forked child writes the batch's
 segment; the batch's write-ahead files stay until the child has committed. A child that

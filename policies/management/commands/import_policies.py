@@ -37,10 +37,10 @@ class Command(BaseCommand):
             help="搜索索引最迟每隔多少秒提交一次（默认 5 秒）",
         )
         parser.add_argument(
-            "--no-background-index",
+            "--background-index",
             dest="index_in_background",
-            action="store_false",
-            help="搜索索引的批量提交在本进程内完成（默认由子进程并行写入）",
+            action="store_true",
+            help="搜索索引的每批提交由子进程并行写入（默认在本进程内写入）",
         )
         parser.add_argument(
             "--progress-seconds", type=float, default=5.0, help="每隔多少秒显示一次进度"
