@@ -9,6 +9,8 @@ migrates one throw-away SQLite database, and for each run times, side by side on
 that same database and fresh index directories:
 
 - ``batched``: this tree's command as it runs by default (index writes in batches);
+- ``background``: the same with ``--background-index`` (each batch written by a child
+  process while the import goes on);
 - ``per-document``: this tree's command with ``--batch-docs 0`` (one index commit per
   after-commit write, the old way);
 - ``before``: the command of ``--before-root`` (e.g. the main branch), when given.
@@ -124,7 +126,9 @@ def main():
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--before-root", type=Path, help="another checkout to time as 'before'")
     parser.add_argument(
-        "--variants", default="batched,per-document", help="comma-separated: batched,per-document"
+        "--variants",
+        default="batched,per-document",
+        help="comma-separated: batched,background,per-document",
     )
     args = parser.parse_args()
 
@@ -137,7 +141,8 @@ def main():
         stage(files, folder)
         variants = []
         for name in args.variants.split(","):
-            extra = ["--batch-docs", "0"] if name == "per-document" else []
+            extra = {"per-document": ["--batch-docs", "0"], "background": ["--background-index"]}
+            extra = extra.get(name, [])
             variants.append((name, ROOT, extra))
         if args.before_root:
             variants.append(("before", args.before_root.resolve(), []))

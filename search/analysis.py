@@ -145,6 +145,8 @@ class Lexicon:
         self.added_words: dict[str, int] = dict(words)
         # analysed query strings (tokenize_query), valid as long as this lexicon is
         self.query_cache: dict[str, tuple[str, ...]] = {}
+        # the postings of short indexed field values (search.backend), likewise
+        self.field_cache: dict[tuple, list] = {}
         self._piece_cache: dict[str, tuple[str, ...] | None] = {}
         self.vocabulary = tokenizer.FREQ
         self.domain_words = set(words)

@@ -150,21 +150,62 @@ class PairTokenizer(_Tokenizer):
     positions = staticmethod(pair_positions)
 
 
+_last_normalized = ("", "")
+
+
+def _normalized(value: str) -> str:
+    """normalize(value), remembered for the last value: a document's word and pair fields
+    are the same string object."""
+    global _last_normalized
+    last = _last_normalized
+    if last[0] is value:
+        return last[1]
+    norm = normalize(value)
+    _last_normalized = (value, norm)
+    return norm
+
+
+#: Field values up to this many characters are analysed once per process and lexicon:
+#: titles and article labels come back in every article document of a statute.
+SMALL_VALUE_CHARS = 120
+SMALL_VALUE_CACHE_SIZE = 20_000
+
+
 class _AnalysedText(wf.TEXT):
     """A TEXT field whose postings come straight from a term → positions map: the text is
     normalised once and no Whoosh Token objects are made (the slow part of indexing)."""
 
     def index(self, value, **kwargs):
-        positions = value if isinstance(value, dict) else self.analyzer.positions(normalize(value))
+        if isinstance(value, str) and len(value) <= SMALL_VALUE_CHARS:
+            # kept with the lexicon, so new administrator terms start a new cache
+            cache = get_lexicon().field_cache
+            key = (type(self), type(self.format), self.format.field_boost, value)
+            postings = cache.get(key)
+            if postings is None:
+                postings = self._postings(value)
+                if len(cache) >= SMALL_VALUE_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = postings
+            return postings
+        return self._postings(value)
+
+    def _postings(self, value) -> list[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, dict):
+            positions = value
+        else:
+            positions = self.analyzer.positions(_normalized(value))
         boost = self.format.field_boost
         if isinstance(self.format, wformats.Positions):
             encode = self.format.encode
-            for term, poses in positions.items():
-                yield term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses)
-        else:  # frequencies only
-            for term, poses in positions.items():
-                freq = len(poses)
-                yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
+            return [
+                (term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses))
+                for term, poses in positions.items()
+            ]
+        # frequencies only
+        return [
+            (term.encode("utf-8"), len(poses), len(poses) * boost, pack_uint(len(poses)))
+            for term, poses in positions.items()
+        ]
 
 
 class WordText(_AnalysedText):

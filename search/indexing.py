@@ -28,6 +28,7 @@ bounds the merging each commit does.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import math
@@ -336,20 +337,46 @@ def tiered_merge(writer, segments):
     return segments
 
 
-class BulkWriter:
-    """After-commit writes of one thread collected and committed together."""
+#: Posting memory of one bulk commit before the pool spills to disk: a 5-second batch of
+#: statutes (~6,000 page and article documents, ~1.3 million postings) stays in memory.
+BULK_POOL_MB = 256
 
-    def __init__(self, store, max_docs: int = 500, max_seconds: float = 2.0, timeout=60.0):
+
+class BulkWriter:
+    """After-commit writes of one thread collected and committed together.
+
+    With ``background=True`` (``import_policies --background-index``) a commit is written by a forked child
+    process while this one goes on with the next documents — the segment writing and the
+    page creation then use two cores. One commit at a time: the next batch waits for the
+    child. The batch's write-ahead files stay until the child has committed (a child that
+    fails or dies turns them into spooled batches for the next writer, as a failed commit
+    does); the child touches no database connection, so a batch is committed in the
+    background only when no spooled or orphaned writes wait (those are read back from
+    the database), and the last batch, :meth:`flush` and anything after a failure are
+    committed here."""
+
+    def __init__(
+        self,
+        store,
+        max_docs: int = 500,
+        max_seconds: float = 2.0,
+        timeout=60.0,
+        background: bool = False,
+    ):
         self.store = store
         self.max_docs = max_docs
         self.max_seconds = max_seconds
         self.timeout = timeout
+        self.background = background and hasattr(os, "fork")
         self.documents: dict[str, dict] = {}
         self.deletes: set[str] = set()
         self.wal_files: list[Path] = []
         self.first_at: float | None = None
         self.commits = 0
         self.written = 0
+        self.failed = 0
+        #: the commit running in a child: (pid, its write-ahead files, documents)
+        self._child: tuple[int, list[Path], int] | None = None
 
     def add(self, documents, delete_keys, wals=()) -> None:
         for key in delete_keys:
@@ -363,14 +390,20 @@ class BulkWriter:
         if self.first_at is None:
             self.first_at = time.monotonic()
         if len(self.documents) >= self.max_docs:
-            self.flush()
+            self._flush(self.background)
 
     def tick(self) -> None:
         """Commit when the oldest collected change has waited ``max_seconds``."""
+        self._reap(block=False)
         if self.first_at is not None and time.monotonic() - self.first_at >= self.max_seconds:
-            self.flush()
+            self._flush(self.background)
 
     def flush(self) -> None:
+        """Commit everything collected, here and now (after a background commit ends)."""
+        self._flush(background=False)
+
+    def _flush(self, background: bool) -> None:
+        self._reap(block=True)
         if self.first_at is None:
             return
         documents, self.documents = list(self.documents.values()), {}
@@ -378,6 +411,11 @@ class BulkWriter:
         wal_files, self.wal_files = self.wal_files, []
         self.first_at = None
         store = self.store
+        if background and self.failed == 0 and not pending_files(store):
+            pid = self._fork_commit(documents, deletes)
+            if pid is not None:
+                self._child = (pid, wal_files, len(documents))
+                return
         try:
             self._commit(documents, deletes)
         except Exception as error:
@@ -386,29 +424,83 @@ class BulkWriter:
             _defer_files(store, wal_files)
             _queue_drain(store)
             return
+        self._settled(wal_files, len(documents))
+
+    def _settled(self, wal_files, count) -> None:
         for path in wal_files:
             path.unlink(missing_ok=True)
         self.commits += 1
-        self.written += len(documents)
+        self.written += count
 
-    def _commit(self, documents, deletes) -> None:
+    def _fork_commit(self, documents, deletes) -> int | None:
+        """Start the commit in a child process; its id, or None when fork failed."""
+        try:
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid:
+            return pid
+        # the child: write the segment, nothing else — no database (the parent's
+        # connections are never used or closed here: no collection runs finalizers, and
+        # os._exit skips every cleanup and the parent's unflushed output)
+        gc.disable()
+        code = 1
+        try:
+            self._commit(documents, deletes, drain=False)
+            code = 0
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                log.exception("background bulk index write failed")
+        finally:
+            os._exit(code)
+
+    def _reap(self, block: bool) -> None:
+        """Settle the background commit once it ended (waiting for it when ``block``)."""
+        if self._child is None:
+            return
+        pid, wal_files, count = self._child
+        try:
+            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: its outcome is unknown
+            done, status = pid, 1 << 8
+        if done == 0:
+            return
+        self._child = None
+        if os.waitstatus_to_exitcode(status) == 0:
+            self._settled(wal_files, count)
+            return
+        # not committed: the write-ahead files become spooled batches for a later writer,
+        # and this writer commits in this process from now on
+        self.failed += 1
+        log.warning("background bulk index write ended with status %s; spooled", status)
+        _defer_files(self.store, wal_files)
+        _queue_drain(self.store)
+
+    def _commit(self, documents, deletes, drain: bool = True) -> None:
         from search.fastwrite import FastSegmentWriter
 
         store = self.store
         index = store.index()
         with index_write_lock(store.path, self.timeout):
-            writer = FastSegmentWriter(index, limitmb=128)
-            drain = _drain(store, documents)
+            writer = FastSegmentWriter(index, limitmb=BULK_POOL_MB)
+            finish = None
             try:
                 for key in deletes:
                     writer.delete_by_term("doc_key", key)
-                finish = drain(writer)
+                if drain:
+                    hook = _drain(store, documents)
+                    finish = hook(writer)
+                    written = hook.written
+                else:
+                    for doc in documents:
+                        writer.update_document(**doc)
+                    written = [doc["doc_key"] for doc in documents]
             except BaseException:
                 writer.cancel()
                 raise
             before = index.latest_generation()
             writer.commit(mergetype=tiered_merge)
-            store.record_types(index, [*deletes, *drain.written], before)
+            store.record_types(index, [*deletes, *written], before)
             if finish is not None:
                 finish()
 
@@ -422,8 +514,9 @@ def _active_bulk(store) -> BulkWriter | None:
 
 
 @contextlib.contextmanager
-def bulk(backend=None, max_docs: int = 500, max_seconds: float = 2.0):
-    """Collect this thread's index writes and commit them in batches until the block ends."""
+def bulk(backend=None, max_docs: int = 500, max_seconds: float = 2.0, background: bool = False):
+    """Collect this thread's index writes and commit them in batches until the block ends
+    (``background``: see :class:`BulkWriter`)."""
     if backend is None:
         from modelsearch.backends import get_search_backend
 
@@ -439,7 +532,9 @@ def bulk(backend=None, max_docs: int = 500, max_seconds: float = 2.0):
     if key in bulks:  # nested: the outer block commits
         yield bulks[key]
         return
-    writer = bulks[key] = BulkWriter(store, max_docs=max_docs, max_seconds=max_seconds)
+    writer = bulks[key] = BulkWriter(
+        store, max_docs=max_docs, max_seconds=max_seconds, background=background
+    )
     try:
         yield writer
     finally:

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from policies import ingest
 from policies.choices import IngestStatus, RelationKind, Validity
+from policies.management.commands.import_policies import progress_line
 from policies.models import PolicyArticle, PolicyFile, PolicyPage
 
 from .files import (
@@ -234,3 +235,49 @@ def test_command_json_lines(tmp_path):
     assert created["error"] is None
     assert rows[0]["error"] == "文件为空（0 字节），没有可导入的内容。"
     assert PolicyFile.objects.count() == 2
+
+
+def _statutes(folder, count):
+    folder.mkdir(exist_ok=True)
+    for n in range(count):
+        articles = "\n\n".join(
+            f"第{numeral}条 第{n}号办法的第{k + 1}项规定，预算执行情况按月报告。"
+            for k, numeral in enumerate("一二三")
+        )
+        (folder / f"办法{n}.md").write_text(f"# 县级预算管理办法第{n}号\n\n{articles}\n", "utf-8")
+
+
+def test_progress_line_gives_count_rate_and_time_left():
+    counts = {"created": 240, "skipped": 5, "duplicate": 3, "error": 2}
+    line = progress_line(250, 1000, counts, 50.0)
+    assert line == (
+        "进度 250/1000（25.0%）：导入 240，跳过 5，重复 3，失败 2；每秒 5.0 个，预计还需 2 分 30 秒"
+    )
+
+
+def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_path):
+    _statutes(tmp_path / "laws", 3)
+    err = io.StringIO()
+    call_command(
+        "import_policies",
+        str(tmp_path / "laws"),
+        "--publish",
+        "--json",
+        "--progress-seconds",
+        "0",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("进度")]
+    assert [line.split("（")[0] for line in lines] == ["进度 1/3", "进度 2/3"]
+    assert "导入 1，跳过 0" in lines[0] and "导入 2，跳过 0" in lines[1]
+    assert all("每秒" in line and "预计还需" in line for line in lines)
+    assert "共 3 个文件：导入 3" in err.getvalue()
+
+    # the run is resumed by running it again: what was imported is skipped, not doubled
+    out = io.StringIO()
+    call_command("import_policies", str(tmp_path / "laws"), "--publish", "--json", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["status"] for row in rows] == ["skipped"] * 3
+    assert PolicyPage.objects.count() == 3
+    assert PolicyFile.objects.count() == 3

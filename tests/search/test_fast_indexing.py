@@ -10,11 +10,12 @@
 
 import pytest
 from whoosh import index as wi
+from whoosh.codec.whoosh3 import W3Codec
 
 from search import analysis
 from search.analysis import analyze_normalized, get_lexicon, normalize, word_positions
 from search.backend import build_schema, make_document
-from search.fastwrite import FastSegmentWriter, TermPool
+from search.fastwrite import REBUILD_COMPRESSION, FastSegmentWriter, TermPool
 from tests.search.testapp.models import Document, EffectLevel
 
 # Written for these tests: budget-supervision prose with the shapes that matter to a
@@ -169,3 +170,44 @@ def test_fast_writer_cleans_up_its_runs(tmp_path):
     assert [p[2] for p in pool.iter_postings()] == [0, 1, 2, 3, 4]
     pool.cleanup()
     assert not any(__import__("os").path.exists(path) for path in runs)
+
+
+def _segment_files(directory):
+    """The bytes of each file of the index's one segment, by extension."""
+    files = {}
+    for path in directory.iterdir():
+        if path.suffix in (".trm", ".pst", ".col", ".vps"):
+            files.setdefault(path.suffix, []).append(path.read_bytes())
+    return {suffix: sorted(contents) for suffix, contents in files.items()}
+
+
+def test_fast_writer_writes_whooshs_own_bytes(lexicon, tmp_path):
+    """Byte for byte the postings and term files of Whoosh's writer with the same codec,
+    with terms of one posting, of several blocks (more than 128 documents) and of an
+    exact multiple of the block size."""
+    documents = [make_document(doc) for doc in _documents()]
+    more = []
+    for n in range(4):  # 4 × 60 + 16 = 256 documents: common terms span two full blocks
+        for doc in documents:
+            copy = dict(doc)
+            copy["doc_key"] = f"{doc['doc_key']}-{n}"
+            more.append(copy)
+    more.extend(documents[:16])
+    for name in ("plain", "fast"):
+        (tmp_path / name).mkdir()
+    plain = wi.create_in(str(tmp_path / "plain"), build_schema())
+    fast = wi.create_in(str(tmp_path / "fast"), build_schema())
+
+    writer = plain.writer(codec=W3Codec(compression=REBUILD_COMPRESSION), compound=False)
+    for doc in more:
+        writer.add_document(**doc)
+    writer.commit(merge=False, optimize=False)
+    writer = FastSegmentWriter(fast, compound=False)
+    for doc in more:
+        writer.add_document(**doc)
+    writer.commit(merge=False, optimize=False)
+
+    expected, got = _segment_files(tmp_path / "plain"), _segment_files(tmp_path / "fast")
+    assert {".trm", ".pst"} <= expected.keys()
+    assert got == expected
+    assert _dump(fast) == _dump(plain)

@@ -1,0 +1,104 @@
+"""Bulk index writes committed by a child process (``import_policies --background-index``).
+
+The import goes on with the next documents while a forked child writes the batch's
+segment; the batch's write-ahead files stay until the child has committed. A child that
+cannot commit (here: the writer lock stays taken) leaves its batch spooled for the next
+writer — nothing is lost, and the writer commits in its own process from then on.
+"""
+
+import os
+
+import pytest
+from modelsearch.backends import get_search_backend
+
+from search import indexing
+from search.backend import make_document
+from search.index_lock import WriteLock
+from tests.search.conftest import backend_settings
+from tests.search.testapp.models import Document, EffectLevel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(settings, tmp_path):
+    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("whoosh", tmp_path)}
+    backend = get_search_backend()
+    backend.reset_indexes()
+    return backend.store
+
+
+def _documents(first: int, count: int) -> list[Document]:
+    # bulk_create: no save signals, so only the writer under test touches the index
+    return Document.objects.bulk_create(
+        Document(
+            pk=pk,
+            title=f"预算公开办法第{pk}号",
+            body=f"第{pk}号办法规定，预算执行情况按月向人大常委会报告。",
+            issuer="县财政局",
+            year=2024,
+            effect_level=EffectLevel.NORMATIVE,
+        )
+        for pk in range(first, first + count)
+    )
+
+
+def _add(writer, store, objects):
+    """What an after-commit write of a transaction hands the bulk writer."""
+    documents = [make_document(obj) for obj in objects]
+    refs = [[doc["doc_ct"].split()[0], doc["doc_pk"]] for doc in documents]
+    wal = indexing.write_ahead(store, refs, [])
+    writer.add(documents, [], [wal])
+    return wal
+
+
+def _indexed_keys(store) -> set[str]:
+    searcher = store.searcher()
+    return {fields["doc_key"] for fields in searcher.all_stored_fields()}
+
+
+def test_a_batch_is_committed_by_a_child_while_the_writer_goes_on(store):
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
+    first = _add(writer, store, _documents(1, 3))
+    writer.tick()  # due at once: the batch goes to a child process
+    assert writer._child is not None
+    child_pid = writer._child[0]
+    assert child_pid != os.getpid()
+    # the writer takes the next documents while the child writes
+    second = _add(writer, store, _documents(4, 2))
+    assert len(writer.documents) == 2
+    writer.flush()  # waits for the child, then commits the rest here
+    assert writer._child is None
+    assert writer.commits == 2 and writer.written == 5 and writer.failed == 0
+    assert not first.exists() and not second.exists()  # write-aheads removed once committed
+    keys = _indexed_keys(store)
+    assert {f"searchtestapp.document:{pk}" for pk in range(1, 6)} <= keys
+    assert indexing.pending_files(store) == []
+    with pytest.raises(ChildProcessError):  # the child was reaped
+        os.waitpid(child_pid, os.WNOHANG)
+
+
+def test_a_child_that_cannot_commit_leaves_its_batch_spooled(store):
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
+    writer.timeout = 0.2
+    lock = WriteLock(store.path, timeout=5)  # another writer holds the index
+    try:
+        wal = _add(writer, store, _documents(1, 3))
+        writer.tick()
+        assert writer._child is not None
+        writer._reap(block=True)
+        assert writer.failed == 1 and writer.commits == 0
+        assert not wal.exists()
+        spooled = indexing.spooled_batches(store)
+        assert [path.name for path in spooled] == [wal.with_suffix(".json").name]
+    finally:
+        lock.release()
+    # from now on this writer commits in its own process; its next commit applies the
+    # spooled batch (read back from the database) with its own documents
+    _add(writer, store, _documents(4, 1))
+    writer.tick()
+    assert writer._child is None
+    assert writer.commits == 1 and writer.failed == 1
+    keys = _indexed_keys(store)
+    assert {f"searchtestapp.document:{pk}" for pk in range(1, 5)} <= keys
+    assert indexing.pending_files(store) == []
