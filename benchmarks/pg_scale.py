@@ -294,21 +294,32 @@ def load_documents(size, corpus_path):
 # ------------------------------------------------------------------ the rebuild
 
 
+def _proc_cpu_seconds(pid):
+    """User + system CPU time of a process on this machine (PostgreSQL's backend)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _index_worker(bounds):
-    """Index the documents with pk in [lo, hi) through the backend (one forked process)."""
-    from django.db import connections
+    """Index the documents with pk in [lo, hi) through the backend (one forked process).
+    Returns the count, this process's CPU seconds and its database backend's."""
+    from django.db import connection, connections
     from modelsearch.backends import get_search_backend
 
     from tests.search.testapp.models import Document
 
     connections.close_all()  # never share the parent's connection
+    cpu = time.process_time()
+    backend_pid = scalar("SELECT pg_backend_pid()")
+    db_cpu = _proc_cpu_seconds(backend_pid)
     backend = get_search_backend()
     index = backend.get_index_for_model(Document)
     lo, hi = bounds
     objs = list(Document.get_indexed_objects().filter(pk__gte=lo, pk__lt=hi).order_by("pk"))
     index.add_items(Document, objs)
-    connections.close_all()
-    return len(objs)
+    db_cpu = _proc_cpu_seconds(backend_pid) - db_cpu
+    connection.close()
+    return len(objs), time.process_time() - cpu, db_cpu
 
 
 def index_definitions(table):
@@ -350,16 +361,25 @@ def rebuild(workers, chunk):
     bounds = [(start, min(start + chunk, hi)) for start in range(lo, hi, chunk)]
     connection.close()
     ctx = multiprocessing.get_context("fork")
+    indexed = python_cpu = db_cpu = 0
     with ctx.Pool(workers) as pool:
-        indexed = sum(pool.imap_unordered(_index_worker, bounds))
+        for count, cpu, database_cpu in pool.imap_unordered(_index_worker, bounds):
+            indexed += count
+            python_cpu += cpu
+            db_cpu += database_cpu
     phases["index"] = time.perf_counter() - t
+    phases["index_cpu_python"] = python_cpu
+    phases["index_cpu_postgres"] = db_cpu
 
     t = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
+        gin_cpu = _proc_cpu_seconds(scalar("SELECT pg_backend_pid()"))
         for _, definition in gin:
             cursor.execute(definition)
+        gin_cpu = _proc_cpu_seconds(scalar("SELECT pg_backend_pid()")) - gin_cpu
     phases["gin"] = time.perf_counter() - t
+    phases["gin_cpu_postgres"] = gin_cpu
 
     t = time.perf_counter()
     backend = get_search_backend()
@@ -603,6 +623,15 @@ def print_report(r):
             f"{b['load_average_before']:.2f} → {b['load_average_after']:.2f}"
         )
         print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in b["phases"].items()))
+        p = b["phases"]
+        cpu = p.get("index_cpu_python", 0) + p.get("index_cpu_postgres", 0)
+        if cpu:
+            cpu += p.get("gin_cpu_postgres", 0)
+            print(
+                f"  CPU: {cpu:.0f} s for indexing and GIN builds (Python + PostgreSQL) = "
+                f"{b['indexed'] / cpu:,.0f} articles per CPU-second; on 2 idle cores "
+                f"≈ {2 * b['indexed'] / cpu:,.0f} articles/s"
+            )
     else:
         print("rebuild: reused database (not rebuilt in this run)")
     s = r["sizes"]
