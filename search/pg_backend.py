@@ -561,39 +561,44 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             ),
         ).filter(condition)
         if stop is not None and self.order_by_relevance and self.fields is None:
-            candidates = self._bounded_candidates(
-                condition, vectors, config, max(self.CANDIDATES, stop)
+            best = self._best_of_bounded_candidates(
+                condition, vectors, config, max(self.CANDIDATES, stop), stop
             )
-            if candidates is not None:
-                queryset = queryset.filter(pk__in=candidates)
+            if best is not None:
+                queryset = queryset.filter(pk__in=best)
 
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
 
     # A page of ranked results ranks at most 2 × CANDIDATES objects (or 2 × its end).
-    CANDIDATES = 2000
+    CANDIDATES = 1000
 
-    def _bounded_candidates(self, condition, vectors, config, limit):
-        """The objects a page of ranked results is chosen from: a subquery of at most
-        2 × *limit* primary keys, or None to rank every match.
+    def _best_of_bounded_candidates(self, condition, vectors, config, limit, stop):
+        """A subquery of the primary keys of the *stop* best-ranked objects among at most
+        2 × *limit* candidates, or None to rank every match.
 
         ts_rank is worked out per matching row; 规定 matches a third of a million
         articles, and ranking them all read the whole table. The candidates are
 
-        * the first *limit* matches whose **title** matches the rank query (the title
-          is weighted A, the body D: such an object outranks any body-only match), and
+        * the first *limit* matches whose **title** matches the rank query (titles weigh
+          more than bodies: such an object outranks a body-only match), and
         * the first *limit* matches of any kind,
 
         both in table order, read through the GIN indexes and cut off by LIMIT, then
-        ranked exactly. A query with at most *limit* matches is therefore ranked exactly
-        (so are its title matches up to *limit*); beyond that, the body-only matches
-        shown come from the first *limit* in table order. The caller's filters (roles,
-        publication) are applied per candidate by primary key, so they never empty the
-        page. Counts and facets (no *stop*) still count every match.
+        ranked exactly on the index table alone; only the *stop* best are joined to the
+        caller's queryset, which orders them by the same rank. A query with at most
+        *limit* matches is therefore ranked exactly (so are up to *limit* title matches);
+        beyond that, the body-only matches shown come from the first *limit* in table
+        order. The caller's filters (roles, publication) are applied per candidate by
+        primary key, so they never empty the page. Counts and facets (no *stop*) still
+        count every match.
         """
         model = self.queryset.model
         pk_field = integer_pk_field(model)
         columns = [entry_column(vector) for vector, _boost in vectors]
-        if pk_field is None or None in columns:
+        boosts = [
+            F(entry_column(boost)) if isinstance(boost, F) else boost for _vector, boost in vectors
+        ]
+        if pk_field is None or None in columns or F(None) in boosts:
             return None
         entry_vector = F(columns[0])
         for column in columns[1:]:
@@ -614,15 +619,28 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 pk=Cast(OuterRef("object_id"), output_field=pk_field)
             )
             entries = entries.filter(Exists(visible))
-        keys = entries.annotate(_object_pk=Cast("object_id", output_field=pk_field)).values(
-            "_object_pk"
+        ids = entries.values("id")
+        parts = [ids[:limit]]
+        original_query = self.query
+        self.query = self._rank_query(original_query)
+        try:
+            if len(columns) > 1 and not contains_not(original_query):
+                title_query = self.build_tsquery(self.query, config=config)
+                if title_query is not None:
+                    parts.insert(0, ids.filter(**{columns[0]: title_query})[:limit])
+            rank = self._build_rank_expression(
+                [(F(c), b) for c, b in zip(columns, boosts, strict=True)], config
+            )
+        finally:
+            self.query = original_query
+        candidates = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        return (
+            IndexEntry._default_manager.using(self.queryset.db)
+            .filter(id__in=candidates)
+            .annotate(_rank=rank, _object_pk=Cast("object_id", output_field=pk_field))
+            .order_by("-_rank", "-_object_pk")
+            .values("_object_pk")[:stop]
         )
-        parts = [keys[:limit]]
-        if len(columns) > 1 and not contains_not(self.query):
-            title_query = self.build_tsquery(self._rank_query(self.query), config=config)
-            if title_query is not None:
-                parts.insert(0, keys.filter(**{columns[0]: title_query})[:limit])
-        return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 class SegmentedAutocompleteQueryCompiler(SegmentedSearchQueryCompiler):
