@@ -486,29 +486,41 @@ def percentile(values, pct):
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def _run_ns(pid):
+    """Nanoseconds a process has spent on a CPU (/proc/PID/schedstat, first field)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
 def measure_latency(runner, queries, repeat):
+    """Wall clock, and CPU time of the query: this process (search, highlighting) plus
+    its PostgreSQL backend process (the plan), which a loaded machine cannot inflate."""
+    me = os.getpid()
+    db = scalar("SELECT pg_backend_pid()")
     latency = {}
     for kind in CLASSES:
         texts = queries[kind]
         for text in texts:
             runner.search_and_highlight(kind, text)
-        timings, cpu, per_query = [], [], {}
+        timings, cpu, db_cpu, per_query = [], [], [], {}
         for _ in range(repeat):
             for text in texts:
                 t0 = time.perf_counter()
-                c0 = time.process_time()
+                c0, d0 = _run_ns(me), _run_ns(db)
                 runner.search_and_highlight(kind, text)
-                cpu.append((time.process_time() - c0) * 1000)
+                own, database = (_run_ns(me) - c0) / 1e6, (_run_ns(db) - d0) / 1e6
                 ms = (time.perf_counter() - t0) * 1000
                 timings.append(ms)
-                per_query.setdefault(text, []).append(ms)
+                cpu.append(own + database)
+                db_cpu.append(database)
+                per_query.setdefault(text, []).append(own + database)
         latency[kind] = {
             "median_ms": statistics.median(timings),
             "p95_ms": percentile(timings, 95),
             "cpu_median_ms": statistics.median(cpu),
             "cpu_p95_ms": percentile(cpu, 95),
+            "db_cpu_median_ms": statistics.median(db_cpu),
             "n": len(timings),
-            "slowest": sorted(
+            "slowest_cpu": sorted(
                 ((t, statistics.median(v)) for t, v in per_query.items()), key=lambda x: -x[1]
             )[:3],
         }
@@ -645,20 +657,23 @@ def print_report(r):
     print(f"database: {mb(s['database'])}")
     target = TARGETS.get(size, 200.0)
     print(
-        f"{'class':10}{'median':>10}{'p95':>10}{'CPU med':>10}{'CPU p95':>10}  slowest (median ms)"
+        f"{'class':10}{'median':>9}{'p95':>9}{'CPU med':>9}{'CPU p95':>9}{'of it PG':>9}"
+        "  slowest by CPU (median ms)"
     )
-    worst = 0.0
+    worst = worst_cpu = 0.0
     for kind in CLASSES:
         x = r["latency"][kind]
         worst = max(worst, x["p95_ms"])
-        slow = ", ".join(f"{q} {ms:.0f}" for q, ms in x["slowest"])
+        worst_cpu = max(worst_cpu, x["cpu_p95_ms"])
+        slow = ", ".join(f"{q} {ms:.0f}" for q, ms in x["slowest_cpu"])
         print(
-            f"{kind:10}{x['median_ms']:>10.1f}{x['p95_ms']:>10.1f}"
-            f"{x['cpu_median_ms']:>10.1f}{x['cpu_p95_ms']:>10.1f}  {slow}"
+            f"{kind:10}{x['median_ms']:>9.1f}{x['p95_ms']:>9.1f}{x['cpu_median_ms']:>9.1f}"
+            f"{x['cpu_p95_ms']:>9.1f}{x['db_cpu_median_ms']:>9.1f}  {slow}"
         )
     print(
-        f"target p95 ≤ {target:.0f} ms every class: worst {worst:.1f} ms "
-        f"{'OK' if worst <= target else 'MISSED'}"
+        f"target p95 ≤ {target:.0f} ms every class: worst wall-clock p95 {worst:.1f} ms "
+        f"{'OK' if worst <= target else 'MISSED'}; worst CPU p95 (Python + PostgreSQL) "
+        f"{worst_cpu:.1f} ms {'OK' if worst_cpu <= target else 'MISSED'}"
     )
     exact = sum(p["exact"] for p in r["phrases"])
     print(f"phrases exact: {exact}/{len(r['phrases'])}")
