@@ -579,8 +579,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         ts_rank is worked out per matching row; 规定 matches a third of a million
         articles, and ranking them all read the whole table. The candidates are
 
-        * the first *limit* matches whose **title** matches the rank query (titles weigh
-          more than bodies: such an object outranks a body-only match), and
+        * the first *limit* matches whose **title** matches the rank query (a title word
+          carries the title field's higher weight, times title_norm: the best-ranked
+          objects are nearly always among these), and
         * the first *limit* matches of any kind,
 
         both in table order, read through the GIN indexes and cut off by LIMIT, then
