@@ -69,3 +69,29 @@ def test_counts_and_facets_are_not_bounded(pg):
     assert results.count() == 7
     assert sum(results.facet("year").values()) == 7
     assert len(list(results[:2])) == 2
+
+
+def title_norms():
+    """(title_norm, exact average ÷ title length) of every entry with a title."""
+    table = IndexEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT title_norm, (SELECT avg(length(title)) FROM {table}"
+            f" WHERE length(title) > 0)::float8 / length(title) FROM {table}"
+            " WHERE length(title) > 0"
+        )
+        return cursor.fetchall()
+
+
+def test_title_norms_written_from_a_sample_are_set_right_by_the_rebuild(pg, monkeypatch):
+    from search.pg_backend import SegmentedPostgresIndex
+
+    monkeypatch.setattr(SegmentedPostgresIndex, "TITLE_SAMPLE_ROWS", 3)
+    # short titles first, long ones after: the first rows are a poor sample
+    for i in range(4):
+        Document.objects.create(title=f"办法{i}", body="正文")
+    for i in range(8):
+        Document.objects.create(title=f"关于加强预算绩效管理的实施意见第{i}号", body="正文")
+    assert any(abs(norm - exact) > 0.05 * exact for norm, exact in title_norms())
+    pg.get_index_for_model(Document)._refresh_title_norms(full=True)
+    assert all(abs(norm - exact) <= 0.05 * exact for norm, exact in title_norms())
