@@ -31,7 +31,19 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres.postgres import (
     IndexEntry,
@@ -45,12 +57,13 @@ from modelsearch.backends.database.postgres.postgres import (
 from modelsearch.backends.database.postgres.query import Lexeme
 from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
-from modelsearch.utils import get_content_type_pk
+from modelsearch.utils import get_content_type_pk, get_descendants_content_types_pks
 
 from search.analysis import (
     HAN,
     expand_synonyms,
     han_chars,
+    is_han,
     normalize,
     segment_for_index,
     tokenize_query,
@@ -90,12 +103,53 @@ def query_groups(text):
     return groups
 
 
+def integer_pk_field(model):
+    """An IntegerField or BigIntegerField for the model's primary key (a parent link
+    followed to its target), or None when the key is not an integer."""
+    pk = model._meta.pk
+    while pk.is_relation:
+        pk = pk.target_field
+    kind = pk.get_internal_type()
+    if kind in ("AutoField", "IntegerField", "SmallAutoField", "SmallIntegerField"):
+        return IntegerField()
+    if kind in ("BigAutoField", "BigIntegerField"):
+        return BigIntegerField()
+    return None
+
+
+def entry_column(vector):
+    """The index table's column behind F("index_entries__<column>"), or None."""
+    name = getattr(vector, "name", "")
+    prefix = "index_entries__"
+    if isinstance(vector, F) and name.startswith(prefix) and "__" not in name[len(prefix) :]:
+        return name[len(prefix) :]
+    return None
+
+
+def contains_not(query):
+    if isinstance(query, Not):
+        return True
+    if isinstance(query, Boost):
+        return contains_not(query.subquery)
+    if isinstance(query, (And, Or)):
+        return any(contains_not(q) for q in query.subqueries)
+    return False
+
+
 def is_single_cjk_char(term):
     return len(term) == 1 and not term.isascii() and not term.isspace()
 
 
 class SegmentedObjectIndexer(ObjectIndexer):
     """Extracts (segmented text, weight) pairs for the three tsvector columns."""
+
+    def _segment(self, text):
+        """segment(text), once per distinct text of the object: the title is both a
+        search field and an autocomplete field, and cutting it is most of the cost."""
+        cache = self.__dict__.setdefault("_segments", {})
+        if text not in cache:
+            cache[text] = segment(text)
+        return cache[text]
 
     def _parts(self, wanted):
         parts = []
@@ -104,7 +158,7 @@ class SegmentedObjectIndexer(ObjectIndexer):
                 if wanted(current_field):
                     text = value.strip()
                     if text:
-                        parts.append((segment(text), weight))
+                        parts.append((self._segment(text), weight))
         return parts
 
     @cached_property
@@ -177,32 +231,114 @@ class SegmentedPostgresIndex(PostgresIndex):
         config = self.backend.config
         content_type_pk = get_content_type_pk(model)
         table = IndexEntry._meta.db_table
+        with self.write_connection.cursor() as cursor:
+            average = self._sampled_title_average(cursor, table)
         # Rows go in batches so one statement never carries an unbounded parameter list.
         batch_size = 200
         for start in range(0, len(indexers), batch_size):
             rows = []
-            params = []
+            params = [average, average]
             for indexer in indexers[start : start + batch_size]:
                 title_sql, title_params = tsvector_sql(indexer.title_parts, config)
                 auto_sql, auto_params = tsvector_sql(indexer.autocomplete_parts, config)
                 body_sql, body_params = tsvector_sql(indexer.body_parts, config)
-                rows.append(f"(%s, %s, {title_sql}, {auto_sql}, {body_sql}, 1.0, %s, %s)")
+                rows.append(f"(%s, %s, {title_sql}, {auto_sql}, {body_sql}, %s, %s)")
                 params.extend([content_type_pk, indexer.id])
                 params.extend(title_params + auto_params + body_params)
                 params.extend([indexer.title_text, indexer.body_text])
+            # title_norm is written with the row (one row version, not insert + update)
+            # when the table is large enough for a sampled average.
             sql = (
                 f"INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,"
-                " title_norm, title_text, body_text) VALUES "
-                + ", ".join(rows)
-                + " ON CONFLICT (content_type_id, object_id) DO UPDATE SET"
+                " title_norm, title_text, body_text)"
+                " SELECT v.ct, v.oid, v.title, v.auto, v.body,"
+                " CASE WHEN %s::float8 IS NOT NULL AND length(v.title) > 0"
+                " THEN %s::float8 / length(v.title) ELSE 1.0 END, v.tt, v.bt"
+                " FROM (VALUES " + ", ".join(rows) + ") AS v(ct, oid, title, auto, body, tt, bt)"
+                " ON CONFLICT (content_type_id, object_id) DO UPDATE SET"
                 " title = EXCLUDED.title, autocomplete = EXCLUDED.autocomplete,"
-                " body = EXCLUDED.body, title_norm = 1.0,"
+                " body = EXCLUDED.body, title_norm = EXCLUDED.title_norm,"
                 " title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text"
             )
             with self.write_connection.cursor() as cursor:
                 cursor.execute(sql, params)
 
-        self._refresh_title_norms()
+        if average is None:
+            self._refresh_title_norms_of(content_type_pk, [indexer.id for indexer in indexers])
+
+    # Title vectors read for the average title length of a large table.
+    TITLE_SAMPLE_ROWS = 20000
+
+    def _sampled_title_average(self, cursor, table):
+        """The mean length of non-empty title vectors from a sample of about
+        TITLE_SAMPLE_ROWS entries, or None when the table holds fewer (then the exact
+        average is used).
+
+        modelsearch averaged the whole table and scanned it again for rows still at 1.0
+        after every write: a rebuild of a million objects read the table twice per
+        batch. Here the cost of a write is bounded: a random sample of pages
+        (TABLESAMPLE SYSTEM) once the planner's row estimate is known, the first rows
+        until then; the rebuild's finish corrects what is far off."""
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS head",
+            [self.TITLE_SAMPLE_ROWS],
+        )
+        if cursor.fetchone()[0] < self.TITLE_SAMPLE_ROWS:
+            return None
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        estimated = cursor.fetchone()[0]
+        if estimated > 2 * self.TITLE_SAMPLE_ROWS:
+            percent = 100.0 * self.TITLE_SAMPLE_ROWS / estimated
+            cursor.execute(
+                f"SELECT avg(length(title)) FROM {table} TABLESAMPLE SYSTEM ({percent:.6f})"
+                " WHERE length(title) > 0"
+            )
+        else:
+            cursor.execute(
+                "SELECT avg(n) FROM (SELECT length(title) AS n"
+                f" FROM {table} WHERE length(title) > 0 LIMIT %s) AS head",
+                [self.TITLE_SAMPLE_ROWS],
+            )
+        average = cursor.fetchone()[0]
+        return float(average) if average is not None else None
+
+    def _refresh_title_norms_of(self, content_type_pk, object_ids):
+        """title_norm of the entries just written, from the exact average (small tables)."""
+        table = IndexEntry._meta.db_table
+        with self.write_connection.cursor() as cursor:
+            cursor.execute(f"SELECT avg(length(title)) FROM {table} WHERE length(title) > 0")
+            average = cursor.fetchone()[0]
+            if average is None:
+                return
+            cursor.execute(
+                f"UPDATE {table} SET title_norm = %s / length(title)"
+                " WHERE content_type_id = %s AND object_id = ANY(%s) AND length(title) > 0",
+                [float(average), content_type_pk, list(object_ids)],
+            )
+
+    # The rebuild's finish rewrites an entry whose title_norm is off by more than this.
+    TITLE_NORM_TOLERANCE = 0.05
+
+    def _refresh_title_norms(self, full=False):
+        """With *full* (a rebuild's finish): title_norm from the exact average, rewriting
+        only the entries off by more than TITLE_NORM_TOLERANCE (those written while the
+        table was small, or from a sample far from the mean). Rewriting every row of a
+        million to move it by 1 % took longer than the rebuild (each rewrite goes into
+        every index of the table)."""
+        if not full:
+            return super()._refresh_title_norms(full=False)
+        table = IndexEntry._meta.db_table
+        with self.write_connection.cursor() as cursor:
+            cursor.execute(f"SELECT avg(length(title)) FROM {table} WHERE length(title) > 0")
+            average = cursor.fetchone()[0]
+            if average is None:
+                return
+            cursor.execute(
+                f"UPDATE {table} SET title_norm = %s / length(title)"
+                " WHERE length(title) > 0"
+                " AND abs(title_norm - %s / length(title)) > %s * %s / length(title)",
+                [float(average), float(average), self.TITLE_NORM_TOLERANCE, float(average)],
+            )
 
 
 class _ReindexAtCommit:
@@ -312,6 +448,19 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             [Q(**{f"{lookup}__icontains": text}) for lookup in self.search_fields],
         )
 
+    def _han_chars_condition(self, text, config):
+        """Every Han character of *text* occurs in the object.
+
+        ``segment_for_index`` indexes each Han character of every search field on its own,
+        so this is a GIN match, exactly the objects whose text holds the characters (a
+        superset for a phrase, the answer for one character: 税 finds 个人所得税). With named
+        fields (no vector of their own) it is a test on the fields' text."""
+        chars = list(dict.fromkeys(han_chars(text)))
+        if self.fields is not None:
+            return reduce(lambda a, b: a & b, [self._text_contains(c) for c in chars])
+        lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
+        return Q(_vector_=self._raw_query(lexeme, config))
+
     def _token_condition(self, groups, config, prefix_last):
         if self.fields is None:
             if self.USE_TEXT_FALLBACK:
@@ -369,7 +518,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             groups = query_groups(term)
             normalised = normalise(term).strip()
             single_char = is_single_cjk_char(normalised)
-            if groups:
+            if single_char and is_han(normalised) and not prefix_last:
+                condition = self._han_chars_condition(normalised, config)
+            elif groups:
                 condition = self._token_condition(groups, config, prefix_last)
                 if single_char and self.USE_TEXT_FALLBACK:
                     condition |= self._text_contains(normalised)
@@ -502,15 +653,98 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         for vector, _boost in vectors[1:]:
             combined_vector = combined_vector._combine(vector, "||", False)
 
+        condition = self.build_condition(original_query, config)
         # alias(), not annotate(): the vectors and texts are tested, never fetched.
         queryset = self.queryset.alias(
             _vector_=combined_vector,
             _title_text=F("index_entries__title_text"),
             _body_text=F("index_entries__body_text"),
             _entry_type=F("index_entries__content_type_id"),
-        ).filter(self.build_condition(original_query, config), self._entry_types_condition())
+        ).filter(condition, self._entry_types_condition())
+        if stop is not None and self.order_by_relevance and self.fields is None:
+            best = self._best_of_bounded_candidates(
+                condition, vectors, config, max(self.CANDIDATES, stop), stop
+            )
+            if best is not None:
+                queryset = queryset.filter(pk__in=best)
 
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
+
+    # A page of ranked results ranks at most 2 × CANDIDATES objects (or 2 × its end).
+    CANDIDATES = 1000
+
+    def _best_of_bounded_candidates(self, condition, vectors, config, limit, stop):
+        """A subquery of the primary keys of the *stop* best-ranked objects among at most
+        2 × *limit* candidates, or None to rank every match.
+
+        ts_rank is worked out per matching row; 规定 matches a third of a million
+        articles, and ranking them all read the whole table. The candidates are
+
+        * the first *limit* matches whose **title** matches the rank query (a title word
+          carries the title field's higher weight, times title_norm: the best-ranked
+          objects are nearly always among these), and
+        * the first *limit* matches of any kind,
+
+        both in table order, read through the GIN indexes and cut off by LIMIT, then
+        ranked exactly on the index table alone; only the *stop* best are joined to the
+        caller's queryset, which orders them by the same rank. A query with at most
+        *limit* matches is therefore ranked exactly (so are up to *limit* title matches);
+        beyond that, the body-only matches shown come from the first *limit* in table
+        order. The caller's filters (roles, publication) are applied per candidate by
+        primary key, so they never empty the page. Counts and facets (no *stop*) still
+        count every match.
+        """
+        model = self.queryset.model
+        pk_field = integer_pk_field(model)
+        columns = [entry_column(vector) for vector, _boost in vectors]
+        boosts = [
+            F(entry_column(boost)) if isinstance(boost, F) else boost for _vector, boost in vectors
+        ]
+        if pk_field is None or None in columns or F(None) in boosts:
+            return None
+        entry_vector = F(columns[0])
+        for column in columns[1:]:
+            entry_vector = entry_vector._combine(F(column), "||", False)
+        entries = (
+            IndexEntry._default_manager.using(self.queryset.db)
+            .filter(content_type_id__in=get_descendants_content_types_pks(model))
+            .alias(
+                _vector_=entry_vector,
+                _title_text=F("title_text"),
+                _body_text=F("body_text"),
+            )
+            .filter(condition)
+        )
+        if self.queryset.query.where:
+            visible = self.queryset.order_by().filter(
+                pk=Cast(OuterRef("object_id"), output_field=pk_field)
+            )
+            entries = entries.filter(Exists(visible))
+        ids = entries.values("id")
+        parts = [ids[:limit]]
+        original_query = self.query
+        self.query = self._rank_query(original_query)
+        try:
+            if len(columns) > 1 and not contains_not(original_query):
+                title_query = self.build_tsquery(self.query, config=config)
+                if title_query is not None:
+                    parts.insert(0, ids.filter(**{columns[0]: title_query})[:limit])
+            rank = self._build_rank_expression(
+                [(F(c), b) for c, b in zip(columns, boosts, strict=True)], config
+            )
+        finally:
+            self.query = original_query
+        # the same whole-query bonus as the final order, so the page's best are chosen alike
+        rank = self._with_whole_query_bonus(rank, original_query)
+        candidates = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        return (
+            IndexEntry._default_manager.using(self.queryset.db)
+            .filter(id__in=candidates)
+            .alias(_title_text=F("title_text"), _body_text=F("body_text"))
+            .annotate(_rank=rank, _object_pk=Cast("object_id", output_field=pk_field))
+            .order_by("-_rank", "-_object_pk")
+            .values("_object_pk")[:stop]
+        )
 
 
 class SegmentedAutocompleteQueryCompiler(SegmentedSearchQueryCompiler):

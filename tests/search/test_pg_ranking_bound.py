@@ -1,0 +1,97 @@
+"""The PostgreSQL backend ranks a page of results over a bounded candidate set
+(``SegmentedSearchQueryCompiler._bounded_candidates``): title matches first, then matches
+in table order, the caller's filters applied per candidate. The bound is made tiny here
+so that a handful of documents exceed it.
+
+Runs only on a PostgreSQL test database (DATABASE_URL=postgres://…), skipped otherwise."""
+
+import pytest
+from django.db import connection
+from modelsearch.backends import get_search_backend
+from modelsearch.backends.database.postgres.postgres import IndexEntry
+
+from search.pg_backend import SegmentedSearchQueryCompiler
+from tests.search.conftest import backend_settings
+from tests.search.testapp.models import Document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pg(settings, tmp_path, monkeypatch):
+    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("postgres_jieba", tmp_path)}
+    backend = get_search_backend()
+    backend.reset_indexes()
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "CANDIDATES", 3)
+    return backend
+
+
+def first_entries(n):
+    """Primary keys of the first *n* index entries in table order (where LIMIT stops)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT object_id FROM {IndexEntry._meta.db_table} ORDER BY ctid LIMIT %s", [n]
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def test_a_title_match_after_the_first_candidates_still_ranks_first(pg):
+    # saving indexes each document (one entry written after the other)
+    body_only = [
+        Document.objects.create(title=f"第{i}号通知", body="本办法所称预算，依照有关规定执行。")
+        for i in range(30)
+    ]
+    titled = Document.objects.create(title="预算公开规定", body="本规定自公布之日起施行。")
+    assert titled.pk not in first_entries(3)  # not among the candidates in table order
+    first = list(pg.search("规定", Document)[:1])
+    assert first == [titled]
+    # a page longer than the bound sees every match; the order is the unbounded one
+    page = [d.pk for d in pg.search("规定", Document)[:40]]
+    assert page[0] == titled.pk
+    assert set(page) == {d.pk for d in body_only} | {titled.pk}
+
+
+def test_the_callers_filters_apply_before_the_bound(pg):
+    for i in range(30):
+        Document.objects.create(title=f"内部{i}", body="采购规定", published=False)
+    visible = [
+        Document.objects.create(title=f"公开{i}", body="采购规定", published=True) for i in range(2)
+    ]
+    assert not {d.pk for d in visible} & first_entries(3)
+    hits = list(pg.search("采购", Document.objects.filter(published=True))[:1])
+    assert len(hits) == 1 and hits[0] in visible
+
+
+def test_counts_and_facets_are_not_bounded(pg):
+    for i in range(7):
+        Document.objects.create(title=f"办法{i}", body="应当公开", year=2020 + i % 2)
+    results = pg.search("公开", Document)
+    assert results.count() == 7
+    assert sum(results.facet("year").values()) == 7
+    assert len(list(results[:2])) == 2
+
+
+def title_norms():
+    """(title_norm, exact average ÷ title length) of every entry with a title."""
+    table = IndexEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT title_norm, (SELECT avg(length(title)) FROM {table}"
+            f" WHERE length(title) > 0)::float8 / length(title) FROM {table}"
+            " WHERE length(title) > 0"
+        )
+        return cursor.fetchall()
+
+
+def test_title_norms_written_from_a_sample_are_set_right_by_the_rebuild(pg, monkeypatch):
+    from search.pg_backend import SegmentedPostgresIndex
+
+    monkeypatch.setattr(SegmentedPostgresIndex, "TITLE_SAMPLE_ROWS", 3)
+    # short titles first, long ones after: the first rows are a poor sample
+    for i in range(4):
+        Document.objects.create(title=f"办法{i}", body="正文")
+    for i in range(8):
+        Document.objects.create(title=f"关于加强预算绩效管理的实施意见第{i}号", body="正文")
+    assert any(abs(norm - exact) > 0.05 * exact for norm, exact in title_norms())
+    pg.get_index_for_model(Document)._refresh_title_norms(full=True)
+    assert all(abs(norm - exact) <= 0.05 * exact for norm, exact in title_norms())
