@@ -195,3 +195,34 @@ def repair(backend, report: IntegrityReport) -> int:
             write_now(store, documents, delete_keys, timeout=120)
             changes += len(documents) + len(delete_keys)
     return changes
+
+
+#: An index that holds nothing is filled at the end of ``migrate`` up to this many objects
+#: (more is a job for ``update_index``, not for a migration's tail).
+INDEX_AFTER_MIGRATE_MAX = 5000
+
+
+def index_after_migrate(app_config, using="default", **kwargs) -> int:
+    """post_migrate: what migrations created (Wagtail's first page) is not in an index that
+    holds nothing yet, and a new instance's ``search_index_check`` reported it missing.
+    Fires once per app; runs after the last. Returns the documents written."""
+    from django.apps import apps
+    from django.conf import settings
+    from modelsearch.backends import get_search_backend
+
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if app_config is not with_models[-1] or using != "default":
+        return 0
+    if not getattr(settings, "SEARCH_INDEX_AFTER_MIGRATE", True):
+        return 0
+    backend = get_search_backend()
+    store = getattr(backend, "store", None)
+    if store is None:  # PostgreSQL: modelsearch's own index table
+        return 0
+    searcher = store.searcher()
+    if searcher.doc_count() or store.rebuilding:
+        return 0
+    expected = _expected_documents()
+    if not expected or len(expected) > INDEX_AFTER_MIGRATE_MAX:
+        return 0
+    return repair(backend, check(backend))

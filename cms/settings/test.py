@@ -26,6 +26,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Test databases are migrated once and copied; their index is each test's own business
+# (tests/search/test_index_integrity.py turns this on).
+SEARCH_INDEX_AFTER_MIGRATE = False
 # Tasks run in-process unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 # One queue per test process: parallel test workers that start a real Celery worker on a shared
