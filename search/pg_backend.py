@@ -767,11 +767,34 @@ class SegmentedAutocompleteQueryCompiler(SegmentedSearchQueryCompiler):
         return super()._text_contains(text)
 
 
+class SegmentedSearchResults(PostgresSearchResults):
+    """Runs each search statement with PostgreSQL's JIT compilation off.
+
+    At a million entries the plan of a frequent phrase passes ``jit_above_cost`` and
+    PostgreSQL compiles it (37 ms of a 420 ms "人民政府"; 312 ms without): JIT pays off for
+    long analytical scans, not for a bounded search. ``SET LOCAL`` in a transaction of its
+    own limits it to the search statement (inside a transaction already open, such as a
+    request's, it lasts until that one ends)."""
+
+    def _without_jit(self, run):
+        alias = self.query_compiler.queryset.db
+        with transaction.atomic(using=alias):
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+            return run()
+
+    def _do_search(self):
+        return self._without_jit(super()._do_search)
+
+    def _do_count(self):
+        return self._without_jit(super()._do_count)
+
+
 class SegmentedPostgresSearchBackend(PostgresSearchBackend):
     query_compiler_class = SegmentedSearchQueryCompiler
     autocomplete_query_compiler_class = SegmentedAutocompleteQueryCompiler
     index_class = SegmentedPostgresIndex
-    results_class = PostgresSearchResults
+    results_class = SegmentedSearchResults
 
     def __init__(self, params):
         super().__init__(params)
