@@ -7,6 +7,36 @@ from cms import roles
 pytest_plugins = ["tests.browser.fixtures", "tests.worker.fixtures"]
 
 
+@pytest.fixture(scope="session")
+def _test_db_template(django_db_modify_db_settings, django_db_createdb):
+    """The migrated SQLite test database that one process of the run builds and the others
+    copy (tests/db_template.py); None on PostgreSQL or with --create-db."""
+    if django_db_createdb:
+        return None
+    from tests.db_template import Template
+
+    return Template.for_default_database()
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(django_db_keepdb, _test_db_template, request):
+    """pytest-django keeps (and only migrates forward) a test database copied from the
+    template; when there is none yet, this process migrates and django_db_setup saves it."""
+    if django_db_keepdb or _test_db_template is None:
+        return django_db_keepdb
+    # released after save() below, or at the end of the session if migrating failed
+    request.addfinalizer(_test_db_template._release)
+    return _test_db_template.restore()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_keepdb, _test_db_template, django_db_blocker):
+    if _test_db_template is not None and not django_db_keepdb:
+        with django_db_blocker.unblock():
+            _test_db_template.save()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: Wagtail caches site roots and our apps cache
