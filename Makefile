@@ -12,10 +12,21 @@ PYTEST_WORKERS ?= auto
 # What the edit loop leaves out (make test runs them): browser, real-worker and slow tests
 FAST_MARKERS := not browser and not worker and not postgres and not slow
 
+# Kept between test runs (git-ignored, safe to delete): make test-fast's migrated SQLite test
+# database (tests/db_template.py: named by a digest of the migrations, copied to each worker;
+# make test migrates afresh every run) and, where PYTHONDONTWRITEBYTECODE is set, the bytecode
+# of the project and of pytest's rewritten test modules, which would otherwise be compiled
+# again by every process of every run.
+TEST_CACHE ?= $(CURDIR)/.test-cache
+ifneq ($(PYTHONDONTWRITEBYTECODE),)
+pytest_env := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(TEST_CACHE)/pycache"
+endif
+
 # pytest in parallel, in a temporary DATA_DIR of its own (each xdist worker takes a
 # sub-directory of it: media, index, broker, SQLite test database), removed afterwards.
+# The first worker migrates the SQLite test database, the others copy it (tests/db_template.py).
 run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
-	DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
+	$(pytest_env) $(2) DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
 .PHONY: help install system-deps translations run run-scaleout serve migrate demo index test test-fast lint format check clean-data
@@ -71,7 +82,7 @@ test: install system-deps translations ## 运行全部测试（CI 运行的就�
 	@$(call run_pytest,$(PYTEST_ARGS))
 
 test-fast: install translations ## 编辑时的快速测试：不含浏览器、真实 worker 和慢速（LibreOffice、整套演示数据）的测试，并行运行
-	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS))
+	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS),TEST_DB_CACHE_DIR="$(TEST_CACHE)/db")
 
 lint: install ## ruff 检查
 	$(VENV)/bin/ruff check .
