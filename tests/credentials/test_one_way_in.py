@@ -1,6 +1,7 @@
 """One way in (issue 14, found item 1): every view that checks a password is the
 guarded login, or is shadowed by a view that sends people there, or does not exist."""
 
+import functools
 import inspect
 import re
 
@@ -58,7 +59,13 @@ def view_of(callback):
 
 
 def authenticates(callback) -> bool:
-    view = view_of(callback)
+    return _authenticates(view_of(callback))
+
+
+@functools.cache
+def _authenticates(view) -> bool:
+    """Whether *view* checks a password (many routes share a view, and reading a class's
+    source parses its whole module: each view is looked at once per process)."""
     if inspect.isclass(view) and issubclass(view, AUTHENTICATING_BASES):
         return True
     if view is wagtail_views.authenticate_with_password:
@@ -83,12 +90,15 @@ def sample_path(route: str) -> str:
     return "/" + route
 
 
-def authenticating_routes():
-    return [
+@functools.cache
+def authenticating_routes() -> tuple:
+    """The URLconf's routes to views that check a password (the URLconf is fixed for the
+    process, so it is walked once)."""
+    return tuple(
         (route, callback)
         for route, callback in walk(get_resolver().url_patterns)
         if authenticates(callback)
-    ]
+    )
 
 
 def test_the_walk_finds_the_known_ways_in():
