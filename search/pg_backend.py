@@ -302,12 +302,18 @@ class SegmentedPostgresIndex(PostgresIndex):
         average = cursor.fetchone()[0]
         return float(average) if average is not None else None
 
+    @staticmethod
+    def _exact_title_average(cursor, table):
+        """The mean title length over every entry with a title (None when there is none)."""
+        cursor.execute(f"SELECT avg(length(title)) FROM {table} WHERE length(title) > 0")
+        average = cursor.fetchone()[0]
+        return float(average) if average is not None else None
+
     def _refresh_title_norms_of(self, content_type_pk, object_ids):
         """title_norm of the entries just written, from the exact average (small tables)."""
         table = IndexEntry._meta.db_table
         with self.write_connection.cursor() as cursor:
-            cursor.execute(f"SELECT avg(length(title)) FROM {table} WHERE length(title) > 0")
-            average = cursor.fetchone()[0]
+            average = self._exact_title_average(cursor, table)
             if average is None:
                 return
             cursor.execute(
@@ -329,8 +335,7 @@ class SegmentedPostgresIndex(PostgresIndex):
             return super()._refresh_title_norms(full=False)
         table = IndexEntry._meta.db_table
         with self.write_connection.cursor() as cursor:
-            cursor.execute(f"SELECT avg(length(title)) FROM {table} WHERE length(title) > 0")
-            average = cursor.fetchone()[0]
+            average = self._exact_title_average(cursor, table)
             if average is None:
                 return
             cursor.execute(

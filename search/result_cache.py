@@ -44,7 +44,6 @@ class ResultCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, tuple[float, list]] = OrderedDict()
         self._hits = 0
-        self.lookups = 0
         self.reused = 0
 
     @staticmethod
@@ -56,7 +55,6 @@ class ResultCache:
         if seconds <= 0:
             return None
         with self._lock:
-            self.lookups += 1
             entry = self._entries.get(key)
             if entry is None:
                 return None
