@@ -245,22 +245,31 @@ def data_version() -> str:
     return f"{newest[0]}-{newest[1].timestamp()}" if newest else "empty"
 
 
-def _measures_tree(year, month, budget, kind, department_ids=None, group_by_department=False):
-    """Cached per data version: figures change only through imports, which add a batch."""
+def _cached(name: str, parts: tuple, compute):
+    """compute(), cached per data version: figures change only through imports, which add a
+    batch, so an import makes every earlier entry unreachable."""
     seconds = int(getattr(settings, "BUDGET_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
     if seconds <= 0:
-        return _compute_tree(year, month, budget, kind, department_ids, group_by_department)
+        return compute()
+    key = f"budget:{name}:{data_version()}:" + ":".join(str(part) for part in parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def _departments_digest(department_ids) -> str:
     departments = ",".join(str(d) for d in sorted(department_ids)) if department_ids else "-"
-    digest = hashlib.sha256(departments.encode()).hexdigest()[:16]
-    key = (
-        f"budget:tree:{data_version()}:{year}:{month}:{budget}:{kind}:{digest}:"
-        f"{int(group_by_department)}"
+    return hashlib.sha256(departments.encode()).hexdigest()[:16]
+
+
+def _measures_tree(year, month, budget, kind, department_ids=None, group_by_department=False):
+    return _cached(
+        "tree",
+        (year, month, budget, kind, _departments_digest(department_ids), int(group_by_department)),
+        lambda: _compute_tree(year, month, budget, kind, department_ids, group_by_department),
     )
-    tree = cache.get(key)
-    if tree is None:
-        tree = _compute_tree(year, month, budget, kind, department_ids, group_by_department)
-        cache.set(key, tree, seconds)
-    return tree
 
 
 def _compute_tree(year, month, budget, kind, department_ids, group_by_department):
@@ -550,6 +559,14 @@ def monthly_cumulative(
     year, budget, code="", kind=ClassificationKind.FUNCTION, department_ids=None
 ):
     """累计执行数 at each month end, for the cumulative line chart: [(month, 元 or None)]."""
+    return _cached(
+        "cumulative",
+        (year, budget, code, kind, _departments_digest(department_ids)),
+        lambda: _compute_monthly_cumulative(year, budget, code, kind, department_ids),
+    )
+
+
+def _compute_monthly_cumulative(year, budget, code, kind, department_ids):
     tree_rows = _load(year, 12, budget, kind, department_ids, False)
     reported = [
         m

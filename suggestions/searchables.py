@@ -23,4 +23,5 @@ def register():
         title_for=lambda s: f"{s.code} {s.title}",
         date_for=lambda s: s.submitted_on,
         facets={"year": lambda s: s.submitted_on.year},
+        shown_prefetch=("co_units",),  # unit_names, in the snippet
     )

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "cms.credentials.session_expiry.IdleDeadlineMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -197,7 +198,10 @@ if os.environ.get("ROLE_SEAT_LIMITS"):
 
 # --- sessions and cookies
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: each request pushes the deadline forward
+# Idle expiry: cms.credentials.session_expiry.IdleDeadlineMiddleware pushes the deadline
+# forward at most once per SESSION_REFRESH_SECONDS (not a database write per page view).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", "60"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_FAILURE_VIEW = "cms.views.csrf_failure"
 
