@@ -3,7 +3,8 @@
 gunicorn imports ``cms.wsgi`` in each worker before the worker takes requests; without this,
 the first admin click a worker serves also imported every app's URLs and views, loaded the
 translation catalogue, compiled the page editor's templates and loaded the jieba dictionary of
-the search analyser (its first index write or search): 1—2 s on this machine, more when it is
+the search analyser (its first index write or search) and jieba's part-of-speech tagger (the
+first suggestion page's key terms): 1—3 s on this machine, more when it is
 busy (benchmarks/admin_actions.py, column "first"). A failure here is logged and never stops
 the worker: the same work then happens in the first request, as before.
 """
@@ -44,6 +45,9 @@ def warm_up() -> float:
         from search.analysis import get_lexicon
 
         get_lexicon()  # jieba's dictionary and the office's own terms
+        from suggestions.hot_topics import topic_words
+
+        topic_words("预算执行")  # jieba's part-of-speech tagger: ~1 s, a suggestion page's key terms
     except Exception:
         log.warning("warm-up failed; the first requests do it instead", exc_info=True)
     finally:
