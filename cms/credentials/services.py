@@ -8,9 +8,11 @@ A revoked device is kept unconfirmed with a RevokedCredential row beside it, so 
 use is refused with a clear message and the record survives.
 """
 
+import functools
+
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+from django_otp import DEVICE_ID_SESSION_KEY, device_classes, devices_for_user
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -100,9 +102,25 @@ def role_requires_second_factor(user) -> bool:
     return bool(roles) and has_role(user, *roles)
 
 
+@functools.cache
+def _device_models() -> tuple:
+    # django_otp.device_classes() walks every installed model; they do not change once loaded
+    return tuple(device_classes())
+
+
+def has_active_device(user) -> bool:
+    """active_devices(user) is not empty: asked on every page an unverified user opens, so
+    an EXISTS per device model, not every device's row."""
+    if user.is_anonymous:
+        return False
+    return any(
+        model.objects.devices_for_user(user, confirmed=True).exists() for model in _device_models()
+    )
+
+
 def second_factor_state(user) -> str | None:
     """What a signed-in, unverified user must do before anything else, if anything."""
-    if active_devices(user):
+    if has_active_device(user):
         return MUST_VERIFY
     if role_requires_second_factor(user):
         return MUST_ENROL
