@@ -446,12 +446,30 @@ def _passes(hit: SearchHit, filters: dict[str, str], skip: str | None = None) ->
     return all(_hit_value(hit, key) == value for key, value in filters.items() if key != skip)
 
 
-def _facet_options(hits, filters, facet) -> list[FacetOption]:
-    counts = Counter(
-        value
-        for hit in hits
-        if _passes(hit, filters, skip=facet) and (value := _hit_value(hit, facet)) is not None
-    )
+def _facet_counts(hits, filters) -> dict[str, Counter]:
+    """Per facet, how many hits hold each value among the hits that pass every filter but
+    that facet's own (so choosing another value of a facet shows what it would find). One
+    pass over the hits: a dense word makes thousands of them."""
+    counts: dict[str, Counter] = {facet: Counter() for facet in FACET_LABELS}
+    for hit in hits:
+        failed = None
+        for key, value in filters.items():
+            if _hit_value(hit, key) != value:
+                if failed is not None:
+                    break  # fails two filters: counted for no facet
+                failed = key
+        else:
+            facets = hit.facets
+            for facet, counter in counts.items():
+                if failed is not None and facet != failed:
+                    continue
+                value = hit.searchable.key if facet == "type" else facets.get(facet)
+                if value is not None:
+                    counter[value] += 1
+    return counts
+
+
+def _facet_options(counts: Counter, filters, facet) -> list[FacetOption]:
     labels = {entry.key: entry.type_label for entry in searchables()}
     options = [
         FacetOption(
@@ -616,8 +634,9 @@ def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "releva
     sort = sort if sort in SORTS else "relevance"
     with time_budget():
         hits = [] if parsed.is_empty else _hits_for(user, parsed)
-    facets = {facet: _facet_options(hits, filters, facet) for facet in FACET_LABELS}
-    kept = _sort_hits([h for h in hits if _passes(h, filters)], sort)
+    counts = _facet_counts(hits, filters)
+    facets = {facet: _facet_options(counts[facet], filters, facet) for facet in FACET_LABELS}
+    kept = _sort_hits([h for h in hits if _passes(h, filters)] if filters else hits, sort)
     return SearchOutcome(
         parsed=parsed,
         hits=kept,
