@@ -71,7 +71,7 @@ from search.analysis import (
     word_positions,
 )
 from search.budget import check as check_budget
-from search.fastscore import block_postings, top_docs
+from search.fastscore import block_postings, sparse_postings, top_docs
 from search.fastwrite import FastSegmentWriter, FastSubWriterTask
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
 from search.sql import filter_pks, pks_among
@@ -273,13 +273,24 @@ class CharQuery(wq.Query):
     def estimate_min_size(self, reader):
         return self.estimate_size(reader)
 
-    def doc_weights(self, reader) -> dict[int, float]:
-        """docnum → weight in one segment (also used by ``search.fastscore``)."""
+    def doc_weights(self, reader, within=None) -> dict[int, float]:
+        """docnum → weight in one segment (also used by ``search.fastscore``), for the
+        documents of ``within`` only when given (live ones: the caller's candidates)."""
         counts: Counter = Counter()
+        wanted = sorted(within) if within is not None else None
+        if within is not None and not hasattr(within, "isdisjoint"):  # a list: look-ups by set
+            within = set(within)
         for number, btext in enumerate(self._btexts(reader)):
             if number % 32 == 0:
                 check_budget()
-            counts.update(block_postings(reader, self.fieldname, btext, weights=False)[0])
+            if wanted is not None and len(wanted) * 16 < reader.doc_frequency(
+                self.fieldname, btext
+            ):
+                # a frequent word of the character: only the blocks of the candidates
+                counts.update(sparse_postings(reader, self.fieldname, btext, wanted)[0])
+                continue
+            ids = block_postings(reader, self.fieldname, btext, weights=False)[0]
+            counts.update(ids if within is None else [d for d in ids if d in within])
         boost, log = self.boost, math.log
         return {docnum: boost * (1.0 + log(count)) for docnum, count in counts.items()}
 

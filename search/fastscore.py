@@ -159,6 +159,9 @@ def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> di
 #: segment-level arrays shared by every thread (immutable once built)
 #: one-character unions kept per searcher (search.backend.CharQuery)
 DOC_WEIGHTS_KEPT = 8
+#: at most this many candidate documents, an And works out its parts among them as given
+#: instead of sizing each part over the segment to start with the smallest
+FEW_CANDIDATES = 1000
 
 _SEGMENT_CACHE: dict[tuple, object] = {}
 _SEGMENT_CACHE_MAX = 512
@@ -382,6 +385,8 @@ class _Scoring:
         if kind is wq.Phrase:
             return self.phrase(query, within)
         if hasattr(query, "doc_weights"):  # a query that weighs documents itself (CharQuery)
+            if within is not None and len(within) <= FEW_CANDIDATES:
+                return query.doc_weights(self.reader, within)
             weights = self._doc_weights(query)
             if within is None:
                 return weights
@@ -402,22 +407,42 @@ class _Scoring:
             return out
         if not query.subqueries:
             return {}
-        # And: the smallest part first, the others only where it matched; a term of an
-        # unscored field (the model filter) last, as a look-up
-        order = sorted(
-            query.subqueries,
-            key=lambda q: (self._keyword(q) is not None, self._size(q)),
-        )
-        # a filter of an unscored field (the model of a search by type) that holds fewer
-        # documents than the first scored part would match narrows that part from the
-        # start: a phrase in 20,000 articles is not worked out for a type of 30 documents
-        filters = [plain for q in order if (plain := self._keyword(q)) is not None]
-        if filters and self._keyword(order[0]) is None:
-            narrowest = min(filters, key=len)
-            if len(narrowest) < self._size(order[0]):
+        filters = [plain for q in query.subqueries if (plain := self._keyword(q)) is not None]
+        scored = [q for q in query.subqueries if self._keyword(q) is None]
+        candidates = min(filters, key=len) if filters else None
+        if candidates is not None and within is not None and len(within) < len(candidates):
+            candidates = None
+        if scored and (
+            (within is not None and len(within) <= FEW_CANDIDATES)
+            or (candidates is not None and len(candidates) <= FEW_CANDIDATES)
+        ):
+            # Few documents can match (a type of 30 letters, or what an outer part left):
+            # the scored parts are worked out among them in the order given. Sizing each
+            # part over the whole segment first, to find the smallest, would cost more
+            # than the parts themselves.
+            if candidates is not None:
                 within = (
-                    narrowest.keys() if within is None else [d for d in within if d in narrowest]
+                    candidates.keys() if within is None else [d for d in within if d in candidates]
                 )
+            order = scored + [q for q in query.subqueries if self._keyword(q) is not None]
+        else:
+            # And: the smallest part first, the others only where it matched; a term of an
+            # unscored field (the model filter) last, as a look-up
+            order = sorted(
+                query.subqueries,
+                key=lambda q: (self._keyword(q) is not None, self._size(q)),
+            )
+            # a filter of an unscored field (the model of a search by type) that holds fewer
+            # documents than the first scored part would match narrows that part from the
+            # start: a phrase in 20,000 articles is not worked out for a type of 30 documents
+            if filters and self._keyword(order[0]) is None:
+                narrowest = min(filters, key=len)
+                if len(narrowest) < self._size(order[0]):
+                    within = (
+                        narrowest.keys()
+                        if within is None
+                        else [d for d in within if d in narrowest]
+                    )
         out = self.run(order[0], within)
         for sub in order[1:]:
             if not out:

@@ -8,6 +8,7 @@ import pytest
 from modelsearch.utils import parse_query_string
 from whoosh import query as wq
 
+from search import fastscore
 from search.fastscore import supported, top_docs
 from tests.search.test_whoosh_backend import single_search_app, whoosh  # noqa: F401
 from tests.search.testapp.models import Document
@@ -43,7 +44,11 @@ QUERIES = ["预算", "人民政府", "应当 规定", "三公经费", "人大 �
            "税 监督", "budget", '"预算执行"', '"算，执行"', "审查监督 转移"]  # fmt: skip
 
 
-def test_same_hits_and_scores_as_whoosh(segmented):
+@pytest.mark.parametrize("few_candidates", [0, 1000])
+def test_same_hits_and_scores_as_whoosh(segmented, few_candidates, monkeypatch):
+    """Both ways an And is worked out: its parts sized over the segment first (0), and
+    among the type's few documents in the order given (1000: the 560 live documents)."""
+    monkeypatch.setattr(fastscore, "FEW_CANDIDATES", few_candidates)
     searcher = segmented.store.searcher()
     hits = {}
     for text in QUERIES:
