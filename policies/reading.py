@@ -8,7 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from . import detection
-from .choices import RelationKind
+from .choices import RelationKind, Validity
 from .models import Excerpt, PolicyPage
 
 CITATION_RE = re.compile(
@@ -145,6 +145,7 @@ def reading_context(request, page: PolicyPage) -> dict:
 
     query = request.GET.get("q", "")[:200]
     user = request.user
+    status = page.current_status  # two queries each time it is asked
     return {
         "reading": build_reading(page, query),
         "query": query,
@@ -153,8 +154,9 @@ def reading_context(request, page: PolicyPage) -> dict:
         if user.is_authenticated
         else [],
         "versions": page.versions(),
-        "status_label": page.current_status_label,
-        "is_repealed": page.current_status == "repealed",
+        "current_status": status,
+        "status_label": Validity(status).label,
+        "is_repealed": status == Validity.REPEALED,
         "repealed_by": page.repealed_by,
         "revised_by": list(page.incoming(RelationKind.REVISES)),
         "bases": list(page.outgoing(RelationKind.BASIS).live()),

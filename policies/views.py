@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .browse import browse_context
+from .choices import Validity
 from .models import READ_PERMISSION, UPLOAD_PERMISSION, Bookmark, PolicyFile, PolicyPage
 from .reading import build_reading
 
@@ -43,14 +44,16 @@ def browse(request):
 @reader_required
 def print_view(request, page_id):
     page = _readable_page(request, page_id)
+    status = page.current_status
     return render(
         request,
         "policies/policy_print.html",
         {
             "page": page,
             "reading": build_reading(page, request.GET.get("q", "")[:200]),
-            "status_label": page.current_status_label,
-            "is_repealed": page.current_status == "repealed",
+            "current_status": status,
+            "status_label": Validity(status).label,
+            "is_repealed": status == Validity.REPEALED,
             "repealed_by": page.repealed_by,
         },
     )
