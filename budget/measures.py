@@ -590,6 +590,12 @@ def _compute_monthly_cumulative(year, budget, code, kind, department_ids):
 
 def three_public_rows(year, month, budget=BudgetKind.GENERAL):
     """三公经费 by department and in total: (department or None, budget base, cumulative, 决算)."""
+    return _cached(
+        "three-public", (year, month, budget), lambda: _three_public_rows(year, month, budget)
+    )
+
+
+def _three_public_rows(year, month, budget):
     per_department = {}
     total = {"base": None, "cumulative": None, "final": None}
 
@@ -597,6 +603,9 @@ def three_public_rows(year, month, budget=BudgetKind.GENERAL):
         if value is not None:
             bucket[key] = value if bucket[key] is None else bucket[key] + value
 
+    county_rows = execution_table(
+        year, month, budget, kind=ClassificationKind.ECONOMIC, all_levels=True
+    )
     for code in THREE_PUBLIC_CODES:
         for row in department_table(
             year, month, budget, code=code, kind=ClassificationKind.ECONOMIC
@@ -616,10 +625,7 @@ def three_public_rows(year, month, budget=BudgetKind.GENERAL):
             add(bucket, "cumulative", row.cumulative)
             add(bucket, "final", row.final)
             bucket["items"][code] = row
-        rows = execution_table(
-            year, month, budget, kind=ClassificationKind.ECONOMIC, all_levels=True
-        )
-        for row in rows:
+        for row in county_rows:
             if row.code == code:
                 add(total, "base", row.adjusted)
                 add(total, "cumulative", row.cumulative)
