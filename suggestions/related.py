@@ -100,7 +100,9 @@ def _visible_page(user, page) -> bool:
     return entry.visible_to(user).filter(pk=page.pk).exists()
 
 
-#: hits per type looked at for the similar policies (articles of one policy count once)
+#: hits per type looked at for the similar policies (articles of one policy count once):
+#: the first try, and the most
+SIMILAR_FIRST_HITS_PER_TYPE = 40
 SIMILAR_HITS_PER_TYPE = 300
 #: how long the similar policies of a suggestion are kept (the key changes with the index)
 SIMILAR_CACHE_SECONDS = 600
@@ -158,21 +160,42 @@ def _similar_policies(user, terms: list[str], limit: int, exclude_urls=()) -> li
         parsed = parse_query(" | ".join(terms))
     except QuerySyntaxError:
         return []
-    hits = collect_hits(user, parsed, types=types, limit=SIMILAR_HITS_PER_TYPE)
-    hits.sort(key=lambda h: (-h.score, h.rank))
+    # Most suggestions find their few policies among the first hits of each type: ask for
+    # those first (loading 300 hits of each type is most of the cost), and for all 300 only
+    # when the walk reached the end of a type's shorter list, where the answer could differ.
+    for per_type in (SIMILAR_FIRST_HITS_PER_TYPE, SIMILAR_HITS_PER_TYPE):
+        hits = collect_hits(user, parsed, types=types, limit=per_type)
+        items, exact = _pick_policies(hits, per_type, limit, exclude_urls)
+        if exact:
+            break
+    return items
+
+
+def _pick_policies(hits, per_type: int, limit: int, exclude_urls) -> tuple[list, bool]:
+    """The first ``limit`` policies of ``hits`` (best first), and whether they are the
+    ones that more hits per type would give: no type whose list was cut at ``per_type``
+    was used up before the walk ended."""
+    hits = sorted(hits, key=lambda h: (-h.score, h.rank))
+    left = Counter(hit.searchable.key for hit in hits)
+    cut = {key for key, count in left.items() if count >= per_type}
     items, seen = [], set(exclude_urls)
     for hit in hits:
+        key = hit.searchable.key
+        left[key] -= 1
         # an article (条) of a policy stands for its policy: list the document once
         obj = hit.obj
         page = getattr(obj, "page", None)
         title, url = (page.title, page.url) if page is not None else (hit.title, hit.url)
-        if not url or url in seen:
-            continue
-        seen.add(url)
-        items.append(RelatedItem(title, url, "similar", hit.type_label))
-        if len(items) >= limit:
-            break
-    return items
+        if url and url not in seen:
+            seen.add(url)
+            items.append(RelatedItem(title, url, "similar", hit.type_label))
+            if len(items) >= limit:
+                break
+        if key in cut and left[key] == 0:
+            return items, False
+    else:
+        return items, not cut
+    return items, True
 
 
 def _subject_year(suggestion) -> int | None:

@@ -158,3 +158,50 @@ def test_similar_policies_are_kept_until_the_index_changes(
     assert [
         p for p in related_material(liaison, suggestion).policies if p.source == "similar"
     ] == []
+
+
+def test_a_short_first_try_finds_what_the_full_one_finds(
+    suggestion, deputies, library, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The similar policies are first looked for among a few hits of each type, and again
+    among 300 when the walk used up a type's short list: the answer is the same."""
+    from suggestions import related
+
+    settings.SUGGESTIONS_RELATED_POLICIES = 3
+    for n in range(6):  # more statutes on the same words, so the short lists run out
+        text = f"# 元江县第{n}号农村饮水安全规定\n\n第一条 农村饮水安全工程维修养护，第{n}条。\n"
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest.import_path_data(f"w{n}.md", text.encode(), publish=True)
+    get_search_backend().refresh_indexes()
+    reader = deputies["user_b"]
+    terms = key_terms(suggestion.title, suggestion.content)
+    answers = {}
+    for first in (1, 2, 300):
+        monkeypatch.setattr(related, "SIMILAR_FIRST_HITS_PER_TYPE", first)
+        answers[first] = [p.url for p in related._similar_policies(reader, terms, 3)]
+    assert len(answers[300]) == 3
+    assert answers[1] == answers[2] == answers[300]
+
+
+def test_picking_says_when_a_short_list_was_used_up():
+    from types import SimpleNamespace
+
+    from suggestions.related import _pick_policies
+
+    def hit(key, rank, score, url):
+        return SimpleNamespace(
+            searchable=SimpleNamespace(key=key), rank=rank, score=score,
+            obj=SimpleNamespace(), title=url, url=url, type_label=key,
+        )  # fmt: skip
+
+    # two types cut at 2 hits each; the three policies wanted are found before either runs out
+    hits = [hit("a", 0, 9, "/p1"), hit("b", 0, 8, "/p2"), hit("a", 1, 7, "/p3"),
+            hit("b", 1, 1, "/p4")]  # fmt: skip
+    items, exact = _pick_policies(hits, 2, 3, ())
+    assert [i.url for i in items] == ["/p1", "/p2", "/p3"] and exact
+    # a fourth is wanted: type a's list ran out on the way, its third hit could come next
+    items, exact = _pick_policies(hits, 2, 4, ())
+    assert not exact
+    # lists shorter than the cut hold every hit there is: what was found is the answer
+    items, exact = _pick_policies(hits[:3], 3, 5, ())
+    assert [i.url for i in items] == ["/p1", "/p2", "/p3"] and exact
