@@ -106,3 +106,25 @@ def test_draft_view_refuses_deputy(client, deputy_user, figures):
         "/briefings/draft/", {"type": "quarterly-briefing", "year": 2026, "period": 3}
     )
     assert response.status_code == 403
+
+
+def test_search_snippet_reads_the_indexed_text_not_the_figures(
+    figures, staff_user, quarterly, monkeypatch
+):
+    """A briefing's snippet in the site search comes from the text its blocks give the
+    index; its figure blocks are not rendered for it (each works out a budget figure)."""
+    import budget.figures
+    from search.registry import _indexed_text
+
+    page, _created = create_draft(staff_user, quarterly, 2026, 3)
+    assert any(b.block_type == "figure" for b in page.body)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a snippet rendered a figure block")
+
+    monkeypatch.setattr(budget.figures, "render_figure", refuse)
+    text = _indexed_text(page)
+    paragraphs = [b.value for b in page.body if b.block_type == "paragraph"]
+    assert "7—9月" in text
+    assert all("<" not in line for line in text.splitlines())  # no markup
+    assert paragraphs and "监督预警" in text
