@@ -521,12 +521,16 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
     beneath; a part whose document the user may not see stays on its own. The hits given
     are left as they were (the listed ones are new objects)."""
     parents: dict[tuple[str, Any], Any] = {}
+    keys: list[tuple[str, Any] | None] = []  # each hit's document, worked out once
     for hit in hits:
         entry = hit.searchable
-        if entry.parent_for is not None:
-            parent = entry.parent_for(hit.obj)
-            if parent is not None:
-                parents[(entry.parent_key, parent.pk)] = parent
+        parent = entry.parent_for(hit.obj) if entry.parent_for is not None else None
+        if parent is None:
+            keys.append(None)
+            continue
+        key = (entry.parent_key, parent.pk)
+        parents.setdefault(key, parent)
+        keys.append(key)
     visible: set[tuple[str, Any]] = set()
     by_key = {e.key: e for e in searchables()}
     for parent_key in {key for key, _pk in parents}:
@@ -538,10 +542,8 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
 
     results: list[SearchHit] = []
     groups: dict[tuple[str, Any], SearchHit] = {}
-    for hit in hits:
+    for hit, key in zip(hits, keys, strict=True):
         entry = hit.searchable
-        parent = entry.parent_for(hit.obj) if entry.parent_for is not None else None
-        key = (entry.parent_key, parent.pk) if parent is not None else None
         if key is None or key not in visible:
             own = (hit.type_key, hit.obj.pk)
             group = groups.get(own)
@@ -557,6 +559,7 @@ def group_hits(user, hits: list[SearchHit]) -> list[SearchHit]:
         group = groups.get(key)
         if group is None:
             parent_entry = by_key[entry.parent_key]
+            parent = parents[key]
             if hasattr(parent, "specific_class"):
                 parent = parent.specific
             group = SearchHit(
