@@ -45,7 +45,13 @@ install: $(VENV)/.installed ## 创建 .venv 并安装锁定版本的依赖
 system-deps: ## 检查系统软件包（chromium、LibreOffice、中文字体）；root 时自动安装
 	@bash scripts/system-deps.sh
 
-translations: install system-deps ## 编译本项目的后台中文翻译（locale/ → .mo）
+# The compiled translations (git-ignored): made again only when a .po file is newer, so the
+# test targets do not start Django to recompile unchanged files on every run.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+translations: install system-deps $(MO_FILES) ## 编译本项目的后台中文翻译（locale/ → .mo）
+
+$(MO_FILES) &: $(MO_FILES:.mo=.po) | $(VENV)/.installed system-deps
 	$(PY) manage.py compile_translations
 
 migrate: install ## 迁移数据库

@@ -4,7 +4,7 @@ from django.core.cache import cache
 
 from cms import roles
 
-pytest_plugins = ["tests.browser.fixtures", "tests.worker.fixtures"]
+pytest_plugins = ["tests.browser.fixtures", "tests.worker.fixtures", "tests.run_order"]
 
 
 @pytest.fixture(scope="session")

@@ -2,22 +2,18 @@ import csv
 import io
 
 import pytest
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from budget.classification import load_subjects
 from budget.models import Department
+
+from .subjects import store_subjects
 
 
 @pytest.fixture
 def classification(db):
-    """The standard classification of 2025 and 2026 (2 × 275 subjects).
-
-    Wagtail's reference index would record each subject's parent link on every save, which
-    is ~90 % of load_subjects' time (~1 s CPU per year) and which no test of this fixture's
-    users looks at; set-up skips it (the subjects themselves are stored exactly as before)."""
-    with disable_reference_index_auto_update():
-        load_subjects(2025)
-        load_subjects(2026)
+    """The standard classification of 2025 and 2026 (2 × 275 subjects), as load_subjects
+    stores it, without Wagtail's reference index entries (tests/budget/subjects.py)."""
+    store_subjects(2025)
+    store_subjects(2026)
     return 2026
 
 

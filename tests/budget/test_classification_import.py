@@ -4,11 +4,14 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
-from budget.classification import import_classification
+from budget.classification import import_classification, load_subjects
 from budget.models import Subject
+from supervision.fiscal_rules import SUBJECTS
 
 from .conftest import csv_bytes, xlsx_bytes
+from .subjects import store_subjects
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +128,31 @@ def test_command_json_and_exit_code(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["status"] == "error" and payload["errors"][0]["row"] == 2
     assert not Subject.objects.filter(year=2029).exists()
+
+
+def _stored_subjects(year):
+    """(kind, code, name, level, parent's code) in the order the rows were inserted."""
+    return [
+        (s.kind, s.code, s.name, s.level, s.parent.code if s.parent else None)
+        for s in Subject.objects.filter(year=year).select_related("parent").order_by("pk")
+    ]
+
+
+@pytest.mark.parametrize("rows", [None, SUBJECTS], ids=["standard", "fiscal-rules"])
+def test_the_test_set_up_stores_what_load_subjects_stores(rows):
+    """tests/budget/subjects.py replays load_subjects' rows in bulk for the fixtures: the same
+    subjects, parents, levels and insertion order as load_subjects itself."""
+    with transaction.atomic():
+        assert load_subjects(2031, rows) > 0
+        expected = _stored_subjects(2031)
+        transaction.set_rollback(True)
+    for _ in range(2):  # the first run keeps load_subjects' rows, the second replays them
+        with transaction.atomic():
+            created = store_subjects(2031, rows)
+            assert created == len(expected)
+            assert _stored_subjects(2031) == expected
+            transaction.set_rollback(True)
+    # a year that has subjects already is merged by load_subjects itself
+    load_subjects(2031, [row[:3] for row in expected[:3]])
+    assert store_subjects(2031, rows) == len(expected) - 3
+    assert sorted(_stored_subjects(2031)) == sorted(expected)

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from modelsearch.backends import get_search_backend
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from budget.classification import load_subjects
 from budget.models import Department, Subject
@@ -15,6 +14,7 @@ from search.registry import run_search
 from suggestions.opinions.choices import HandlingStatus, ReviewStage
 from suggestions.opinions.demo import load_demo
 from suggestions.opinions.models import ReviewOpinion
+from tests.budget.subjects import store_subjects
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +22,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def opinions(db):
     # the subjects as stored by load_subjects, without Wagtail's reference index entries for
-    # their parent links (~1 s CPU a year), which no test here looks at (tests/budget/conftest.py)
-    with disable_reference_index_auto_update():
-        load_subjects(2025)
-        load_subjects(2026)
+    # their parent links, which no test here looks at (tests/budget/subjects.py)
+    store_subjects(2025)
+    store_subjects(2026)
     finance = Department.objects.create(code="006", name="县财政局")
     water = Department.objects.create(code="035", name="县水利局")
     drinking = ReviewOpinion.objects.create(

@@ -6,13 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from budget.classification import load_subjects
 from budget.models import Department
 from cms.usage.models import UsageAction, UsageRecord
 from suggestions.opinions.importing import REQUIRED, import_opinions, template_workbook
 from suggestions.opinions.models import ReviewOpinion
+from tests.budget.subjects import store_subjects
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +42,8 @@ def xlsx(rows, header=HEADER) -> bytes:
 @pytest.fixture
 def reference(db):
     # the subjects as stored by load_subjects, without Wagtail's reference index entries for
-    # their parent links (~1 s CPU a year), which no test here looks at (tests/budget/conftest.py)
-    with disable_reference_index_auto_update():
-        load_subjects(2026)
+    # their parent links, which no test here looks at (tests/budget/subjects.py)
+    store_subjects(2026)
     Department.objects.create(code="035", name="县水利局")
     Department.objects.create(code="006", name="县财政局")
 

@@ -5,13 +5,12 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from modelsearch.backends import get_search_backend
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from budget.classification import load_subjects
 from policies import ingest
 from policies.models import PolicyPage
 from suggestions import services
 from suggestions.related import key_terms, related_material
+from tests.budget.subjects import store_subjects
 
 from .conftest import TODAY
 
@@ -46,9 +45,8 @@ def library(django_capture_on_commit_callbacks):
 @pytest.fixture
 def suggestion(make_suggestion, staff, units, library):
     # the subjects as stored by load_subjects, without Wagtail's reference index entries for
-    # their parent links (~1 s CPU a year), which no test here looks at (tests/budget/conftest.py)
-    with disable_reference_index_auto_update():
-        load_subjects(2026)
+    # their parent links, which no test here looks at (tests/budget/subjects.py)
+    store_subjects(2026)
     s = make_suggestion(
         title="关于保障山区农村饮水安全的建议",
         content="山区村组季节性缺水，农村饮水工程老化，维修养护经费不足。",

@@ -4,9 +4,7 @@
 from decimal import Decimal
 
 import pytest
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from budget.classification import load_subjects
 from budget.importing import TEMPLATE_HEADERS, import_file
 from budget.models import Department
 from supervision import alerts
@@ -14,6 +12,7 @@ from supervision.choices import AlertGrade, RuleKind, RuleScope
 from supervision.fiscal_rules import SUBJECTS
 from supervision.letters.services import create_from_alert
 from supervision.models import AlertRule
+from tests.budget.subjects import store_subjects
 
 from .conftest import csv_bytes
 
@@ -37,10 +36,9 @@ def county(db):
     spending 7,800 (7,500 + 调出 300): a gap of 1,000 = 14.71% of revenue.
     2025 September: tax 1,500, non-tax 500 (75%). 2025 final accounts by unit: 县财政局
     spent 800 of 1,000 (20% left), 县教育局 990 of 1,000 (1%)."""
-    with disable_reference_index_auto_update():
-        for year in (2025, 2026):
-            load_subjects(year)
-            load_subjects(year, SUBJECTS)
+    for year in (2025, 2026):
+        store_subjects(year)
+        store_subjects(year, SUBJECTS)
     finance = Department.objects.create(code="101", name="县财政局")
     Department.objects.create(code="201", name="县教育局")
     rows = [
