@@ -170,3 +170,20 @@ def test_liaison_list_puts_own_work_first_then_newest(
         "关于早已答复的建议",
     ]
     assert html.count('class="sugg-todo"') == 3
+
+
+def test_link_form_lists_live_pages_escaped(client, staff, assigned):
+    """The 添加相关链接 form's choice list holds the live pages, their titles escaped."""
+    from wagtail.models import Page
+
+    root = Page.objects.get(depth=2)
+    hostile = root.add_child(instance=Page(title='<script>alert("x")</script>', slug="hostile"))
+    draft = root.add_child(instance=Page(title="未发布的页面", slug="draft", live=False))
+    client.force_login(staff)
+    html = client.get(reverse("suggestions:detail", args=[assigned.pk])).content.decode()
+    assert (
+        f'<option value="{hostile.pk}">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</option>'
+        in html
+    )
+    assert '<script>alert("x")</script>' not in html
+    assert f'<option value="{draft.pk}">' not in html
