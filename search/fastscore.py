@@ -407,8 +407,9 @@ class _Scoring:
             return out
         if not query.subqueries:
             return {}
-        filters = [plain for q in query.subqueries if (plain := self._keyword(q)) is not None]
-        scored = [q for q in query.subqueries if self._keyword(q) is None]
+        plains = [(q, self._keyword(q)) for q in query.subqueries]
+        filters = [plain for _q, plain in plains if plain is not None]
+        scored = [q for q, plain in plains if plain is None]
         candidates = min(filters, key=len) if filters else None
         if candidates is not None and within is not None and len(within) < len(candidates):
             candidates = None
@@ -424,7 +425,7 @@ class _Scoring:
                 within = (
                     candidates.keys() if within is None else [d for d in within if d in candidates]
                 )
-            order = scored + [q for q in query.subqueries if self._keyword(q) is not None]
+            order = scored + [q for q, plain in plains if plain is not None]
         else:
             # And: the smallest part first, the others only where it matched; a term of an
             # unscored field (the model filter) last, as a look-up
@@ -435,7 +436,7 @@ class _Scoring:
             # a filter of an unscored field (the model of a search by type) that holds fewer
             # documents than the first scored part would match narrows that part from the
             # start: a phrase in 20,000 articles is not worked out for a type of 30 documents
-            if filters and self._keyword(order[0]) is None:
+            if filters and scored:
                 narrowest = min(filters, key=len)
                 if len(narrowest) < self._size(order[0]):
                     within = (
