@@ -140,12 +140,23 @@ def build_reading(page: PolicyPage, query: str = "") -> Reading:
     return reading
 
 
+def status_context(page: PolicyPage) -> dict:
+    """The status a policy page and its print view show, worked out once (two queries each
+    time ``current_status`` is asked)."""
+    status = page.current_status
+    return {
+        "current_status": status,
+        "status_label": Validity(status).label,
+        "is_repealed": status == Validity.REPEALED,
+        "repealed_by": page.repealed_by,
+    }
+
+
 def reading_context(request, page: PolicyPage) -> dict:
     from .services import is_bookmarked
 
     query = request.GET.get("q", "")[:200]
     user = request.user
-    status = page.current_status  # two queries each time it is asked
     return {
         "reading": build_reading(page, query),
         "query": query,
@@ -154,10 +165,7 @@ def reading_context(request, page: PolicyPage) -> dict:
         if user.is_authenticated
         else [],
         "versions": page.versions(),
-        "current_status": status,
-        "status_label": Validity(status).label,
-        "is_repealed": status == Validity.REPEALED,
-        "repealed_by": page.repealed_by,
+        **status_context(page),
         "revised_by": list(page.incoming(RelationKind.REVISES)),
         "bases": list(page.outgoing(RelationKind.BASIS).live()),
         "based_on_this": list(page.incoming(RelationKind.BASIS)),

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .browse import browse_context
-from .choices import Validity
 from .models import READ_PERMISSION, UPLOAD_PERMISSION, Bookmark, PolicyFile, PolicyPage
-from .reading import build_reading
+from .reading import build_reading, status_context
 
 reader_required = permission_required(READ_PERMISSION, raise_exception=True)
 
@@ -44,17 +43,13 @@ def browse(request):
 @reader_required
 def print_view(request, page_id):
     page = _readable_page(request, page_id)
-    status = page.current_status
     return render(
         request,
         "policies/policy_print.html",
         {
             "page": page,
             "reading": build_reading(page, request.GET.get("q", "")[:200]),
-            "current_status": status,
-            "status_label": Validity(status).label,
-            "is_repealed": status == Validity.REPEALED,
-            "repealed_by": page.repealed_by,
+            **status_context(page),
         },
     )
 
