@@ -47,9 +47,8 @@ def warm_up() -> float:
         get_lexicon()  # jieba's dictionary and the office's own terms
         from suggestions.hot_topics import topic_words
 
-        topic_words(
-            "预算执行"
-        )  # jieba's part-of-speech tagger: ~1 s, a suggestion page's key terms
+        # jieba's part-of-speech tagger (~1 s): a suggestion page's key terms
+        topic_words("预算执行")
     except Exception:
         log.warning("warm-up failed; the first requests do it instead", exc_info=True)
     finally:
