@@ -611,30 +611,62 @@ def _hit_models(entry: Searchable) -> list:
     return models_
 
 
+def _reused(entry: Searchable, user, query_key: str, compute, pk_of) -> list:
+    """``compute()`` (a list of one type's hits, in any shape ``pk_of`` reads the primary key
+    of), or the list an earlier identical call of ``user`` made while no document of that
+    type changed in the index, checked again against what ``user`` may see now
+    (search.result_cache)."""
+    key = result_cache.cache_key(
+        get_search_backend(), user, query_key, entry.key, _hit_models(entry)
+    )
+    cached = result_cache.results.get(key) if key is not None else None
+    if cached is None:
+        found = compute()
+        if key is not None:
+            result_cache.results.put(key, found)
+        return found
+    if not cached:
+        return cached
+    allowed = pks_among(entry.visible_to(user), [pk_of(item) for item in cached])
+    found = [item for item in cached if pk_of(item) in allowed]
+    if len(found) != len(cached):
+        result_cache.results.put(key, found)
+    return found
+
+
 def _hits_for(user, parsed: ParsedQuery) -> list[SearchHit]:
     """collect_hits, type by type reusing the hits an earlier identical search of ``user``
-    collected while no document of that type changed in the index, checked again against
-    what ``user`` may see now (search.result_cache)."""
-    backend = get_search_backend()
+    collected while no document of that type changed in the index."""
     query_key = repr(parsed.groups)
     hits: list[SearchHit] = []
     for entry in searchables():
         check_budget()
-        key = result_cache.cache_key(backend, user, query_key, entry.key, _hit_models(entry))
-        cached = result_cache.results.get(key) if key is not None else None
-        if cached is None:
-            found = _type_hits(entry, user, parsed, MAX_HITS_PER_TYPE)
-            if key is not None:
-                result_cache.results.put(key, found)
-        elif cached:
-            allowed = pks_among(entry.visible_to(user), [hit.obj.pk for hit in cached])
-            found = [hit for hit in cached if hit.obj.pk in allowed]
-            if len(found) != len(cached):
-                result_cache.results.put(key, found)
-        else:
-            found = cached
-        hits.extend(found)
+        hits.extend(
+            _reused(
+                entry,
+                user,
+                query_key,
+                lambda entry=entry: _type_hits(entry, user, parsed, MAX_HITS_PER_TYPE),
+                lambda hit: hit.obj.pk,
+            )
+        )
     return hits
+
+
+def best_of_type(type_key: str, user, parsed: ParsedQuery, limit: int) -> list[tuple]:
+    """(object, normalised score) of the best ``limit`` hits of one type that ``user`` may
+    see, reused like the search page's hits while that type's documents have not changed
+    in the index (a suggestion's likely duplicates, shown each time the office opens it)."""
+    entry = next((e for e in searchables() if e.key == type_key), None)
+    if entry is None:
+        return []
+    return _reused(
+        entry,
+        user,
+        f"best {limit}: {parsed.groups!r}",
+        lambda: _search_type(entry, user, parsed, limit),
+        lambda pair: pair[0].pk,
+    )
 
 
 def run_search(user, query: str | ParsedQuery, filters=None, sort: str = "relevance"):

@@ -29,12 +29,9 @@ def candidate_limit() -> int:
 
 def suggestion_hits(user, parsed, limit: int | None = None) -> list[tuple]:
     """(suggestion, normalised score) of the best *limit* hits *user* may see."""
-    from search.registry import _search_type, searchables
+    from search.registry import best_of_type
 
-    entry = next((e for e in searchables() if e.key == SUGGESTION_TYPE), None)
-    if entry is None:
-        return []
-    return _search_type(entry, user, parsed, limit or candidate_limit())
+    return best_of_type(SUGGESTION_TYPE, user, parsed, limit or candidate_limit())
 
 
 def shared_terms(terms: list[str], suggestion) -> list[str]:
@@ -47,6 +44,21 @@ def shared_terms(terms: list[str], suggestion) -> list[str]:
 
 def duplicate_overlap() -> float:
     return float(getattr(settings, "SUGGESTIONS_DUPLICATE_OVERLAP", 0.5))
+
+
+def latest_answer_classes(pks) -> dict:
+    """{suggestion pk: the answer class of its latest reply}, in one query."""
+    from .models import Reply
+
+    answers = {}
+    rows = (
+        Reply.objects.filter(suggestion_id__in=pks)
+        .select_related("answer_class")
+        .order_by("suggestion_id", "-round")
+    )
+    for reply in rows:
+        answers.setdefault(reply.suggestion_id, str(reply.answer_class))
+    return answers
 
 
 @dataclass
@@ -74,28 +86,29 @@ def similar_cases(
     except QuerySyntaxError:
         return terms, []
     wanted = set(terms)
+    kept = [
+        (s, score)
+        for s, score in suggestion_hits(user, parsed, max(candidate_limit(), limit * 3))
+        if s.pk != exclude_pk and s.status not in (Status.DRAFT, Status.RETURNED)
+    ][:limit]
+    answers = latest_answer_classes([s.pk for s, _score in kept])
     cases = []
-    for s, score in suggestion_hits(user, parsed, max(candidate_limit(), limit * 3)):
-        if s.pk == exclude_pk or s.status in (Status.DRAFT, Status.RETURNED):
-            continue
+    for s, score in kept:
         shared = shared_terms(terms, s)
         overlap = len(shared) / len(wanted)
-        reply = s.replies.select_related("answer_class").order_by("-round").first()
         cases.append(
             SimilarCase(
                 suggestion=s,
                 score=score,
                 shared=shared,
                 overlap=overlap,
-                answer_class=str(reply.answer_class) if reply else "",
+                answer_class=answers.get(s.pk, ""),
                 unit=s.lead_unit.name if s.lead_unit_id else "",
                 likely_duplicate=bool(
                     term is not None and s.term_id == term.pk and overlap >= duplicate_overlap()
                 ),
             )
         )
-        if len(cases) >= limit:
-            break
     return terms, cases
 
 

@@ -152,3 +152,39 @@ def test_suggested_units_meet_related_words_not_only_identical_ones(
     )
     assert [u.unit.name for u in got] == ["县财政局"]
     assert got[0].examples[0][0].pk == past.pk
+
+
+def test_likely_duplicates_are_reused_until_a_suggestion_changes_in_the_index(
+    django_capture_on_commit_callbacks, history, staff, make_suggestion, monkeypatch
+):
+    """The office opens a submitted suggestion again and again: its duplicates are looked up
+    once while no suggestion changes in the index, and what staff may no longer see drops
+    out of a reused list at once."""
+    from search import registry, result_cache
+
+    result_cache.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        s = make_suggestion(title="关于城关镇供水管网改造的建议", content=WATER)
+    get_search_backend().refresh_indexes()
+    first = {c.suggestion.pk for c in likely_duplicates(staff, s)}
+    assert first >= {history["public"].pk, history["private"].pk}
+
+    asked = []
+    search_type = registry._search_type
+    monkeypatch.setattr(
+        registry, "_search_type", lambda *a, **k: asked.append(a[0].key) or search_type(*a, **k)
+    )
+    assert {c.suggestion.pk for c in likely_duplicates(staff, s)} == first
+    assert asked == []  # reused
+
+    # made a draft again behind the index's back: staff may not see it, it drops out
+    Suggestion.objects.filter(pk=history["private"].pk).update(status="draft")
+    assert {c.suggestion.pk for c in likely_duplicates(staff, s)} == first - {history["private"].pk}
+    assert asked == []
+
+    with django_capture_on_commit_callbacks(execute=True):  # a new suggestion in the index
+        newer = make_suggestion(title="关于城关镇供水管网漏损改造的建议", content=WATER)
+    get_search_backend().refresh_indexes()
+    again = {c.suggestion.pk for c in likely_duplicates(staff, s)}
+    assert asked == ["suggestions.suggestion"] and newer.pk in again
+    result_cache.results.clear()
