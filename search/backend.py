@@ -1108,7 +1108,13 @@ class WhooshSearchResults(BaseSearchResults):
             return []
         compiler = self.query_compiler
         verify = [p for p in compiler.verify_phrases if p]
-        pk_column = searcher.reader().column_reader("doc_pk")
+        # the column reader kept with the searcher (one per thread, replaced after a commit):
+        # opening it over every segment cost about as much as scoring a one-word query
+        pk_column = searcher.__dict__.get("_doc_pk_column")
+        if pk_column is None:
+            pk_column = searcher.__dict__["_doc_pk_column"] = searcher.reader().column_reader(
+                "doc_pk"
+            )
         to_python = compiler.queryset.model._meta.pk.to_python
         out = []
         for docnum in docnums:

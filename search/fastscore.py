@@ -159,6 +159,8 @@ def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> di
 #: segment-level arrays shared by every thread (immutable once built)
 #: one-character unions kept per searcher (search.backend.CharQuery)
 DOC_WEIGHTS_KEPT = 8
+#: term look-ups (is this term in that segment?) kept with a searcher
+TERMS_KEPT = 50_000
 #: at most this many candidate documents, an And works out its parts among them as given
 #: instead of sizing each part over the segment to start with the smallest
 FEW_CANDIDATES = 1000
@@ -293,8 +295,18 @@ class _Scoring:
             btexts = [field.to_bytes(t) for t in texts]
         except ValueError:
             return None
-        if any((fieldname, b) not in reader for b in btexts):
-            return None
+        # whether a segment holds a term, kept with the searcher: each of the ten types asks
+        # again for the same words (a tenth of a first search's time went to these look-ups)
+        present = self.top.__dict__.setdefault("_fast_term_present", {})
+        for btext in btexts:
+            key = (id(reader), fieldname, btext)
+            found = present.get(key)
+            if found is None:
+                if len(present) >= TERMS_KEPT:
+                    present.clear()
+                found = present[key] = (fieldname, btext) in reader
+            if not found:
+                return None
         return btexts
 
     def _postings(self, fieldname: str, btext: bytes, within):
