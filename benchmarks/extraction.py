@@ -13,15 +13,23 @@ Each is extracted in a fresh process, as the worker does it now (``extract_limit
 child process under limits) and, with --before-root, by that tree's ``extract`` in the
 process itself. Prints wall seconds, CPU seconds (user + system of every process involved)
 and peak RSS (the largest of the processes involved).
+
+With ``--through-site DATA_DIR`` (a DATA_DIR set up by ``benchmarks/load.py --setup-only``;
+a copy of it is used, the original is left as it was), each file is then uploaded as the
+demo 工作人员 through the running stack (gunicorn and the worker, as the Procfile starts
+them): the upload request's time, and the time until the worker has finished the file,
+with the state and message the uploader reads.
 """
 
 import argparse
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -140,9 +148,55 @@ def measure(root: Path, mode: str, path: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def through_site(folder: Path, names: list[str], data_dir: Path, port: int) -> None:
+    """Upload each file through the running site; print the request's and the worker's time."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import load
+
+    work = Path(tempfile.mkdtemp(prefix="bench-upload-")) / "data"
+    shutil.copytree(data_dir, work, ignore=shutil.ignore_patterns("*.log", "*.ctl"))
+    print(f"\nthrough the site (a copy of {data_dir}):")
+    print(f"{'file':16s} {'request ms':>10s} {'until done s':>12s}  state")
+    try:
+        with load.serving(ROOT, load.stack_env(work, port)) as base:
+            staff = load.login(base, "staff", load.USERS["staff"])
+            form = f"{base}/admin/policies/upload/"
+            for name in names:
+                staff.get(form, timeout=60)
+                began = time.perf_counter()
+                response = staff.post(
+                    form,
+                    data={"csrfmiddlewaretoken": staff.cookies.get("csrftoken", "")},
+                    files={"files": (name, (folder / name).read_bytes())},
+                    headers={"Referer": form},
+                    allow_redirects=False,
+                    timeout=120,
+                )
+                request_ms = (time.perf_counter() - began) * 1000
+                if response.status_code != 302:
+                    print(f"{name:16s} {request_ms:10.0f}  refused: HTTP {response.status_code}")
+                    continue
+                status = base + response.headers["Location"] + "&format=json"
+                while True:
+                    found = staff.get(status, timeout=60).json()
+                    if found["finished"] or time.perf_counter() - began > 600:
+                        break
+                    time.sleep(0.1)
+                done = time.perf_counter() - began
+                (row,) = found["files"]
+                message = f"{row['state']}" + (f"：{row['message']}" if row["message"] else "")
+                print(f"{name:16s} {request_ms:10.0f} {done:12.1f}  {message}", flush=True)
+    finally:
+        shutil.rmtree(work.parent, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before-root", type=Path)
+    parser.add_argument(
+        "--through-site", type=Path, metavar="DATA_DIR", help="also upload through the stack"
+    )
+    parser.add_argument("--port", type=int, default=8351)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-extract-files-"))
     files = {
@@ -172,6 +226,8 @@ def main():
                 f"{cpu:6.2f} {rss:7.0f}  ({result['chars']} characters, {result['pages']} pages)",
                 flush=True,
             )
+    if args.through_site:
+        through_site(folder, list(files), args.through_site.resolve(), args.port)
 
 
 if __name__ == "__main__":

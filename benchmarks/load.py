@@ -20,6 +20,11 @@ What it does, all on 127.0.0.1 and under a temporary DATA_DIR (SQLite, filesyste
    docs/search.md (selective, dense, phrase, one character) and the two expensive queries
    of issue 15, policy pages, budget views, suggestion pages, the home page, and uploads
    of a small PDF answer by the liaison.
+   With ``--extra-clients E``, E more clients send one kind only (``--extra-kind``):
+   ``heavy``, expensive queries each new (20 single characters, or the special-character
+   query, with characters and words drawn at random, so no earlier answer is reused), or
+   ``home``, the home page (the control: what any E more clients cost the mix), each
+   waiting ``--extra-pause`` seconds between requests. Do the mix's pages keep their times?
 4. Prints requests/s, p50 / p95 / p99 / max per kind and every error (HTTP 5xx, a
    timeout, a refused connection), then stops everything it started.
 
@@ -29,6 +34,7 @@ Figures on a shared machine are noisy: compare runs made side by side.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -59,6 +65,10 @@ SEARCHES = {
     "search_heavy": [" ".join("税费债罚款项目资金收支预决算审计监督管理"),
                      "预算 AND (决算 OR *) ~ ^ \\ / : ? [ ] { }"],
 }  # fmt: skip
+#: ``--extra-kind heavy``: expensive queries, each one new (made of characters and words
+#: drawn at random) so that no earlier answer can be reused
+HEAVY_CHARS = "税费债罚款项目资金收支预决算审计监督管理财政国有资产政府采购绩效转移"
+HEAVY_WORDS = ["预算", "决算", "审计", "债务", "绩效", "采购", "资产", "收入", "支出", "监督"]
 BUDGET_PAGES = ["/budget/", "/budget/execution/", "/budget/departments/",
                 "/budget/three-public/", "/budget/trend/"]  # fmt: skip
 # kind → weight in the mix
@@ -75,6 +85,8 @@ MIX = {
     "home": 8,
     "upload": 3,
 }
+#: what the ``--extra-clients`` may send (reported apart from the mix)
+EXTRA_KINDS = {"heavy": "extra: heavy", "home": "extra: home"}
 # a one-page PDF, enough for the upload checks
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]"
@@ -164,6 +176,50 @@ def stop(processes: list[subprocess.Popen]) -> None:
         process.wait()
 
 
+#: the demo's passwords (cms demo data), used to log in as 工作人员 and 部门联络员
+USERS = {"staff": "Staff-2026!", "liaison": "Liaison-2026!"}
+
+
+def stack_env(data_dir: Path, port: int) -> dict:
+    """The environment the stack runs in: one DATA_DIR, SQLite, onebox settings."""
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        # what manage.py, wsgi.py and the Procfile use by default: DEBUG off, as deployed
+        # (cms.settings.dev would time Django's debug mode: every SQL query recorded)
+        "DJANGO_SETTINGS_MODULE": "cms.settings.onebox",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+@contextlib.contextmanager
+def serving(repo: Path, env: dict):
+    """gunicorn and the worker as the Procfile starts them, until the block ends."""
+    base = f"http://127.0.0.1:{env['PORT']}"
+    data_dir = Path(env["DATA_DIR"])
+    commands = procfile_commands(repo, env)
+    processes = [
+        start(repo, env, commands["web"], data_dir / "web.log"),
+        start(repo, env, commands["worker"], data_dir / "worker.log"),
+    ]
+    try:
+        for _ in range(240):
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).status_code < 500:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("gunicorn did not answer in 2 minutes")
+        yield base
+    finally:
+        stop(processes)
+
+
 def login(base: str, username: str, password: str) -> requests.Session:
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=60)
@@ -202,6 +258,15 @@ class Mix:
         )
 
     def request(self, kind: str, rng: random.Random, base, staff, liaison):
+        if kind == EXTRA_KINDS["home"]:
+            return staff.get(base + "/", timeout=30)
+        if kind == EXTRA_KINDS["heavy"]:
+            if rng.random() < 0.5:
+                query = " ".join(rng.sample(HEAVY_CHARS, 20))
+            else:
+                one, two = rng.sample(HEAVY_WORDS, 2)
+                query = f"{one} AND ({two} OR *) ~ ^ \\ / : ? [ ] {{ }}"
+            return staff.get(f"{base}/search/", params={"q": query}, timeout=30)
         if kind in SEARCHES:
             return staff.get(
                 f"{base}/search/", params={"q": rng.choice(SEARCHES[kind])}, timeout=30
@@ -241,7 +306,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run_clients(base, clients, duration, max_requests, mix, staff_login, liaison_login, seed):
+def run_clients(
+    base, clients, duration, max_requests, mix, staff_login, liaison_login, seed, extra=(0, "", 0)
+):
+    """``clients`` drawing from the mix, and ``extra`` = (count, kind, pause in seconds)
+    clients sending one kind only."""
+    extra_clients, extra_kind, extra_pause = extra
     timings: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
@@ -250,7 +320,7 @@ def run_clients(base, clients, duration, max_requests, mix, staff_login, liaison
     weights = [MIX[k] for k in kinds]
     # Every client logs in before the clock starts: a login hashes the password (PBKDF2,
     # a second of CPU by design), and 2 × N of them at once are not the mix being measured.
-    sessions = [(staff_login(), liaison_login()) for _ in range(clients)]
+    sessions = [(staff_login(), liaison_login()) for _ in range(clients + extra_clients)]
     stop_at = time.monotonic() + duration
 
     def client(number: int):
@@ -261,7 +331,11 @@ def run_clients(base, clients, duration, max_requests, mix, staff_login, liaison
                 if sent[0] >= max_requests:
                     return
                 sent[0] += 1
-            kind = rng.choices(kinds, weights)[0]
+            if number >= clients:
+                kind = extra_kind
+                time.sleep(extra_pause)
+            else:
+                kind = rng.choices(kinds, weights)[0]
             began = time.monotonic()
             try:
                 response = mix.request(kind, rng, base, staff, liaison)
@@ -276,7 +350,7 @@ def run_clients(base, clients, duration, max_requests, mix, staff_login, liaison
                 if problem:
                     errors.append(f"{kind}: {problem}")
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients + extra_clients)]
     began = time.monotonic()
     cpu_began = time.process_time()
     for thread in threads:
@@ -305,12 +379,12 @@ def report(timings, errors, wall, clients):
         by_kind_errors[error.split(":")[0]] += 1
     groups = {k: v for k, v in timings.items()}
     searches = [t for k, v in timings.items() if k.startswith("search_") for t in v]
-    others = [t for k, v in timings.items() if not k.startswith("search_") for t in v]
+    others = [t for k, v in timings.items() if k in MIX and not k.startswith("search_") for t in v]
     if searches:
         groups["(all searches)"] = searches
     if others:
         groups["(all other pages)"] = others
-    for kind in [*MIX, "(all searches)", "(all other pages)"]:
+    for kind in [*MIX, "(all searches)", "(all other pages)", *EXTRA_KINDS.values()]:
         values = groups.get(kind)
         if not values:
             continue
@@ -330,6 +404,16 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--max-requests", type=int, default=50_000)
+    parser.add_argument("--extra-clients", type=int, default=0, help="clients of one kind")
+    parser.add_argument(
+        "--extra-kind",
+        choices=sorted(EXTRA_KINDS),
+        default="heavy",
+        help="heavy: new expensive queries; home: the home page (a control)",
+    )
+    parser.add_argument(
+        "--extra-pause", type=float, default=0, help="seconds an extra client waits"
+    )
     parser.add_argument("--port", type=int, default=8350)
     parser.add_argument("--repo", default=str(HERE.parent), help="the checkout to run")
     parser.add_argument("--data-dir", help="reuse a DATA_DIR set up by an earlier --keep run")
@@ -341,23 +425,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 64 or not 0 < args.duration <= 1800:
         parser.error("--clients 1–64, --duration up to 1800 s")
+    if not 0 <= args.extra_clients <= 32 or not 0 <= args.extra_pause <= 60:
+        parser.error("--extra-clients 0–32, --extra-pause up to 60 s")
 
     repo = Path(args.repo).resolve()
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="load-"))
     fresh = not (data_dir / "db.sqlite3").exists()
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "PORT": str(args.port),
-        # what manage.py, wsgi.py and the Procfile use by default: DEBUG off, as deployed
-        # (cms.settings.dev would time Django's debug mode: every SQL query recorded)
-        "DJANGO_SETTINGS_MODULE": "cms.settings.onebox",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    env.pop("DATABASE_URL", None)
+    env = stack_env(data_dir, args.port)
     base = f"http://127.0.0.1:{args.port}"
-    processes: list[subprocess.Popen] = []
     try:
         if fresh:
             began = time.monotonic()
@@ -371,42 +447,38 @@ def main(argv=None):
             if args.setup_only:
                 args.keep = True
                 return
-        commands = procfile_commands(repo, env)
-        processes.append(start(repo, env, commands["web"], data_dir / "web.log"))
-        processes.append(start(repo, env, commands["worker"], data_dir / "worker.log"))
-        for _ in range(240):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("gunicorn did not answer in 2 minutes")
-        users = {"staff": "Staff-2026!", "liaison": "Liaison-2026!"}
-        staff = login(base, "staff", users["staff"])
-        liaison = login(base, "liaison", users["liaison"])
-        mix = Mix(base, staff, liaison)
-        for query in SEARCHES["search_dense"]:  # warm every worker's index and caches
-            staff.get(f"{base}/search/", params={"q": query}, timeout=120)
-        log(f"{args.clients} clients for {args.duration:.0f} s against {base}")
-        timings, errors, wall = run_clients(
-            base,
-            args.clients,
-            args.duration,
-            args.max_requests,
-            mix,
-            lambda: login(base, "staff", users["staff"]),
-            lambda: login(base, "liaison", users["liaison"]),
-            args.seed,
-        )
-        report(timings, errors, wall, args.clients)
+        with serving(repo, env):
+            measure(args, base)
     finally:
-        stop(processes)
         if args.keep or args.data_dir:
             log(f"DATA_DIR kept: {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure(args, base: str) -> None:
+    users = USERS
+    staff = login(base, "staff", users["staff"])
+    liaison = login(base, "liaison", users["liaison"])
+    mix = Mix(base, staff, liaison)
+    for query in SEARCHES["search_dense"]:  # warm every worker's index and caches
+        staff.get(f"{base}/search/", params={"q": query}, timeout=120)
+    log(
+        f"{args.clients} clients (and {args.extra_clients} sending {args.extra_kind} every "
+        f"{args.extra_pause:g} s) for {args.duration:.0f} s against {base}"
+    )
+    timings, errors, wall = run_clients(
+        base,
+        args.clients,
+        args.duration,
+        args.max_requests,
+        mix,
+        lambda: login(base, "staff", users["staff"]),
+        lambda: login(base, "liaison", users["liaison"]),
+        args.seed,
+        extra=(args.extra_clients, EXTRA_KINDS[args.extra_kind], args.extra_pause),
+    )
+    report(timings, errors, wall, args.clients)
 
 
 if __name__ == "__main__":
