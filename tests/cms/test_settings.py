@@ -80,6 +80,7 @@ def test_check_deploy_with_the_documented_settings_gives_no_warnings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.slow  # new interpreters, seconds each: make test runs it
 def test_the_default_settings_are_production_like(tmp_path):
     """Found item 5: manage.py, wsgi.py and celery defaulted to cms.settings.dev."""
     for name in ("manage.py", "cms/wsgi.py", "cms/asgi.py", "cms/celery.py"):
@@ -151,6 +152,7 @@ def test_chinese_first(settings):
     assert settings.TIME_ZONE == "Asia/Shanghai"
 
 
+@pytest.mark.slow  # new interpreters, seconds each: make test runs it
 def test_production_values_for_second_factor_demo_data_and_mail_links(tmp_path):
     """Found item 6: liaisons needed no second factor, load_demo ran and e-mail links
     pointed to 127.0.0.1:8000 in production."""
@@ -206,6 +208,7 @@ SHOW_BACKENDS = (
 )
 
 
+@pytest.mark.slow  # new interpreters, seconds each: make test runs it
 def test_search_backend_defaults_to_whoosh(tmp_path):
     result = settings_in_subprocess(tmp_path, SHOW_BACKENDS)
     assert result.returncode == 0, result.stderr

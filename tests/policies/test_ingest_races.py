@@ -26,7 +26,8 @@ from policies.services import ensure_index_page
 from search import integrity, tasks
 from search.indexing import pending_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# processes racing, seconds each: left to make test, not the edit loop (make test-fast)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMERALS = "一二三四五六七八九十"

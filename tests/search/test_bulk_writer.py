@@ -78,6 +78,7 @@ def test_a_batch_is_committed_by_a_child_while_the_writer_goes_on(store):
         os.waitpid(child_pid, os.WNOHANG)
 
 
+@pytest.mark.slow  # processes racing: left to make test, not the edit loop
 def test_a_child_that_cannot_commit_leaves_its_batch_spooled(store):
     writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
     writer.timeout = 0.2

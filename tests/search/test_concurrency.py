@@ -15,6 +15,7 @@ import random
 import threading
 import traceback
 
+import pytest
 from whoosh import query as wq
 
 from search.backend import CharQuery, IndexStore, _top_docs
@@ -95,6 +96,7 @@ def _process_main(path, expected, rounds, threads, results):
     results.put(errors)
 
 
+@pytest.mark.slow  # processes racing: left to make test, not the edit loop
 def test_threads_and_processes_search_while_a_writer_commits(tmp_path):
     from search.backend import get_store
 

@@ -40,6 +40,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # processes racing: left to make test, not the edit loop
 def test_three_processes_writing_at_once_lose_nothing(tmp_path):
     index_path = tmp_path / "index"
     script = tmp_path / "writer.py"
