@@ -195,6 +195,19 @@ def stack_env(data_dir: Path, port: int) -> dict:
     return env
 
 
+def wait_for(base: str, seconds: float = 120) -> None:
+    """Until the site at ``base`` answers its health check (SystemExit after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{base} 在 {seconds:.0f} 秒内没有应答")
+
+
 @contextlib.contextmanager
 def serving(repo: Path, env: dict):
     """gunicorn and the worker as the Procfile starts them, until the block ends."""
@@ -206,15 +219,7 @@ def serving(repo: Path, env: dict):
         start(repo, env, commands["worker"], data_dir / "worker.log"),
     ]
     try:
-        for _ in range(240):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("gunicorn did not answer in 2 minutes")
+        wait_for(base)
         yield base
     finally:
         stop(processes)

@@ -52,7 +52,17 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from load import SEARCHES, log, login, manage, pick_laws, procfile_commands, start, stop  # noqa: E402
+from load import (  # noqa: E402
+    SEARCHES,
+    log,
+    login,
+    manage,
+    pick_laws,
+    procfile_commands,
+    start,
+    stop,
+    wait_for,
+)
 
 STAFF = ("staff", "Staff-2026!")
 QUERIES = [query for group in SEARCHES.values() for query in group]
@@ -328,18 +338,6 @@ def drain(run: Run, redis_url: str, timeout: float = 600) -> dict:
                     "upload", problem=f"{row.get('file')}: {row['status']} {row.get('message')}"
                 )
     return dict(files)
-
-
-def wait_for(base: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{base} 在 {seconds:.0f} 秒内没有应答")
 
 
 def policy_counts(repo, env) -> dict:
