@@ -156,7 +156,6 @@ def term_positions(reader, fieldname: str, btext: bytes, wanted: set[int]) -> di
     return out
 
 
-#: segment-level arrays shared by every thread (immutable once built)
 #: one-character unions kept per searcher (search.backend.CharQuery)
 DOC_WEIGHTS_KEPT = 8
 #: term look-ups (is this term in that segment?) kept with a searcher
@@ -165,6 +164,7 @@ TERMS_KEPT = 50_000
 #: instead of sizing each part over the segment to start with the smallest
 FEW_CANDIDATES = 1000
 
+#: segment-level arrays shared by every thread (immutable once built)
 _SEGMENT_CACHE: dict[tuple, object] = {}
 _SEGMENT_CACHE_MAX = 512
 _segment_cache_lock = threading.Lock()
