@@ -477,10 +477,11 @@ def segment_for_index(text: str) -> str:
     phrase search; secondary tokens (sub-words, compounds, document-number parts) and single
     Han characters (for one-character queries) follow after it.
     """
-    tokens = analyze(text)
+    norm = normalize(text)
+    tokens = analyze_normalized(norm)
     primary = [t.text for t in tokens if t.primary]
     secondary = [t.text for t in tokens if not t.primary]
-    singles = sorted(set(han_chars(text)))
+    singles = sorted(set(_HAN_RE.findall(norm)))
     return " ".join(_space_free(primary + secondary + singles))
 
 

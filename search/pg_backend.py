@@ -141,7 +141,26 @@ def is_single_cjk_char(term):
 
 
 class SegmentedObjectIndexer(ObjectIndexer):
-    """Extracts (segmented text, weight) pairs for the three tsvector columns."""
+    """Extracts (segmented text, weight) pairs for the three tsvector columns.
+
+    modelsearch's indexer walks the search fields (and reads their values) once for each
+    of its five columns; here they are read once per object (``_prepared``) and every
+    column is taken from that list, in the same order and with the same weights.
+    """
+
+    @cached_property
+    def _prepared(self):
+        prepared = []
+        for field in self.search_fields:
+            for current_field, weight, value in self.prepare_field(self.obj, field):
+                if isinstance(current_field, AutocompleteField):
+                    kind = "autocomplete"
+                elif isinstance(current_field, SearchField):
+                    kind = "title" if current_field.field_name == "title" else "body"
+                else:
+                    continue
+                prepared.append((kind, weight, value.strip()))
+        return prepared
 
     def _segment(self, text):
         """segment(text), once per distinct text of the object: the title is both a
@@ -151,47 +170,37 @@ class SegmentedObjectIndexer(ObjectIndexer):
             cache[text] = segment(text)
         return cache[text]
 
-    def _parts(self, wanted):
-        parts = []
-        for field in self.search_fields:
-            for current_field, weight, value in self.prepare_field(self.obj, field):
-                if wanted(current_field):
-                    text = value.strip()
-                    if text:
-                        parts.append((self._segment(text), weight))
-        return parts
+    def _parts(self, kind):
+        return [
+            (self._segment(text), weight)
+            for part_kind, weight, text in self._prepared
+            if part_kind == kind and text
+        ]
+
+    def _text(self, kind):
+        return normalise(
+            " ".join(text for part_kind, _, text in self._prepared if part_kind == kind and text)
+        )
 
     @cached_property
     def title_parts(self):
-        return self._parts(lambda f: isinstance(f, SearchField) and f.field_name == "title")
+        return self._parts("title")
 
     @cached_property
     def body_parts(self):
-        return self._parts(lambda f: isinstance(f, SearchField) and f.field_name != "title")
+        return self._parts("body")
 
     @cached_property
     def autocomplete_parts(self):
-        return self._parts(lambda f: isinstance(f, AutocompleteField))
+        return self._parts("autocomplete")
 
     @cached_property
     def title_text(self):
-        return normalise(super().title_text)
+        return self._text("title")
 
     @cached_property
     def body_text(self):
-        return normalise(super().body_text)
-
-
-def tsvector_sql(parts, config):
-    """SQL (and params) building one weighted tsvector from (text, weight) pairs."""
-    if not parts:
-        return "''::tsvector", []
-    pieces = []
-    params = []
-    for text, weight in parts:
-        pieces.append("setweight(to_tsvector(%s::regconfig, %s), %s)")
-        params.extend([config, text, weight])
-    return " || ".join(pieces), params
+        return self._text("body")
 
 
 class SegmentedPostgresIndex(PostgresIndex):
@@ -233,38 +242,66 @@ class SegmentedPostgresIndex(PostgresIndex):
         table = IndexEntry._meta.db_table
         with self.write_connection.cursor() as cursor:
             average = self._sampled_title_average(cursor, table)
-        # Rows go in batches so one statement never carries an unbounded parameter list.
-        batch_size = 200
-        for start in range(0, len(indexers), batch_size):
-            rows = []
-            params = [average, average]
-            for indexer in indexers[start : start + batch_size]:
-                title_sql, title_params = tsvector_sql(indexer.title_parts, config)
-                auto_sql, auto_params = tsvector_sql(indexer.autocomplete_parts, config)
-                body_sql, body_params = tsvector_sql(indexer.body_parts, config)
-                rows.append(f"(%s, %s, {title_sql}, {auto_sql}, {body_sql}, %s, %s)")
-                params.extend([content_type_pk, indexer.id])
-                params.extend(title_params + auto_params + body_params)
-                params.extend([indexer.title_text, indexer.body_text])
-            # title_norm is written with the row (one row version, not insert + update)
-            # when the table is large enough for a sampled average.
-            sql = (
-                f"INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,"
-                " title_norm, title_text, body_text)"
-                " SELECT v.ct, v.oid, v.title, v.auto, v.body,"
-                " CASE WHEN %s::float8 IS NOT NULL AND length(v.title) > 0"
-                " THEN %s::float8 / length(v.title) ELSE 1.0 END, v.tt, v.bt"
-                " FROM (VALUES " + ", ".join(rows) + ") AS v(ct, oid, title, auto, body, tt, bt)"
-                " ON CONFLICT (content_type_id, object_id) DO UPDATE SET"
-                " title = EXCLUDED.title, autocomplete = EXCLUDED.autocomplete,"
-                " body = EXCLUDED.body, title_norm = EXCLUDED.title_norm,"
-                " title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text"
-            )
-            with self.write_connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        # Rows whose parts have the same weights in the same order share one statement,
+        # which takes each column as an array (unnest): a short statement text that
+        # psycopg converts once, and a few parameters however many rows it carries.
+        # (One VALUES statement of many rows was converted again each time: a fifth of
+        # the indexing CPU.)
+        groups = {}
+        for indexer in indexers:
+            parts = (indexer.title_parts, indexer.autocomplete_parts, indexer.body_parts)
+            shape = tuple(tuple(weight for _, weight in column) for column in parts)
+            row = [content_type_pk, indexer.id]
+            row.extend(text for column in parts for text, _ in column)
+            row.extend([indexer.title_text, indexer.body_text])
+            groups.setdefault(shape, []).append(row)
+        batch_size = 500
+        with self.write_connection.cursor() as cursor:
+            for shape, rows in groups.items():
+                sql = self._rows_sql(table, shape)
+                for start in range(0, len(rows), batch_size):
+                    batch = rows[start : start + batch_size]
+                    columns = [list(values) for values in zip(*batch, strict=True)]
+                    configs = [config] * sum(len(weights) for weights in shape)
+                    cursor.execute(sql, [average, average, *configs, *columns])
 
         if average is None:
             self._refresh_title_norms_of(content_type_pk, [indexer.id for indexer in indexers])
+
+    @staticmethod
+    def _rows_sql(table, shape):
+        """INSERT … ON CONFLICT of rows given as arrays, one per column: content type,
+        object id, the segmented text of each part (weights as in *shape*: one tuple
+        of weights for the title, autocomplete and body parts), title and body text.
+        title_norm is written with the row (one row version, not insert + update) when
+        the table is large enough for a sampled average."""
+        names = ["ct", "oid"]
+        vectors = []
+        for column, weights in zip(("t", "a", "b"), shape, strict=True):
+            pieces = []
+            for n, weight in enumerate(weights):
+                if weight not in ("A", "B", "C", "D"):
+                    raise ValueError(f"not a tsvector weight: {weight!r}")
+                names.append(f"{column}{n}")
+                pieces.append(f"setweight(to_tsvector(%s::regconfig, v.{column}{n}), '{weight}')")
+            vectors.append(" || ".join(pieces) if pieces else "''::tsvector")
+        names += ["tt", "bt"]
+        types = ["int", "text"] + ["text"] * (len(names) - 2)
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        title, auto, body = vectors
+        return (
+            f"INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,"
+            " title_norm, title_text, body_text)"
+            " SELECT w.ct, w.oid, w.title, w.auto, w.body,"
+            " CASE WHEN %s::float8 IS NOT NULL AND length(w.title) > 0"
+            " THEN %s::float8 / length(w.title) ELSE 1.0 END, w.tt, w.bt"
+            f" FROM (SELECT v.ct, v.oid, {title} AS title, {auto} AS auto, {body} AS body,"
+            f" v.tt, v.bt FROM unnest({arrays}) AS v({', '.join(names)})) AS w"
+            " ON CONFLICT (content_type_id, object_id) DO UPDATE SET"
+            " title = EXCLUDED.title, autocomplete = EXCLUDED.autocomplete,"
+            " body = EXCLUDED.body, title_norm = EXCLUDED.title_norm,"
+            " title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text"
+        )
 
     # Title vectors read for the average title length of a large table.
     TITLE_SAMPLE_ROWS = 20000
@@ -507,9 +544,16 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             if len(alternatives[0]) == 1 and len(word) > 1 and HAN_WORD_RE.fullmatch(word):
                 chars = reduce(lambda a, b: a & b, [Lexeme(c) for c in dict.fromkeys(word)])
                 narrow.append(words | chars)
-                checks.append(
-                    Q(_vector_=self._raw_query(words, config)) | self._text_contains(word)
-                )
+                # Every Han token of a vector is a substring of the object's normalised
+                # text, so the word itself is found by the substring test; the word
+                # test (which builds title || body for every row it sees) is needed only
+                # for the synonyms, and comes second: PostgreSQL evaluates an OR's arms
+                # in order.
+                check = self._text_contains(word)
+                synonyms = alternatives[1:]
+                if synonyms:
+                    check |= Q(_vector_=self._raw_query(self._lexeme([synonyms]), config))
+                checks.append(check)
             else:
                 narrow.append(words)
         condition = Q(_vector_=self._raw_query(reduce(lambda a, b: a & b, narrow), config))
