@@ -140,3 +140,15 @@ def test_digits_do_not_swallow_the_han_text_after_them():
     tokens = [t for t, _ in analysis.pair_tokens("1950年中央人民政府")]
     assert tokens[:3] == ["1950", "年中", "中央"] and "民政" in tokens
     assert [g for g, _ in han_bigrams("2019年度")] == ["2019", "年度"]
+
+
+def test_the_loaded_dictionary_is_left_out_of_full_garbage_collections():
+    import gc
+
+    from search.analysis import get_lexicon, reset_lexicon
+
+    reset_lexicon()
+    get_lexicon()
+    # jieba's dictionary (a quarter of a million objects) is in the permanent generation,
+    # which full collections do not walk
+    assert gc.get_freeze_count() > 100_000
