@@ -422,6 +422,11 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     """
 
     USE_TEXT_FALLBACK = True
+    # The characters of a phrase or of a Han word narrow its rows through the GIN index;
+    # the text test decides. _unnarrowed_condition builds the condition without them.
+    _narrow = True
+    _narrowings = 0
+    _phrases = 0
 
     # ---- lexemes -------------------------------------------------------------------
     # Autocomplete sets this: every token of the last term may be the start of a word.
@@ -542,8 +547,11 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             words = self._lexeme([alternatives])
             word = alternatives[0][0]
             if len(alternatives[0]) == 1 and len(word) > 1 and HAN_WORD_RE.fullmatch(word):
-                chars = reduce(lambda a, b: a & b, [Lexeme(c) for c in dict.fromkeys(word)])
-                narrow.append(words | chars)
+                # only an index look-up: the check below implies it
+                self._narrowings += 1
+                if self._narrow:
+                    chars = reduce(lambda a, b: a & b, [Lexeme(c) for c in dict.fromkeys(word)])
+                    narrow.append(words | chars)
                 # Every Han token of a vector is a substring of the object's normalised
                 # text, so the word itself is found by the substring test; the word
                 # test (which builds title || body for every row it sees) is needed only
@@ -556,6 +564,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 checks.append(check)
             else:
                 narrow.append(words)
+        if not narrow:
+            return reduce(lambda a, b: a & b, checks)
         condition = Q(_vector_=self._raw_query(reduce(lambda a, b: a & b, narrow), config))
         return reduce(lambda a, b: a & b, checks, condition)
 
@@ -597,8 +607,14 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             # 国务院, lacks).
             chars = list(dict.fromkeys(han_chars(phrase)))
             if chars:
-                lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
-                condition &= Q(_vector_=self._raw_query(lexeme, config))
+                # Only an index look-up: the text test alone decides (a text holding
+                # the phrase holds its characters), so it is left out where another
+                # index or a bounded scan finds the rows (_best_of_bounded_candidates).
+                self._narrowings += 1
+                self._phrases += 1
+                if self._narrow:
+                    lexeme = reduce(lambda a, b: a & b, [Lexeme(c) for c in chars])
+                    condition &= Q(_vector_=self._raw_query(lexeme, config))
             elif groups:
                 condition &= self._token_condition(groups, config, prefix_last=False)
         return condition
@@ -703,6 +719,15 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             combined_vector = combined_vector._combine(vector, "||", False)
 
         condition = self.build_condition(original_query, config)
+        best = None
+        if stop is not None and self.order_by_relevance and self.fields is None:
+            best = self._best_of_bounded_candidates(
+                condition, vectors, config, max(self.CANDIDATES, stop), stop
+            )
+            if best is not None:
+                # the page's few objects are tested one by one: no GIN look-up of
+                # characters for them
+                condition = self._unnarrowed_condition(original_query, config) or condition
         # alias(), not annotate(): the vectors and texts are tested, never fetched.
         queryset = self.queryset.alias(
             _vector_=combined_vector,
@@ -710,17 +735,72 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             _body_text=F("index_entries__body_text"),
             _entry_type=F("index_entries__content_type_id"),
         ).filter(condition, self._entry_types_condition())
-        if stop is not None and self.order_by_relevance and self.fields is None:
-            best = self._best_of_bounded_candidates(
-                condition, vectors, config, max(self.CANDIDATES, stop), stop
-            )
-            if best is not None:
-                queryset = queryset.filter(pk__in=best)
+        if best is not None:
+            queryset = queryset.filter(pk__in=best)
 
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
 
     # A page of ranked results ranks at most 2 × CANDIDATES objects (or 2 × its end).
     CANDIDATES = 1000
+    # The bounded scan (_probe): a sample of PROBE_SAMPLE_ROWS entries first; the scan
+    # goes on, up to PROBE_MAX_ROWS, only when the sample promises enough matches there.
+    PROBE_SAMPLE_ROWS = 2_000
+    PROBE_MAX_ROWS = 40_000
+
+    def _unnarrowed_condition(self, query, config):
+        """The condition without the GIN look-ups of characters (phrases and Han words
+        decided by their text tests alone), or None when it has none to leave out."""
+        self._narrow = False
+        self._narrowings = self._phrases = 0
+        try:
+            condition = self.build_condition(query, config)
+        finally:
+            self._narrow = True
+        return condition if self._narrowings else None
+
+    def _scan_head(self, ids, types, rows, limit):
+        """The first *limit* ids of *ids* (a values("id") queryset) among the first *rows*
+        index entries of *types* in table order. The entries come from a subquery with
+        LIMIT, which PostgreSQL cannot flatten: at most *rows* are read, fewer when
+        *limit* matches come first. None when the statement is not of the expected form."""
+        sql, params = ids.query.sql_with_params()
+        table = connections[ids.db].ops.quote_name(IndexEntry._meta.db_table)
+        source = f"FROM {table} WHERE"
+        if sql.count(source) != 1:
+            return None
+        at = sql.index(source)
+        before = sql[:at].count("%s")
+        head = (
+            f"FROM (SELECT * FROM {table} WHERE content_type_id = ANY(%s) LIMIT %s)"
+            f" AS {table} WHERE"
+        )
+        sql = sql[:at] + head + sql[at + len(source) :] + " LIMIT %s"
+        params = [*params[:before], list(types), rows, *params[before:], limit]
+        with connections[ids.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def _probe(self, ids, types, limit):
+        """The first *limit* matches in table order found by a bounded scan, or None.
+
+        A frequent word or phrase (人民政府 is in two articles of five; 行政, 规定 and
+        法规 together in one of six) costs the GIN index the whole posting lists of its
+        characters, hundreds of thousands of rows at a million, before LIMIT can stop
+        anything, while a plain scan finds a thousand matches in the first few thousand
+        rows. A sample of the first PROBE_SAMPLE_ROWS entries tells how dense the
+        matches are; the scan goes on only if *limit* of them are expected within
+        PROBE_MAX_ROWS. A rare query pays the sample (a few milliseconds) and is then
+        answered through the index, as before."""
+        found = self._scan_head(ids, types, self.PROBE_SAMPLE_ROWS, limit)
+        if found is None or len(found) == limit:
+            return found
+        if not found:
+            return None
+        needed = int(1.5 * limit * self.PROBE_SAMPLE_ROWS / len(found))
+        if needed > self.PROBE_MAX_ROWS:
+            return None
+        found = self._scan_head(ids, types, needed, limit)
+        return found if found is not None and len(found) == limit else None
 
     def _best_of_bounded_candidates(self, condition, vectors, config, limit, stop):
         """A subquery of the primary keys of the *stop* best-ranked objects among at most
@@ -734,10 +814,13 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
           objects are nearly always among these), and
         * the first *limit* matches of any kind,
 
-        both in table order, read through the GIN indexes and cut off by LIMIT, then
-        ranked exactly on the index table alone; only the *stop* best are joined to the
-        caller's queryset, which orders them by the same rank. A query with at most
-        *limit* matches is therefore ranked exactly (so are up to *limit* title matches);
+        both in table order, read through the GIN indexes (or for frequent words and
+        phrases a bounded scan, ``_probe``) and cut off by LIMIT, then ranked exactly on
+        the index table alone; only the *stop* best are joined to the caller's queryset,
+        which orders them by the same rank. The first matches are read first: when they
+        are fewer than *limit* they are every match, and the title candidates are not
+        looked for. A query with at most *limit* matches is therefore ranked exactly
+        (so are up to *limit* title matches);
         beyond that, the body-only matches shown come from the first *limit* in table
         order. The caller's filters (roles, publication) are applied per candidate by
         primary key, so they never empty the page. Counts and facets (no *stop*) still
@@ -754,30 +837,50 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         entry_vector = F(columns[0])
         for column in columns[1:]:
             entry_vector = entry_vector._combine(F(column), "||", False)
-        entries = (
-            IndexEntry._default_manager.using(self.queryset.db)
-            .filter(content_type_id__in=get_descendants_content_types_pks(model))
-            .alias(
-                _vector_=entry_vector,
-                _title_text=F("title_text"),
-                _body_text=F("body_text"),
+        types = get_descendants_content_types_pks(model)
+
+        def matching_ids(where):
+            entries = (
+                IndexEntry._default_manager.using(self.queryset.db)
+                .filter(content_type_id__in=types)
+                .alias(
+                    _vector_=entry_vector,
+                    _title_text=F("title_text"),
+                    _body_text=F("body_text"),
+                )
+                .filter(where)
             )
-            .filter(condition)
-        )
-        if self.queryset.query.where:
-            visible = self.queryset.order_by().filter(
-                pk=Cast(OuterRef("object_id"), output_field=pk_field)
-            )
-            entries = entries.filter(Exists(visible))
-        ids = entries.values("id")
-        parts = [ids[:limit]]
+            if self.queryset.query.where:
+                visible = self.queryset.order_by().filter(
+                    pk=Cast(OuterRef("object_id"), output_field=pk_field)
+                )
+                entries = entries.filter(Exists(visible))
+            return entries.values("id")
+
+        ids = matching_ids(condition)
+        # The first matches are read first. A query with phrases or Han words tries a
+        # bounded scan (frequent characters cost the (title || body) index whole posting
+        # lists); otherwise, or when the scan finds too few, the index answers.
+        unnarrowed = self._unnarrowed_condition(self.query, config)
+        has_phrase = bool(self._phrases)
+        first = None
+        if unnarrowed is not None:
+            first = self._probe(matching_ids(unnarrowed), types, limit)
+        if first is None:
+            first = [row["id"] for row in ids[:limit]]
+        parts = [IndexEntry._default_manager.using(ids.db).filter(id__in=first).values("id")]
+        # Fewer than *limit*: these are all the matches, every one a candidate, and the
+        # title candidates (a subset) need not be looked for; the index was read once.
+        complete = len(first) < limit
+        # A phrase's title candidates come through the title index alone.
+        title_ids = matching_ids(unnarrowed) if has_phrase else ids
         original_query = self.query
         self.query = self._rank_query(original_query)
         try:
-            if len(columns) > 1 and not contains_not(original_query):
+            if not complete and len(columns) > 1 and not contains_not(original_query):
                 title_query = self.build_tsquery(self.query, config=config)
                 if title_query is not None:
-                    parts.insert(0, ids.filter(**{columns[0]: title_query})[:limit])
+                    parts.insert(0, title_ids.filter(**{columns[0]: title_query})[:limit])
             rank = self._build_rank_expression(
                 [(F(c), b) for c, b in zip(columns, boosts, strict=True)], config
             )
@@ -823,13 +926,20 @@ class SegmentedSearchResults(PostgresSearchResults):
     PostgreSQL compiles it (37 ms of a 420 ms "人民政府"; 312 ms without): JIT pays off for
     long analytical scans, not for a bounded search. ``SET LOCAL`` in a transaction of its
     own limits it to the search statement (inside a transaction already open, such as a
-    request's, it lasts until that one ends)."""
+    request's, it lasts until that one ends).
+
+    The same statement gets SEARCH_WORK_MEM: a frequent phrase's bitmap of candidate rows
+    outgrew the default 4 MB at a million entries and went lossy, and every row of a lossy
+    page was tested again ("依照本法规定": 224 → 126–160 ms)."""
+
+    SEARCH_WORK_MEM = "16MB"
 
     def _without_jit(self, run):
         alias = self.query_compiler.queryset.db
         with transaction.atomic(using=alias):
             with connections[alias].cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [self.SEARCH_WORK_MEM])
             return run()
 
     def _do_search(self):

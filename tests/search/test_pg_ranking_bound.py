@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from modelsearch.backends import get_search_backend
 from modelsearch.backends.database.postgres.postgres import IndexEntry
+from modelsearch.query import Phrase
 
 from search.pg_backend import SegmentedSearchQueryCompiler
 from tests.search.conftest import backend_settings
@@ -95,3 +96,73 @@ def test_title_norms_written_from_a_sample_are_set_right_by_the_rebuild(pg, monk
     assert any(abs(norm - exact) > 0.05 * exact for norm, exact in title_norms())
     pg.get_index_for_model(Document)._refresh_title_norms(full=True)
     assert all(abs(norm - exact) <= 0.05 * exact for norm, exact in title_norms())
+
+
+def probe_statements(queries):
+    table = IndexEntry._meta.db_table
+    return [q["sql"] for q in queries if f'LIMIT 10) AS "{table}" WHERE' in q["sql"]]
+
+
+def test_a_frequent_phrase_is_found_by_a_bounded_scan_and_its_title_match_ranks_first(
+    pg, monkeypatch
+):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_MAX_ROWS", 50)
+    matches = [
+        Document.objects.create(title=f"第{i}号通知", body="由县人民政府依法公开。")
+        for i in range(30)
+    ]
+    # the characters of the phrase, not the phrase: never a result
+    scattered = Document.objects.create(title="府人", body="政民公开。")
+    titled = Document.objects.create(title="人民政府信息公开条例", body="自公布之日起施行。")
+    assert titled.pk not in first_entries(10)
+    with CaptureQueriesContext(connection) as queries:
+        hits = list(pg.search(Phrase("人民政府"), Document)[:1])
+    assert hits == [titled]
+    assert probe_statements(queries.captured_queries)  # the bounded scan answered
+    # a page longer than the bound: the scan finds too few, the index answers, exactly
+    page = {d.pk for d in pg.search(Phrase("人民政府"), Document)[:40]}
+    assert page == {d.pk for d in matches} | {titled.pk}
+    assert scattered.pk not in page
+    # the caller's filters hold inside the bounded scan too
+    hidden = {d.pk for d in matches[:20]}
+    Document.objects.filter(pk__in=hidden).update(published=False)
+    visible = pg.search(Phrase("人民政府"), Document.objects.filter(published=True))
+    assert not {d.pk for d in visible[:3]} & hidden
+
+
+def test_a_rare_phrase_falls_back_to_the_index(pg, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_MAX_ROWS", 50)
+    for i in range(30):
+        Document.objects.create(title=f"第{i}号通知", body="依照有关规定执行。")
+    rare = [
+        Document.objects.create(title=f"债务{i}", body="地方政府债务限额管理。") for i in range(2)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        hits = {d.pk for d in pg.search(Phrase("债务限额"), Document)[:10]}
+    assert probe_statements(queries.captured_queries)  # tried, found too few
+    assert hits == {d.pk for d in rare}
+
+
+def test_frequent_words_are_found_by_a_bounded_scan_with_the_same_answers(pg, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_MAX_ROWS", 50)
+    for i in range(12):
+        Document.objects.create(title=f"第{i}号", body="行政机关依照规定执行。")
+        Document.objects.create(title=f"附件{i}", body="行政机关依法执行。")  # no 规定
+    # 政规 across two words, found as a substring as the Whoosh backend finds it
+    across = Document.objects.create(title="财政规划", body="")
+    with CaptureQueriesContext(connection) as queries:
+        top = [d.title for d in pg.search("行政 规定", Document)[:3]]
+    assert probe_statements(queries.captured_queries)
+    assert len(top) == 3 and all(t.startswith("第") for t in top)
+    unbounded = {d.title for d in pg.search("行政 规定", Document)[:100]}
+    assert unbounded == {f"第{i}号" for i in range(12)}
+    assert [d.pk for d in pg.search("政规", Document)[:5]] == [across.pk]
