@@ -758,48 +758,51 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             self._narrow = True
         return condition if self._narrowings else None
 
-    def _scan_head(self, ids, types, rows, limit):
-        """The first *limit* ids of *ids* (a values("id") queryset) among the first *rows*
-        index entries of *types* in table order. The entries come from a subquery with
-        LIMIT, which PostgreSQL cannot flatten: at most *rows* are read, fewer when
+    def _scan_head(self, ids, head, rows, limit):
+        """The first *limit* ids of *ids* (a values("id") queryset of index entries) among
+        the first *rows* entries of *head* (a queryset of index entries, read in its own
+        order: table order, or the order of its index). The entries come from a subquery
+        with LIMIT, which PostgreSQL cannot flatten: at most *rows* are read, fewer when
         *limit* matches come first. None when the statement is not of the expected form."""
         sql, params = ids.query.sql_with_params()
+        head_sql, head_params = head[:rows].query.sql_with_params()
         table = connections[ids.db].ops.quote_name(IndexEntry._meta.db_table)
         source = f"FROM {table} WHERE"
         if sql.count(source) != 1:
             return None
         at = sql.index(source)
         before = sql[:at].count("%s")
-        head = (
-            f"FROM (SELECT * FROM {table} WHERE content_type_id = ANY(%s) LIMIT %s)"
-            f" AS {table} WHERE"
-        )
-        sql = sql[:at] + head + sql[at + len(source) :] + " LIMIT %s"
-        params = [*params[:before], list(types), rows, *params[before:], limit]
+        sql = f"{sql[:at]}FROM ({head_sql}) AS {table} WHERE{sql[at + len(source) :]} LIMIT %s"
+        params = [*params[:before], *head_params, *params[before:], limit]
         with connections[ids.db].cursor() as cursor:
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
 
-    def _probe(self, ids, types, limit):
-        """The first *limit* matches in table order found by a bounded scan, or None.
+    def _probe(self, ids, head, limit):
+        """The first *limit* matches (*ids*) among the entries of *head*, found by a bounded
+        scan of *head*, or every match when *head* holds fewer than PROBE_SAMPLE_ROWS
+        entries; None when the index should answer.
 
         A frequent word or phrase (人民政府 is in two articles of five; 行政, 规定 and
         法规 together in one of six) costs the GIN index the whole posting lists of its
         characters, hundreds of thousands of rows at a million, before LIMIT can stop
         anything, while a plain scan finds a thousand matches in the first few thousand
-        rows. A sample of the first PROBE_SAMPLE_ROWS entries tells how dense the
-        matches are; the scan goes on only if *limit* of them are expected within
+        rows. A sample of the first PROBE_SAMPLE_ROWS entries of *head* tells how dense
+        the matches are; the scan goes on only if *limit* of them are expected within
         PROBE_MAX_ROWS. A rare query pays the sample (a few milliseconds) and is then
         answered through the index, as before."""
-        found = self._scan_head(ids, types, self.PROBE_SAMPLE_ROWS, limit)
+        sample = self.PROBE_SAMPLE_ROWS
+        found = self._scan_head(ids, head, sample, limit)
         if found is None or len(found) == limit:
             return found
+        if head[: sample + 1].count() <= sample:
+            return found  # the sample was all of head: these are every match
         if not found:
             return None
-        needed = int(1.5 * limit * self.PROBE_SAMPLE_ROWS / len(found))
+        needed = int(1.5 * limit * sample / len(found))
         if needed > self.PROBE_MAX_ROWS:
             return None
-        found = self._scan_head(ids, types, needed, limit)
+        found = self._scan_head(ids, head, needed, limit)
         return found if found is not None and len(found) == limit else None
 
     def _best_of_bounded_candidates(self, condition, vectors, config, limit, stop):
@@ -864,8 +867,11 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         unnarrowed = self._unnarrowed_condition(self.query, config)
         has_phrase = bool(self._phrases)
         first = None
+        entries_of_types = IndexEntry._default_manager.using(ids.db).filter(
+            content_type_id__in=types
+        )
         if unnarrowed is not None:
-            first = self._probe(matching_ids(unnarrowed), types, limit)
+            first = self._probe(matching_ids(unnarrowed), entries_of_types, limit)
         if first is None:
             first = [row["id"] for row in ids[:limit]]
         parts = [IndexEntry._default_manager.using(ids.db).filter(id__in=first).values("id")]
@@ -880,7 +886,17 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
             if not complete and len(columns) > 1 and not contains_not(original_query):
                 title_query = self.build_tsquery(self.query, config=config)
                 if title_query is not None:
-                    parts.insert(0, title_ids.filter(**{columns[0]: title_query})[:limit])
+                    # Through the title index: rows with a query word in the title, and
+                    # of them those that match, by a bounded scan when it finds enough.
+                    titled = None
+                    if unnarrowed is not None:
+                        head = entries_of_types.filter(**{columns[0]: title_query})
+                        titled = self._probe(matching_ids(unnarrowed), head, limit)
+                    if titled is None:
+                        titled = title_ids.filter(**{columns[0]: title_query})[:limit]
+                    else:
+                        titled = entries_of_types.filter(id__in=titled).values("id")
+                    parts.insert(0, titled)
             rank = self._build_rank_expression(
                 [(F(c), b) for c, b in zip(columns, boosts, strict=True)], config
             )
