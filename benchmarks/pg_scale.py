@@ -38,7 +38,6 @@ when the database already holds *size* documents and as many index entries.
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -46,7 +45,6 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -295,128 +293,39 @@ def load_documents(size, corpus_path):
 # ------------------------------------------------------------------ the rebuild
 
 
-def _proc_cpu_seconds(pid):
-    """User + system CPU time of a process on this machine (PostgreSQL's backend)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _index_worker(bounds):
-    """Index the documents with pk in [lo, hi) through the backend (one forked process).
-    Returns the count, this process's CPU seconds and its database backend's."""
-    from django.db import connection, connections
-    from modelsearch.backends import get_search_backend
-
-    from tests.search.testapp.models import Document
-
-    connections.close_all()  # never share the parent's connection
-    cpu = time.process_time()
-    backend_pid = scalar("SELECT pg_backend_pid()")
-    db_cpu = _proc_cpu_seconds(backend_pid)
-    backend = get_search_backend()
-    index = backend.get_index_for_model(Document)
-    lo, hi = bounds
-    objs = list(Document.get_indexed_objects().filter(pk__gte=lo, pk__lt=hi).order_by("pk"))
-    index.add_items(Document, objs)
-    db_cpu = _proc_cpu_seconds(backend_pid) - db_cpu
-    connection.close()
-    return len(objs), time.process_time() - cpu, db_cpu
-
-
-def _build_index(definition):
-    """Build one index on this thread's own connection; returns its backend's CPU seconds."""
-    from django.db import connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            pid = scalar("SELECT pg_backend_pid()")
-            cpu = _proc_cpu_seconds(pid)
-            cursor.execute(definition)
-            return _proc_cpu_seconds(pid) - cpu
-    finally:
-        connection.close()
-
-
-def index_definitions(table):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s"
-            " AND indexdef ILIKE '%% USING gin %%'",
-            [table],
-        )
-        return cursor.fetchall()
+def _postgres_cpu_seconds():
+    """CPU seconds of the PostgreSQL server so far: every running postgres process, plus
+    what the postmaster has collected from the backends that ended (cutime, cstime)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name != "postgres":
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        total += sum(int(v) for v in fields[11:15]) / tick
+    return total
 
 
 def rebuild(workers, chunk):
-    """Empty the index, drop its GIN indexes, index every document in parallel, set title
-    norms, vacuum and analyse, build the GIN indexes again (in parallel). Returns the
-    phase timings."""
-    from django.db import connection
+    """The product's parallel rebuild (``manage.py search_rebuild``, search.pg_rebuild):
+    index emptied and its GIN indexes dropped, every document indexed by forked workers,
+    title norms, VACUUM ANALYZE, GIN indexes built again in parallel, ANALYZE. Returns
+    the count and the phase timings, with the workers' and PostgreSQL's CPU seconds."""
     from modelsearch.backends import get_search_backend
-    from modelsearch.backends.database.postgres.postgres import IndexEntry
 
-    from search.analysis import get_lexicon
-    from tests.search.testapp.models import Document
+    from search import pg_rebuild
 
-    table = IndexEntry._meta.db_table
-    get_lexicon()  # the dictionary is loaded before the clock starts (and before fork)
-    phases = {}
-    t = time.perf_counter()
-    gin = index_definitions(table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {table}")
-        for name, _ in gin:
-            cursor.execute(f"DROP INDEX {name}")
-    phases["empty"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    lo, hi = Document.objects.order_by("pk").values_list("pk", flat=True)[:1][0], None
-    hi = Document.objects.order_by("-pk").values_list("pk", flat=True)[:1][0] + 1
-    bounds = [(start, min(start + chunk, hi)) for start in range(lo, hi, chunk)]
-    connection.close()
-    ctx = multiprocessing.get_context("fork")
-    indexed = python_cpu = db_cpu = 0
-    with ctx.Pool(workers) as pool:
-        for count, cpu, database_cpu in pool.imap_unordered(_index_worker, bounds):
-            indexed += count
-            python_cpu += cpu
-            db_cpu += database_cpu
-    phases["index"] = time.perf_counter() - t
-    phases["index_cpu_python"] = python_cpu
-    phases["index_cpu_postgres"] = db_cpu
-
-    # The finish before the GIN builds: the title norms rewritten from the exact mean
-    # (rows written while the table was small, or from a sample far off) and the table
-    # vacuumed and analysed while only its b-tree indexes exist; rewriting the rows
-    # after the GIN builds put every rewritten row into four GIN indexes again.
-    t = time.perf_counter()
-    backend = get_search_backend()
-    rebuilder = backend.rebuilder_class(backend.get_index_for_model(Document))
-    rebuilder.index._refresh_title_norms(full=True)
-    phases["norms"] = time.perf_counter() - t
-    t = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {table}")
-    phases["analyze"] = time.perf_counter() - t
-
-    # The GIN indexes built by `workers` connections at once (one index each).
-    t = time.perf_counter()
-    connection.close()
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        gin_cpu = sum(pool.map(_build_index, [definition for _, definition in gin]))
-    phases["gin"] = time.perf_counter() - t
-    phases["gin_cpu_postgres"] = gin_cpu
-    # Analysed again: the planner's statistics of the (title || body) expression come
-    # from its index, which did not exist at the first ANALYZE; without them it guesses
-    # 0.5 % for every match on it and never combines it with the title index.
-    t = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")
-    phases["analyze"] += time.perf_counter() - t
-    return indexed, phases
+    pg_cpu = _postgres_cpu_seconds()
+    report = pg_rebuild.rebuild(get_search_backend(), workers=workers, chunk=chunk)
+    phases = dict(report.seconds)
+    phases["index_cpu_python"] = report.worker_cpu
+    phases["cpu_postgres"] = _postgres_cpu_seconds() - pg_cpu
+    return report.objects, phases
 
 
 def relation_sizes():
@@ -664,11 +573,10 @@ def print_report(r):
         )
         print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in b["phases"].items()))
         p = b["phases"]
-        cpu = p.get("index_cpu_python", 0) + p.get("index_cpu_postgres", 0)
+        cpu = p.get("index_cpu_python", 0) + p.get("cpu_postgres", 0)
         if cpu:
-            cpu += p.get("gin_cpu_postgres", 0)
             print(
-                f"  CPU: {cpu:.0f} s for indexing and GIN builds (Python + PostgreSQL) = "
+                f"  CPU: {cpu:.0f} s for the whole rebuild (workers + PostgreSQL server) = "
                 f"{b['indexed'] / cpu:,.0f} articles per CPU-second; on 2 idle cores "
                 f"≈ {2 * b['indexed'] / cpu:,.0f} articles/s"
             )

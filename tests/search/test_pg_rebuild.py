@@ -1,0 +1,76 @@
+"""manage.py search_rebuild: the PostgreSQL index rebuilt by forked workers, GIN indexes
+dropped and built again, the result equal to the database (search_index_check).
+
+Runs only on a PostgreSQL test database (DATABASE_URL=postgres://…), skipped otherwise.
+Committed data (transaction=True): the workers are other processes with their own
+connections."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from modelsearch.backends import get_search_backend
+from modelsearch.backends.database.postgres.postgres import IndexEntry
+
+from policies import ingest
+from search import pg_integrity, pg_rebuild
+from tests.policies.files import SAMPLE_NOTICE
+from tests.search.conftest import backend_settings
+from tests.search.testapp.models import Document
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def pg(settings, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a PostgreSQL test database")
+    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("postgres_jieba", tmp_path)}
+    backend = get_search_backend()
+    backend.reset_indexes()
+    return backend
+
+
+def test_a_parallel_rebuild_indexes_everything_and_restores_the_gin_indexes(pg, capsys):
+    docs = [
+        Document.objects.create(title=f"政府债务管理办法（{i}）", body=f"第{i}条 限额管理。")
+        for i in range(7)
+    ]
+    ingest.import_path_data("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    table = IndexEntry._meta.db_table
+    gin_before = pg_rebuild.gin_definitions(table)
+    assert gin_before  # modelsearch's three and the (title || body) index
+    # a stale entry and a missing one: the rebuild starts from an empty table
+    IndexEntry.objects.filter(object_id=str(docs[0].pk)).delete()
+    IndexEntry.objects.filter(object_id=str(docs[1].pk)).update(body_text="过期")
+
+    call_command("search_rebuild", workers=2, chunk=3)
+
+    assert "重建完成" in capsys.readouterr().out
+    assert pg_rebuild.gin_definitions(table) == gin_before
+    report = pg_integrity.check(pg)
+    assert report.ok, report.as_dict()
+    assert IndexEntry.objects.filter(object_id=str(docs[0].pk)).exists()
+    assert {d.pk for d in pg.search("政府债务", Document)[:20]} == {d.pk for d in docs}
+
+
+def failing_chunk(task):
+    raise RuntimeError("worker failed")
+
+
+def test_the_gin_indexes_come_back_when_a_worker_fails(pg, monkeypatch):
+    Document.objects.create(title="国有资产报告", body="国有资产管理情况。")
+    table = IndexEntry._meta.db_table
+    gin_before = pg_rebuild.gin_definitions(table)
+
+    monkeypatch.setattr(pg_rebuild, "_index_chunk", failing_chunk)
+    with pytest.raises(RuntimeError):
+        pg_rebuild.rebuild(pg, workers=2)
+    assert pg_rebuild.gin_definitions(table) == gin_before
+
+
+def test_search_rebuild_refuses_the_whoosh_backend(settings, tmp_path, capsys):
+    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("whoosh", tmp_path)}
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("search_rebuild")
+    assert exit_info.value.code == 2
+    assert "update_index" in capsys.readouterr().err
