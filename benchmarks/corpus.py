@@ -211,8 +211,14 @@ def known_item_queries(docs, count=60, seed=11, strict=True):
 
     ``strict=False`` builds the first set (kept so that both can be reported).
     """
+    import jieba
     import jieba.analyse
+    from django.conf import settings
 
+    if settings.configured:
+        from search.analysis import _cache_dir
+
+        jieba.dt.tmp_dir = str(_cache_dir())  # jieba's own cache under DATA_DIR, not /tmp
     rng = random.Random(seed)
     texts = [_doc_text(d) for d in docs]
     char_df = Counter()
