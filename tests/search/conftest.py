@@ -40,6 +40,18 @@ def search_backend(request, db, settings, tmp_path):
     return backend
 
 
+@pytest.fixture
+def pg_backend(settings, tmp_path):
+    """The PostgreSQL backend as the default backend, its index emptied (PostgreSQL test
+    databases only: skipped otherwise)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a PostgreSQL test database")
+    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("postgres_jieba", tmp_path)}
+    backend = get_search_backend()
+    backend.reset_indexes()
+    return backend
+
+
 DOCUMENTS = {
     "knowledge": dict(
         title="知识管理制度",

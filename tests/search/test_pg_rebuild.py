@@ -7,8 +7,6 @@ connections."""
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from modelsearch.backends import get_search_backend
 from modelsearch.backends.database.postgres.postgres import IndexEntry
 
 from policies import ingest
@@ -21,13 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def pg(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a PostgreSQL test database")
-    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("postgres_jieba", tmp_path)}
-    backend = get_search_backend()
-    backend.reset_indexes()
-    return backend
+def pg(pg_backend):
+    return pg_backend
 
 
 def test_a_parallel_rebuild_indexes_everything_and_restores_the_gin_indexes(pg, capsys):

@@ -10,23 +10,18 @@ Runs only on a PostgreSQL test database (DATABASE_URL=postgres://…), skipped o
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from modelsearch.backends import get_search_backend
 from modelsearch.backends.database.postgres.postgres import IndexEntry
 from modelsearch.backends.database.postgres.weights import get_weight
 
 from search.pg_backend import normalise, segment
-from tests.search.conftest import backend_settings
 from tests.search.testapp.models import Document
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pg(settings, tmp_path):
-    settings.WAGTAILSEARCH_BACKENDS = {"default": backend_settings("postgres_jieba", tmp_path)}
-    backend = get_search_backend()
-    backend.reset_indexes()
-    return backend
+def pg(pg_backend):
+    return pg_backend
 
 
 def vector(parts):
@@ -58,8 +53,6 @@ def stored(pk):
 
 
 def test_each_row_gets_its_own_texts_weights_and_plain_text(pg):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a PostgreSQL test database")
     documents = [
         # doc_number empty: one part fewer in the body and in the autocomplete column
         Document.objects.create(title="政府债务管理办法", body="地方政府债务实行限额管理。"),
@@ -91,8 +84,6 @@ def test_each_row_gets_its_own_texts_weights_and_plain_text(pg):
 
 
 def test_a_search_finds_each_document_by_its_own_words_only(pg):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a PostgreSQL test database")
     first = Document.objects.create(title="政府债务管理办法", body="限额管理。")
     second = Document.objects.create(title="国有资产报告", doc_number="元人发〔2021〕3号", body="")
     pg.get_index_for_model(Document).add_items(Document, [first, second])
