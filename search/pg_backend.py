@@ -866,20 +866,21 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         # lists); otherwise, or when the scan finds too few, the index answers.
         unnarrowed = self._unnarrowed_condition(self.query, config)
         has_phrase = bool(self._phrases)
-        first = None
+        loose_ids = None if unnarrowed is None else matching_ids(unnarrowed)
         entries_of_types = IndexEntry._default_manager.using(ids.db).filter(
             content_type_id__in=types
         )
-        if unnarrowed is not None:
-            first = self._probe(matching_ids(unnarrowed), entries_of_types, limit)
+        first = None
+        if loose_ids is not None:
+            first = self._probe(loose_ids, entries_of_types, limit)
         if first is None:
             first = [row["id"] for row in ids[:limit]]
-        parts = [IndexEntry._default_manager.using(ids.db).filter(id__in=first).values("id")]
+        parts = [entries_of_types.filter(id__in=first).values("id")]
         # Fewer than *limit*: these are all the matches, every one a candidate, and the
         # title candidates (a subset) need not be looked for; the index was read once.
         complete = len(first) < limit
         # A phrase's title candidates come through the title index alone.
-        title_ids = matching_ids(unnarrowed) if has_phrase else ids
+        title_ids = loose_ids if has_phrase else ids
         original_query = self.query
         self.query = self._rank_query(original_query)
         try:
@@ -889,9 +890,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                     # Through the title index: rows with a query word in the title, and
                     # of them those that match, by a bounded scan when it finds enough.
                     titled = None
-                    if unnarrowed is not None:
+                    if loose_ids is not None:
                         head = entries_of_types.filter(**{columns[0]: title_query})
-                        titled = self._probe(matching_ids(unnarrowed), head, limit)
+                        titled = self._probe(loose_ids, head, limit)
                     if titled is None:
                         titled = title_ids.filter(**{columns[0]: title_query})[:limit]
                     else:
