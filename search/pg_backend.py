@@ -820,9 +820,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         both in table order, read through the GIN indexes (or for frequent words and
         phrases a bounded scan, ``_probe``) and cut off by LIMIT, then ranked exactly on
         the index table alone; only the *stop* best are joined to the caller's queryset,
-        which orders them by the same rank. The first matches are read first: when they
-        are fewer than *limit* they are every match, and the title candidates are not
-        looked for. A query with at most *limit* matches is therefore ranked exactly
+        which orders them by the same rank. For a query with Han words or phrases the
+        first matches are read first: when they are fewer than *limit* they are every
+        match, and the title candidates are not looked for. A query with at most *limit* matches is therefore ranked exactly
         (so are up to *limit* title matches);
         beyond that, the body-only matches shown come from the first *limit* in table
         order. The caller's filters (roles, publication) are applied per candidate by
@@ -870,15 +870,19 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         entries_of_types = IndexEntry._default_manager.using(ids.db).filter(
             content_type_id__in=types
         )
-        first = None
-        if loose_ids is not None:
+        complete = False
+        if loose_ids is None:
+            # nothing the index reads at length (one character, Latin words): one statement
+            parts = [ids[:limit]]
+        else:
             first = self._probe(loose_ids, entries_of_types, limit)
-        if first is None:
-            first = [row["id"] for row in ids[:limit]]
-        parts = [entries_of_types.filter(id__in=first).values("id")]
-        # Fewer than *limit*: these are all the matches, every one a candidate, and the
-        # title candidates (a subset) need not be looked for; the index was read once.
-        complete = len(first) < limit
+            if first is None:
+                first = [row["id"] for row in ids[:limit]]
+            parts = [entries_of_types.filter(id__in=first).values("id")]
+            # Fewer than *limit*: these are all the matches, every one a candidate, and
+            # the title candidates (a subset) need not be looked for; the characters'
+            # bitmap was built once.
+            complete = len(first) < limit
         # A phrase's title candidates come through the title index alone.
         title_ids = loose_ids if has_phrase else ids
         original_query = self.query
