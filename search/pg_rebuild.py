@@ -82,11 +82,6 @@ def rebuild(backend, workers=2, chunk=2000, progress=None):
     table = IndexEntry._meta.db_table
     get_lexicon()  # loaded once here, shared by the forked workers
     started = time.perf_counter()
-    tasks = []
-    for model in indexed_models():
-        label = model._meta.label
-        pks = list(model.get_indexed_objects().order_by("pk").values_list("pk", flat=True))
-        tasks += [(label, pks[i : i + chunk]) for i in range(0, len(pks), chunk)]
     gin = gin_definitions(table)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {table}")
@@ -94,6 +89,13 @@ def rebuild(backend, workers=2, chunk=2000, progress=None):
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     report.seconds["empty"] = time.perf_counter() - started
     try:
+        # The objects are listed after the table is emptied: one saved before this point
+        # is in the list, one saved after it writes its own entry (upserts meet).
+        tasks = []
+        for model in indexed_models():
+            label = model._meta.label
+            pks = list(model.get_indexed_objects().order_by("pk").values_list("pk", flat=True))
+            tasks += [(label, pks[i : i + chunk]) for i in range(0, len(pks), chunk)]
         t = time.perf_counter()
         connections.close_all()  # the forked workers open their own
         with multiprocessing.get_context("fork").Pool(workers) as pool:
