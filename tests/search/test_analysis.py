@@ -91,6 +91,53 @@ def test_segment_for_index_lists_primary_words_first():
     assert {"三公", "经费", "三", "降"} <= set(words)
 
 
+def reference_segment(text):
+    """segment_for_index as first written: from analyze()'s Token objects."""
+    tokens = analyze(text)
+    primary_words = [t.text for t in tokens if t.primary]
+    secondary = [t.text for t in tokens if not t.primary]
+    singles = sorted(set(analysis._HAN_RE.findall(analysis.normalize(text))))
+    return " ".join(w.replace(" ", "") for w in primary_words + secondary + singles if w.strip())
+
+
+SEGMENT_TEXTS = [
+    "三公经费下降",
+    # document numbers, with and without an issuer word before the bracket
+    "根据元人办发〔2019〕13号和财预〔2020〕88号文件，县人民政府印发〔2021〕3号。",
+    # numbers with units (compounds), a stop word between them, Latin and full-width text
+    "2019年 预算 3.5亿元 的 12条 第5款 ＡＰＩ v2 预算执行 API",
+    # words whose dictionary sub-words repeat (一九 twice in 一九一九年), punctuation only, empty
+    "一九九九年的预算一点一点地执行，人民代表大会常务委员会。",
+    "，。；：",
+    "",
+    "的的的了和与",
+    "全国人民代表大会常务委员会关于修改《中华人民共和国预算法》的决定（2018年12月29日）",
+]
+
+
+@pytest.mark.parametrize("text", SEGMENT_TEXTS)
+def test_segment_for_index_equals_the_token_analysis(text):
+    assert segment_for_index(text) == reference_segment(text)
+
+
+def test_segment_for_index_equals_the_token_analysis_on_mixed_text():
+    import random
+
+    rng = random.Random(5)
+    parts = [t for text in SEGMENT_TEXTS for t in text.replace("，", " ").split()] + [
+        "100万元",
+        "第三条",
+        "元人发〔2021〕",
+        "的",
+        "\n",
+        "5",
+        "年",
+    ]
+    for _ in range(200):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 12)))
+        assert segment_for_index(text) == reference_segment(text), text
+
+
 def test_parse_query_phrases_terms_and_exclusions():
     parsed = parse_query("“预算执行” 三公经费 -审计")
     assert parsed.phrases == ["预算执行"]
