@@ -5,7 +5,8 @@ objects *missing* from the index, *stale* entries (their stored plain text diffe
 what the object would be indexed with now) and *orphaned* entries (no such indexable
 object any more). It adds *duplicated*: one object indexed more than once, i.e. the same
 root object (a page, say) with entries under two content types, or two rows for one
-(content type, object) pair should the table's unique constraint ever be missing.
+(content type, object) pair should the table's unique constraint ever be missing. An
+entry without its Han pairs (written by another writer than this backend's) is stale.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from modelsearch.backends.database.postgres.postgres import IndexEntry
 from modelsearch.index import get_indexed_models
 
 from search.integrity import IntegrityReport, ModelReport, indexed_objects
-from search.pg_backend import SegmentedObjectIndexer
+from search.pg_backend import PAIRS_COLUMN, SegmentedObjectIndexer
 
 
 def _label(model) -> str:
@@ -68,9 +69,14 @@ def check(backend) -> IntegrityReport:
     table = IndexEntry._meta.db_table
     rows = defaultdict(list)  # (ct, object id) → [(title_text, body_text), …]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT content_type_id, object_id, title_text, body_text FROM {table}")
-        for content_type_id, object_id, title_text, body_text in cursor.fetchall():
-            rows[(content_type_id, object_id)].append((_words(title_text), _words(body_text)))
+        cursor.execute(
+            f"SELECT content_type_id, object_id, title_text, body_text,"
+            f" {PAIRS_COLUMN} IS NULL FROM {table}"
+        )
+        for content_type_id, object_id, title_text, body_text, no_pairs in cursor.fetchall():
+            # an entry written without its Han pairs is never found by a Han word
+            entry = (_words(title_text), _words(body_text)) if not no_pairs else None
+            rows[(content_type_id, object_id)].append(entry)
 
     roots = defaultdict(list)  # (root label, object id) → [content type ids]
     for key, (model, pk, title_text, body_text) in expected.items():

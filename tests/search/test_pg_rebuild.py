@@ -67,3 +67,28 @@ def test_search_rebuild_refuses_the_whoosh_backend(settings, tmp_path, capsys):
         call_command("search_rebuild")
     assert exit_info.value.code == 2
     assert "update_index" in capsys.readouterr().err
+
+
+def test_the_pairs_migration_fills_every_entry_and_restores_the_gin_indexes(pg):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("search.migrations.0003_pg_han_pairs")
+    docs = [Document.objects.create(title=f"办法{i}", body="预算执行情况报告") for i in range(4)]
+    table = IndexEntry._meta.db_table
+    gin_before = pg_rebuild.gin_definitions(table)
+    assert any("han_pairs" in definition for _, definition in gin_before)
+    with connection.cursor() as cursor:  # entries from before the column existed
+        cursor.execute(f"UPDATE {table} SET han_pairs = NULL")
+    report = next(m for m in pg_integrity.check(pg).models if m.label == "searchtestapp.document")
+    assert len(report.stale) == 4
+
+    with connection.schema_editor() as editor:  # the migration's own transaction
+        migration.create(None, editor)
+
+    assert pg_rebuild.gin_definitions(table) == gin_before
+    assert not IndexEntry.objects.extra(where=["han_pairs IS NULL"]).exists()
+    report = next(m for m in pg_integrity.check(pg).models if m.label == "searchtestapp.document")
+    assert report.indexed == 4 and report.stale == []
+    assert {d.pk for d in pg.search("行情", Document)[:10]} == {d.pk for d in docs}
