@@ -61,6 +61,27 @@ def _index_chunk(task):
     return len(objects), time.process_time() - cpu
 
 
+#: Database connections a forked worker inherited from its parent: set aside, never used
+#: or closed there (their sockets are the parent's; closing one would end its session).
+_inherited = []
+
+
+def _own_connections():
+    """Pool initializer: a forked worker opens database connections of its own.
+
+    The parent closes its connections before the fork; one that stayed open (held by a
+    wrapper of another thread, or inside a transaction) was shared by both workers, whose
+    statements then crossed on one socket ("the last operation didn't produce records")."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _inherited.append(conn.connection)
+            conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
+        conn.closed_in_transaction = False
+
+
 def _build(definition):
     try:
         with connection.cursor() as cursor:
@@ -98,7 +119,7 @@ def rebuild(backend, workers=2, chunk=2000, progress=None):
             tasks += [(label, pks[i : i + chunk]) for i in range(0, len(pks), chunk)]
         t = time.perf_counter()
         connections.close_all()  # the forked workers open their own
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, _own_connections) as pool:
             for count, cpu in pool.imap_unordered(_index_chunk, tasks):
                 report.objects += count
                 report.worker_cpu += cpu
