@@ -401,11 +401,11 @@ def pair_tokens(norm: str) -> list[tuple[str, int]]:
     return out
 
 
-def word_positions(norm: str) -> dict[str, list[int]]:
-    """Term → ascending positions of the word stream (:func:`analyze`) of normalised text.
-
-    The same tokens as :func:`analyze_normalized` (tests compare them), without making a
-    Token object for each: this runs for every indexed field of every document."""
+def _walk_words(norm: str, primary, secondary) -> None:
+    """The word stream of normalised text (:func:`analyze_normalized`'s tokens, without a
+    Token object for each): ``primary(word, pos)`` for each word in reading order,
+    ``secondary(token, pos)`` for the tokens stacked on it (dictionary sub-words, number +
+    unit compounds, document-number parts), in the order analyze_normalized gives them."""
     lexicon = get_lexicon()
     pieces = lexicon.cut(norm)
     doc_numbers = None
@@ -415,20 +415,11 @@ def word_positions(norm: str) -> dict[str, list[int]]:
             starts.append(offset)
             offset += len(piece)
         doc_numbers = _doc_number_starts(norm, starts)
-    positions: dict[str, list[int]] = {}
     info = lexicon.piece_info
     stop_words = lexicon.stop_words
     pos = 0
     start = 0
     previous = None  # (text, pos, end) of the previous kept word
-
-    def put(text, at):
-        slots = positions.get(text)
-        if slots is None:
-            positions[text] = [at]
-        elif slots[-1] != at:
-            slots.append(at)
-
     for piece in pieces:
         end = start + len(piece)
         subs = info(piece)
@@ -440,24 +431,41 @@ def word_positions(norm: str) -> dict[str, list[int]]:
             previous = None
             start = end
             continue
-        put(piece, pos)
+        primary(piece, pos)
         for sub in subs:
-            put(sub, pos)
+            secondary(sub, pos)
         if (
             previous is not None
             and previous[2] == start
             and piece in _UNITS
             and _NUMBER_RE.match(previous[0])
         ):
-            put(previous[0] + piece, previous[1])
+            secondary(previous[0] + piece, previous[1])
         if doc_numbers is not None:
             for issuer, whole in doc_numbers.get(start, ()):
                 if issuer != piece:
-                    put(issuer, pos)
-                put(whole, pos)
+                    secondary(issuer, pos)
+                secondary(whole, pos)
         previous = (piece, pos, end)
         pos += 1
         start = end
+
+
+def word_positions(norm: str) -> dict[str, list[int]]:
+    """Term → ascending positions of the word stream (:func:`analyze`) of normalised text.
+
+    The same tokens as :func:`analyze_normalized` (tests compare them), without making a
+    Token object for each: this runs for every indexed field of every document."""
+    positions: dict[str, list[int]] = {}
+
+    def put(text, at):
+        slots = positions.get(text)
+        if slots is None:
+            positions[text] = [at]
+        elif slots[-1] != at:
+            slots.append(at)
+
+    _walk_words(norm, put, put)
     for slots in positions.values():
         if len(slots) > 1:
             slots.sort()
@@ -489,17 +497,6 @@ def segment_for_index(text: str) -> str:
     backend indexes, and the objects were a third of its Python time.
     """
     norm = normalize(text)
-    lexicon = get_lexicon()
-    pieces = lexicon.cut(norm)
-    doc_numbers = None
-    if DOC_SERIAL_RE.search(norm):
-        starts, offset = [], 0
-        for piece in pieces:
-            starts.append(offset)
-            offset += len(piece)
-        doc_numbers = _doc_number_starts(norm, starts)
-    info = lexicon.piece_info
-    stop_words = lexicon.stop_words
     primary: list[str] = []
     secondary: list[str] = []
     seen: set[tuple[str, int]] = set()  # (text, position) of the secondary tokens
@@ -510,38 +507,8 @@ def segment_for_index(text: str) -> str:
             seen.add(key)
             secondary.append(word)
 
-    pos = 0
-    start = 0
-    previous = None  # (text, pos, end) of the previous kept word
-    for piece in pieces:
-        end = start + len(piece)
-        subs = info(piece)
-        if subs is None:  # whitespace and punctuation
-            start = end
-            continue
-        if piece in stop_words:
-            pos += 1
-            previous = None
-            start = end
-            continue
-        primary.append(piece)  # one per position: never a duplicate
-        for sub in subs:
-            add(sub, pos)
-        if (
-            previous is not None
-            and previous[2] == start
-            and piece in _UNITS
-            and _NUMBER_RE.match(previous[0])
-        ):
-            add(previous[0] + piece, previous[1])
-        if doc_numbers is not None:
-            for issuer, whole in doc_numbers.get(start, ()):
-                if issuer != piece:
-                    add(issuer, pos)
-                add(whole, pos)
-        previous = (piece, pos, end)
-        pos += 1
-        start = end
+    # a primary word has a position of its own: never a duplicate
+    _walk_words(norm, lambda word, _at: primary.append(word), add)
     singles = sorted(set(_HAN_RE.findall(norm)))
     return " ".join(_space_free(primary + secondary + singles))
 
