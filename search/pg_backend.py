@@ -486,8 +486,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     """
 
     USE_TEXT_FALLBACK = True
-    # The characters of a phrase or of a Han word narrow its rows through the GIN index;
-    # the text test decides. _unnarrowed_condition builds the condition without them.
+    # The character pairs of a phrase or of a Han word (the characters of a one-character
+    # run) narrow its rows through a GIN index; the text test decides.
+    # _unnarrowed_condition builds the condition without them.
     _narrow = True
     _narrowings = 0
     _phrases = 0
@@ -676,8 +677,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         groups = query_groups(query.query_string)
         condition = self._text_contains(phrase)
         if self.fields is None:
-            # The index narrows the candidates, the text test decides. The phrase's Han
-            # characters are tokens of every text that contains it; its words may not be
+            # The index narrows the candidates, the text test decides. The pairs of the
+            # phrase's Han runs are in every text that contains it; its words may not be
             # (jieba cuts 务院根据宪法和 alone into 务院 …, a word the text, which has
             # 国务院, lacks).
             runs = HAN_WORD_RE.findall(phrase)
@@ -832,8 +833,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     PROBE_MAX_ROWS = 10_000
 
     def _unnarrowed_condition(self, query, config):
-        """The condition without the GIN look-ups of characters (phrases and Han words
-        decided by their text tests alone), or None when it has none to leave out."""
+        """The condition without the GIN look-ups of pairs and characters (phrases and
+        Han words decided by their text tests alone), or None when it has none to leave
+        out."""
         self._narrow = False
         self._narrowings = self._phrases = 0
         try:
@@ -965,8 +967,8 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                 first = [row["id"] for row in ids[:limit]]
             parts = [entries_of_types.filter(id__in=first).values("id")]
             # Fewer than *limit*: these are all the matches, every one a candidate, and
-            # the title candidates (a subset) need not be looked for; the characters'
-            # bitmap was built once.
+            # the title candidates (a subset) need not be looked for; the index's bitmap
+            # was built once.
             complete = len(first) < limit
         # A phrase's title candidates come through the title index alone.
         title_ids = loose_ids if has_phrase else ids
