@@ -831,6 +831,10 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     # (40,000 while the characters narrowed Han words; their pairs make the index cheaper:
     # 行政 规定 法规 at 1M, 240 ms with a 40,000-row scan, 180 ms through the index)
     PROBE_MAX_ROWS = 10_000
+    # The title candidates' sample is smaller: the rows the title index returns lie on
+    # pages of their own (2,000 of them cost 15-35 ms at 1M), and a smaller sample tells
+    # as well whether 1,000 matches lie within PROBE_MAX_ROWS of them.
+    PROBE_TITLE_SAMPLE_ROWS = 500
 
     def _unnarrowed_condition(self, query, config):
         """The condition without the GIN look-ups of pairs and characters (phrases and
@@ -847,49 +851,69 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     def _scan_head(self, ids, head, rows, limit):
         """The first *limit* ids of *ids* (a values("id") queryset of index entries) among
         the first *rows* entries of *head* (a queryset of index entries, read in its own
-        order: table order, or the order of its index). The entries come from a subquery
-        with LIMIT, which PostgreSQL cannot flatten: at most *rows* are read, fewer when
-        *limit* matches come first. None when the statement is not of the expected form."""
+        order: table order, or the order of its index), and whether *head* holds more than
+        *rows* entries, as ``(ids, more)``; None when the statement is not of the expected
+        form.
+
+        The entries come from a subquery with LIMIT, which PostgreSQL cannot flatten: at
+        most *rows* + 1 are read, fewer when *limit* matches come first. They are numbered
+        as they come; the entry after the first *rows*, matching or not, is returned too,
+        and tells that *head* goes on (no second statement counts *head*: the rows of an
+        index's head lie on pages of their own, and counting read them all again)."""
         sql, params = ids.query.sql_with_params()
-        head_sql, head_params = head[:rows].query.sql_with_params()
-        table = connections[ids.db].ops.quote_name(IndexEntry._meta.db_table)
+        head_sql, head_params = head[: rows + 1].query.sql_with_params()
+        quote = connections[ids.db].ops.quote_name
+        table = quote(IndexEntry._meta.db_table)
+        number = f"{table}.{quote(self._PROBE_ROW)}"
         source = f"FROM {table} WHERE"
-        if sql.count(source) != 1:
+        if sql.count(source) != 1 or not sql.startswith("SELECT "):
             return None
         at = sql.index(source)
         before = sql[:at].count("%s")
-        sql = f"{sql[:at]}FROM ({head_sql}) AS {table} WHERE{sql[at + len(source) :]} LIMIT %s"
-        params = [*params[:before], *head_params, *params[before:], limit]
+        numbered = (
+            f"SELECT *, row_number() OVER () AS {quote(self._PROBE_ROW)} "
+            f"FROM ({head_sql}) AS {quote('_probe_head')}"
+        )
+        sql = (
+            f"{sql[:at].rstrip()}, {number} FROM ({numbered}) AS {table} "
+            f"WHERE (({sql[at + len(source) :]}) OR {number} > %s) LIMIT %s"
+        )
+        params = [*params[:before], *head_params, *params[before:], rows, limit + 1]
         with connections[ids.db].cursor() as cursor:
             cursor.execute(sql, params)
-            return [row[0] for row in cursor.fetchall()]
+            found = cursor.fetchall()
+        more = any(n > rows for _id, n in found)
+        return [pk for pk, n in found if n <= rows][:limit], more
 
-    def _probe(self, ids, head, limit):
+    _PROBE_ROW = "_probe_row"
+
+    def _probe(self, ids, head, limit, sample=None):
         """The first *limit* matches (*ids*) among the entries of *head*, found by a bounded
-        scan of *head*, or every match when *head* holds fewer than PROBE_SAMPLE_ROWS
-        entries; None when the index should answer.
+        scan of *head*, or every match when *head* holds no more than the sample; None
+        when the index should answer.
 
         A frequent word or phrase (人民政府 is in two articles of five; 行政, 规定 and
         法规 together in one of six) costs the GIN index the whole posting lists of its
         characters, hundreds of thousands of rows at a million, before LIMIT can stop
         anything, while a plain scan finds a thousand matches in the first few thousand
-        rows. A sample of the first PROBE_SAMPLE_ROWS entries of *head* tells how dense
-        the matches are; the scan goes on only if *limit* of them are expected within
-        PROBE_MAX_ROWS. A rare query pays the sample (a few milliseconds) and is then
-        answered through the index, as before."""
-        sample = self.PROBE_SAMPLE_ROWS
-        found = self._scan_head(ids, head, sample, limit)
-        if found is None or len(found) == limit:
-            return found
-        if head[: sample + 1].count() <= sample:
-            return found  # the sample was all of head: these are every match
+        rows. A sample of the first *sample* (PROBE_SAMPLE_ROWS) entries of *head* tells
+        how dense the matches are; the scan goes on only if *limit* of them are expected
+        within PROBE_MAX_ROWS. A rare query pays the sample (a few milliseconds) and is
+        then answered through the index, as before."""
+        sample = sample or self.PROBE_SAMPLE_ROWS
+        scanned = self._scan_head(ids, head, sample, limit)
+        if scanned is None:
+            return None
+        found, more = scanned
+        if len(found) == limit or not more:
+            return found  # enough, or the sample was all of head: every match
         if not found:
             return None
         needed = int(1.5 * limit * sample / len(found))
         if needed > self.PROBE_MAX_ROWS:
             return None
-        found = self._scan_head(ids, head, needed, limit)
-        return found if found is not None and len(found) == limit else None
+        scanned = self._scan_head(ids, head, needed, limit)
+        return scanned[0] if scanned is not None and len(scanned[0]) == limit else None
 
     def _best_of_bounded_candidates(self, condition, vectors, config, limit, stop):
         """A subquery of the primary keys of the *stop* best-ranked objects among at most
@@ -983,7 +1007,7 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
                     titled = None
                     if loose_ids is not None:
                         head = entries_of_types.filter(**{columns[0]: title_query})
-                        titled = self._probe(loose_ids, head, limit)
+                        titled = self._probe(loose_ids, head, limit, self.PROBE_TITLE_SAMPLE_ROWS)
                     if titled is None:
                         titled = title_ids.filter(**{columns[0]: title_query})[:limit]
                     else:

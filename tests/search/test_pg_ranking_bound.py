@@ -105,8 +105,13 @@ def test_title_norms_written_from_a_sample_are_set_right_by_the_rebuild(pg, monk
 
 
 def probe_statements(queries):
+    """The bounded scans' statements: the entries of a head, numbered as they come."""
     table = IndexEntry._meta.db_table
-    return [q["sql"] for q in queries if f'LIMIT 10) AS "{table}" WHERE' in q["sql"]]
+    return [
+        q["sql"]
+        for q in queries
+        if '"_probe_row"' in q["sql"] and f'AS "_probe_head") AS "{table}" WHERE' in q["sql"]
+    ]
 
 
 def test_a_frequent_phrase_is_found_by_a_bounded_scan_and_its_title_match_ranks_first(
@@ -172,3 +177,35 @@ def test_frequent_words_are_found_by_a_bounded_scan_with_the_same_answers(pg, mo
     unbounded = {d.title for d in pg.search("行政 规定", Document)[:100]}
     assert unbounded == {f"第{i}号" for i in range(12)}
     assert [d.pk for d in pg.search("政规", Document)[:5]] == [across.pk]
+
+
+def test_the_sample_tells_whether_the_head_goes_on_without_counting_it(pg, monkeypatch):
+    """The bounded scan reads one entry past its sample: matches beyond the sample are
+    not taken for all the matches, and no statement counts the head."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "CANDIDATES", 100)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_MAX_ROWS", 50)
+    sampled = [
+        Document.objects.create(
+            title=f"第{i}号", body="县人民政府依法公开。" if i % 2 else "依法公开。"
+        )
+        for i in range(10)
+    ]
+    beyond = [Document.objects.create(title=f"附{i}", body="由人民政府公开。") for i in range(2)]
+    matches = {d.pk for d in sampled if "人民政府" in d.body} | {d.pk for d in beyond}
+    assert len(matches) == 7 and not {d.pk for d in beyond} & first_entries(10)
+    with CaptureQueriesContext(connection) as queries:
+        page = {d.pk for d in pg.search(Phrase("人民政府"), Document)[:20]}
+    assert page == matches  # the two after the sample too
+    assert probe_statements(queries.captured_queries)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+    # the sample holds the whole head: its matches are every match, one statement
+    Document.objects.filter(pk__in=[d.pk for d in beyond]).delete()
+    with CaptureQueriesContext(connection) as queries:
+        page = {d.pk for d in pg.search(Phrase("人民政府"), Document)[:20]}
+    assert page == matches - {d.pk for d in beyond}
+    assert len(probe_statements(queries.captured_queries)) == 1
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
