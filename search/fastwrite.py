@@ -219,6 +219,34 @@ def write_term_postings(
         max_length = 0
         max_weight = 0
         count = len(postings)
+        if count == 1:
+            # most terms of a batch have a single posting: the block below for one
+            # posting, without its lists, generators and second length look-ups (the
+            # bytes are the same; tests compare them with Whoosh's own writer)
+            docnum, raw_weight, vbytes = postings[0]
+            weight = array("f", (raw_weight,))[0]
+            if fixedsize is None or fixedsize < 0:
+                values = (vbytes,) if vbytes else ()
+            elif fixedsize == 0:
+                values = None
+            else:
+                values = b"".join((vbytes,) if vbytes else ())
+            data = dumps(((docnum,), None if weight == 1.0 else weight, values), 2)
+            level = compression if len(data) >= compression_min_size else 0
+            if level:
+                data = zlib.compress(data, level)
+            length = field_lengths[docnum] or None
+            length_byte = length_to_byte(length)
+            block_weight = max(0, raw_weight)
+            info = dumps((1, docnum, block_weight, level, length_byte, length_byte), 2)
+            post_buf += pack_int(-(len(info) + len(data)))
+            post_buf += info
+            post_buf += data
+            value = pack_terminfo(
+                0, weight, 1, length_byte, length_byte, block_weight, docnum, docnum
+            )
+            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
+            count = 0  # the loop below has nothing left to do
         for i in range(0, count, blocklimit):
             block = postings[i : i + blocklimit] if count > blocklimit else postings
             ids = [p[0] for p in block]
@@ -265,17 +293,18 @@ def write_term_postings(
                 min_length = min(min_length, block_min)
             max_length = max(max_length, block_max)
             max_weight = max(max_weight, block_weight)
-        value = pack_terminfo(
-            0,
-            total_weight,
-            count,
-            0 if min_length is None else length_to_byte(min_length),
-            length_to_byte(max_length),
-            max_weight,
-            postings[0][0],
-            postings[-1][0],
-        )
-        value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
+        if count:
+            value = pack_terminfo(
+                0,
+                total_weight,
+                count,
+                0 if min_length is None else length_to_byte(min_length),
+                length_to_byte(max_length),
+                max_weight,
+                postings[0][0],
+                postings[-1][0],
+            )
+            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
         key = prefix + tbytes
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
