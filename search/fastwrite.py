@@ -38,6 +38,11 @@ from whoosh.writing import SegmentWriter
 POSTING_BYTES = 160
 #: zlib level of the posting blocks a rebuild writes.
 REBUILD_COMPRESSION = 1
+#: Posting blocks smaller than this are stored uncompressed by bulk commits (import
+#: batches): zlib's set-up costs ~15 µs a call whatever the size, most terms of a batch
+#: have one small block, and those blocks shrink little. Readers honour the level each
+#: block records, so segments written either way read alike.
+BULK_COMPRESSION_MIN_SIZE = 1024
 
 
 class TermPool:
@@ -158,13 +163,16 @@ def _mini_values(fixedsize, values):
     return b"".join(values)
 
 
-def write_term_postings(fieldwriter, schema, lengths, doc_count, terms) -> None:
+def write_term_postings(
+    fieldwriter, schema, lengths, doc_count, terms, compression_min_size=COMPRESSION_MIN_SIZE
+) -> None:
     """Write ``terms`` (``((fieldname, tbytes), postings)`` in order) into a Whoosh 3
     field writer's postings and term files.
 
     The bytes are the ones Whoosh's own writer makes (blocks of ``blocklimit`` postings:
     header, block info and pickled data, compressed from ``COMPRESSION_MIN_SIZE`` bytes
-    up; a ``W3TermInfo`` row per term in the ordered hash file), but each term is one pass
+    up, or ``compression_min_size``; a ``W3TermInfo`` row per term in the ordered hash
+    file), but each term is one pass
     of plain list work instead of a postings writer, a term info object and about twenty
     method calls — a segment of ~6,000 statute and article documents has ~135,000 terms,
     most of them with a single posting, so that per-term overhead was most of the time of
@@ -211,6 +219,34 @@ def write_term_postings(fieldwriter, schema, lengths, doc_count, terms) -> None:
         max_length = 0
         max_weight = 0
         count = len(postings)
+        if count == 1:
+            # most terms of a batch have a single posting: the block below for one
+            # posting, without its lists, generators and second length look-ups (the
+            # bytes are the same; tests compare them with Whoosh's own writer)
+            docnum, raw_weight, vbytes = postings[0]
+            weight = array("f", (raw_weight,))[0]
+            if fixedsize is None or fixedsize < 0:
+                values = (vbytes,) if vbytes else ()
+            elif fixedsize == 0:
+                values = None
+            else:
+                values = b"".join((vbytes,) if vbytes else ())
+            data = dumps(((docnum,), None if weight == 1.0 else weight, values), 2)
+            level = compression if len(data) >= compression_min_size else 0
+            if level:
+                data = zlib.compress(data, level)
+            length = field_lengths[docnum] or None
+            length_byte = length_to_byte(length)
+            block_weight = max(0, raw_weight)
+            info = dumps((1, docnum, block_weight, level, length_byte, length_byte), 2)
+            post_buf += pack_int(-(len(info) + len(data)))
+            post_buf += info
+            post_buf += data
+            value = pack_terminfo(
+                0, weight, 1, length_byte, length_byte, block_weight, docnum, docnum
+            )
+            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
+            count = 0  # the loop below has nothing left to do
         for i in range(0, count, blocklimit):
             block = postings[i : i + blocklimit] if count > blocklimit else postings
             ids = [p[0] for p in block]
@@ -227,7 +263,7 @@ def write_term_postings(fieldwriter, schema, lengths, doc_count, terms) -> None:
                 (mini_ids, mini_weights, _mini_values(fixedsize, [p[2] for p in block if p[2]])),
                 2,
             )
-            level = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
+            level = compression if len(data) >= compression_min_size else 0
             if level:
                 data = zlib.compress(data, level)
             sizes = [n for n in (field_lengths[d] for d in ids) if n]
@@ -257,17 +293,18 @@ def write_term_postings(fieldwriter, schema, lengths, doc_count, terms) -> None:
                 min_length = min(min_length, block_min)
             max_length = max(max_length, block_max)
             max_weight = max(max_weight, block_weight)
-        value = pack_terminfo(
-            0,
-            total_weight,
-            count,
-            0 if min_length is None else length_to_byte(min_length),
-            length_to_byte(max_length),
-            max_weight,
-            postings[0][0],
-            postings[-1][0],
-        )
-        value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
+        if count:
+            value = pack_terminfo(
+                0,
+                total_weight,
+                count,
+                0 if min_length is None else length_to_byte(min_length),
+                length_to_byte(max_length),
+                max_weight,
+                postings[0][0],
+                postings[-1][0],
+            )
+            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
         key = prefix + tbytes
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
@@ -297,11 +334,12 @@ def write_term_postings(fieldwriter, schema, lengths, doc_count, terms) -> None:
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter with :class:`TermPool` (same segment files, written faster)."""
 
-    def __init__(self, ix, limitmb: int = 128, **kwargs):
+    def __init__(self, ix, limitmb: int = 128, compression_min_size=COMPRESSION_MIN_SIZE, **kwargs):
         # zlib level 1 for the posting blocks: most of the size gain of level 3 at a
         # fraction of its time (readers honour whatever level a block was written with)
         kwargs.setdefault("codec", W3Codec(compression=REBUILD_COMPRESSION))
         super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.compression_min_size = compression_min_size
         self.pool.cleanup()
         self.pool = TermPool(limitmb=limitmb)
 
@@ -346,7 +384,12 @@ class FastSegmentWriter(SegmentWriter):
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
             write_term_postings(
-                self.fieldwriter, self.schema, lengths, self.docnum, self.pool.iter_terms()
+                self.fieldwriter,
+                self.schema,
+                lengths,
+                self.docnum,
+                self.pool.iter_terms(),
+                self.compression_min_size,
             )
             self.fieldwriter.close()
         finally:

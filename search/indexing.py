@@ -434,6 +434,11 @@ class BulkWriter:
 
     def _fork_commit(self, documents, deletes) -> int | None:
         """Start the commit in a child process; its id, or None when fork failed."""
+        from search.analysis import get_lexicon
+
+        # loaded here, once: a child that loaded it would lose it when it exits, and the
+        # next child would load jieba's dictionary again (~1.5 s CPU per batch)
+        get_lexicon()
         try:
             pid = os.fork()
         except OSError:
@@ -477,12 +482,14 @@ class BulkWriter:
         _queue_drain(self.store)
 
     def _commit(self, documents, deletes, drain: bool = True) -> None:
-        from search.fastwrite import FastSegmentWriter
+        from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
 
         store = self.store
         index = store.index()
         with index_write_lock(store.path, self.timeout):
-            writer = FastSegmentWriter(index, limitmb=BULK_POOL_MB)
+            writer = FastSegmentWriter(
+                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
+            )
             finish = None
             try:
                 for key in deletes:

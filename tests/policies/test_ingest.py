@@ -204,6 +204,26 @@ def test_later_version_revises_the_earlier_and_marks_it(settings):
     assert [p.pk for p in earlier.versions()] == [first.page_id, second.page_id]
 
 
+def test_an_imported_page_is_in_the_reference_index_once_with_its_final_state():
+    """The reference index is updated once after the page's saves (not after each of
+    them), from what was finally saved: the new version's 修订 relation to the old one,
+    its revision and its publication with their log entries."""
+    from wagtail.models import PageLogEntry, ReferenceIndex
+
+    old = "# 元江县预算审查办法\n\n2018年3月1日发布\n\n第一条 旧的内容。\n"
+    new = "# 元江县预算审查办法\n\n2022年3月1日发布\n\n第一条 新的内容。\n"
+    (first,) = run("old.md", old.encode(), publish=True)
+    (second,) = run("new.md", new.encode(), publish=True)
+    page = PolicyPage.objects.get(pk=second.page_id)
+    references = ReferenceIndex.get_references_to(PolicyPage.objects.get(pk=first.page_id))
+    assert [ref.object_id for ref in references] == [str(page.pk)]
+    assert page.live and page.live_revision_id == page.latest_revision_id
+    assert page.revisions.count() == 1
+    assert list(
+        PageLogEntry.objects.filter(page=page).order_by("pk").values_list("action", flat=True)
+    ) == ["wagtail.create", "wagtail.edit", "wagtail.publish"]
+
+
 def test_command_json_lines(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notice.txt").write_bytes(SAMPLE_NOTICE.encode("gbk"))

@@ -228,3 +228,33 @@ def test_fast_writer_writes_whooshs_own_bytes(lexicon, tmp_path):
     assert {".trm", ".pst"} <= expected.keys()
     assert got == expected
     assert _dump(fast) == _dump(plain)
+
+
+def test_bulk_commits_leave_small_blocks_uncompressed_and_read_the_same(lexicon, tmp_path):
+    """Import batches (``compression_min_size``) store small posting blocks as they are:
+    the files differ from the compressed ones, what a search reads does not."""
+    documents = [make_document(doc) for doc in _documents()]
+    indexes = {}
+    for name in ("plain", "compressed", "bulk"):
+        (tmp_path / name).mkdir()
+        indexes[name] = wi.create_in(str(tmp_path / name), build_schema())
+    writer = indexes["plain"].writer()
+    for doc in documents:
+        writer.add_document(**doc)
+    writer.commit()
+    for name, kwargs in (("compressed", {}), ("bulk", {"compression_min_size": 10**9})):
+        writer = FastSegmentWriter(indexes[name], compound=False, **kwargs)
+        for doc in documents:
+            writer.add_document(**doc)
+        writer.commit(merge=False, optimize=False)
+
+    compressed = _segment_files(tmp_path / "compressed")[".pst"]
+    bulk = _segment_files(tmp_path / "bulk")[".pst"]
+    assert bulk != compressed
+    assert sum(map(len, bulk)) > sum(map(len, compressed))  # nothing was compressed
+    expected = _dump(indexes["plain"])
+    for name in ("compressed", "bulk"):
+        got = _dump(indexes[name])
+        assert got.keys() == expected.keys()
+        for key in expected:
+            assert got[key] == expected[key], (name, key)
