@@ -312,7 +312,10 @@ class SegmentedPostgresIndex(PostgresIndex):
             transaction.on_commit(callback, using=connection.alias, robust=True)
         callback.objects.add((type(obj), obj.pk))
 
-    def add_items(self, model, objs):
+    def add_items(self, model, objs, title_average=None):
+        """Write the entries of *objs*. *title_average* (a rebuild's estimate of the mean
+        title length, ``title_average``) sets their title_norm; without it the table's
+        own rows are sampled."""
         if not model.get_search_fields():
             return
         indexers = [SegmentedObjectIndexer(obj, self.backend) for obj in objs]
@@ -322,8 +325,10 @@ class SegmentedPostgresIndex(PostgresIndex):
         config = self.backend.config
         content_type_pk = get_content_type_pk(model)
         table = IndexEntry._meta.db_table
-        with self.write_connection.cursor() as cursor:
-            average = self._sampled_title_average(cursor, table)
+        average = title_average
+        if average is None:
+            with self.write_connection.cursor() as cursor:
+                average = self._sampled_title_average(cursor, table)
         # Rows whose parts have the same weights in the same order share one statement,
         # which takes each column as an array (unnest): a short statement text that
         # psycopg converts once, and a few parameters however many rows it carries.
@@ -387,6 +392,21 @@ class SegmentedPostgresIndex(PostgresIndex):
             " title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text,"
             f" {PAIRS_COLUMN} = EXCLUDED.{PAIRS_COLUMN}"
         )
+
+    def title_lengths(self, model, objs):
+        """The length (distinct lexemes) of the title vector add_items writes for each
+        of *objs*, worked out by PostgreSQL from the same segmented title parts, without
+        writing anything."""
+        indexers = [SegmentedObjectIndexer(obj, self.backend) for obj in objs]
+        if not model.get_search_fields() or not indexers:
+            return []
+        titles = [" ".join(text for text, _weight in i.title_parts) for i in indexers]
+        with self.write_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT length(to_tsvector(%s::regconfig, t)) FROM unnest(%s::text[]) AS t",
+                [self.backend.config, titles],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
     # Title vectors read for the average title length of a large table.
     TITLE_SAMPLE_ROWS = 20000

@@ -92,3 +92,44 @@ def test_the_pairs_migration_fills_every_entry_and_restores_the_gin_indexes(pg):
     report = next(m for m in pg_integrity.check(pg).models if m.label == "searchtestapp.document")
     assert report.indexed == 4 and report.stale == []
     assert {d.pk for d in pg.search("行情", Document)[:10]} == {d.pk for d in docs}
+
+
+def test_the_rebuild_writes_each_entry_once_with_its_title_norm(pg):
+    """Every worker writes title_norm from one estimate of the mean title length, so no
+    entry is written twice (an updated row moves in the heap: the first rebuilds left
+    the table's head nearly empty) and every norm is right without the final fix-up."""
+    from django.db import connection
+
+    # titles of growing length: a mean taken from the rows written so far drifts
+    for i in range(12):
+        Document.objects.create(title="预算" + "审查监督办法" * (i // 3 + 1) + f"（{i}）", body="条文")
+    table = IndexEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE test_entry_updates (n int)")
+        cursor.execute(
+            "CREATE FUNCTION test_count_entry_update() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN INSERT INTO test_entry_updates VALUES (1); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_entry_update BEFORE UPDATE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION test_count_entry_update()"
+        )
+    try:
+        pg_rebuild.rebuild(pg, workers=2, chunk=3)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM test_entry_updates")
+            updates = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT title_norm, (SELECT avg(length(title))::float8 FROM {table}"
+                f" WHERE length(title) > 0) / length(title) FROM {table} WHERE length(title) > 0"
+            )
+            norms = cursor.fetchall()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER test_entry_update ON {table}")
+            cursor.execute("DROP FUNCTION test_count_entry_update()")
+            cursor.execute("DROP TABLE test_entry_updates")
+    assert updates == 0
+    assert len(norms) == 12
+    assert all(abs(norm - exact) < 1e-9 * exact for norm, exact in norms)
+    assert pg_integrity.check(pg).ok
