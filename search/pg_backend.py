@@ -172,12 +172,26 @@ class _InArray(Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
+class _IntegerArray(Expression):
+    """A list of integers as one ``integer[]`` parameter, handed to psycopg as it is
+    (a Value of an ArrayField prepared each element through the field: ~1.5 ms a search
+    for a thousand ids)."""
+
+    output_field = ArrayField(IntegerField())
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = [int(value) for value in values]
+
+    def as_sql(self, compiler, connection):
+        return "%s::integer[]", [self.values]
+
+
 def id_in(ids):
     """The entries whose id is in *ids*, a list sent as one array parameter. id__in sends
     one placeholder per id: with a thousand, psycopg parsed and sent a long statement for
     every search (10-20 ms of Python CPU at 1M), and PostgreSQL planned a list of literals."""
-    array = Value(list(ids), output_field=ArrayField(IntegerField()))
-    return _InArray(F("id"), Cast(array, ArrayField(IntegerField())))
+    return _InArray(F("id"), _IntegerArray(ids))
 
 
 def integer_pk_field(model):
