@@ -209,3 +209,33 @@ def test_the_sample_tells_whether_the_head_goes_on_without_counting_it(pg, monke
     assert page == matches - {d.pk for d in beyond}
     assert len(probe_statements(queries.captured_queries)) == 1
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_long_entries_are_answered_by_the_index_not_scanned(pg, monkeypatch):
+    """A type whose entries are whole documents (a statute's page) is not scanned: each
+    text tested costs its whole length (70 ms for 300 statutes' pages), and the index
+    finds the same rows."""
+    import random
+
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "PROBE_MAX_ROWS", 50)
+    # text that does not compress: the stored size is what the check reads
+    rng = random.Random(7)
+    filler = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(1500))
+    long_matches = [
+        Document.objects.create(title=f"第{i}号", body=f"{filler[i:]}县人民政府依法公开。")
+        for i in range(30)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        page = {d.pk for d in pg.search(Phrase("人民政府"), Document)[:40]}
+    assert page == {d.pk for d in long_matches}
+    assert not probe_statements(queries.captured_queries)
+    # the same rows, short: scanned
+    Document.objects.filter(pk__in=page).update(body="县人民政府依法公开。")
+    for document in Document.objects.all():
+        pg.add(document)
+    with CaptureQueriesContext(connection) as queries:
+        assert {d.pk for d in pg.search(Phrase("人民政府"), Document)[:40]} == page
+    assert probe_statements(queries.captured_queries)

@@ -102,7 +102,9 @@ def test_the_rebuild_writes_each_entry_once_with_its_title_norm(pg):
 
     # titles of growing length: a mean taken from the rows written so far drifts
     for i in range(12):
-        Document.objects.create(title="预算" + "审查监督办法" * (i // 3 + 1) + f"（{i}）", body="条文")
+        Document.objects.create(
+            title="预算" + "审查监督办法" * (i // 3 + 1) + f"（{i}）", body="条文"
+        )
     table = IndexEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE test_entry_updates (n int)")
