@@ -942,6 +942,9 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
 
     _PROBE_ROW = "_probe_row"
 
+    # The types with at most this many entries in all are ranked whole, in one statement
+    # (the bound would take every match as a candidate anyway, in more statements).
+    UNBOUNDED_MAX_ENTRIES = 1000
     # A bounded scan is tried only where the entries' stored text is at most this long on
     # average (a law article: ~350 bytes; a statute's page: ~9 KB compressed, and 300 of
     # them took a scan 70 ms, the index a few).
@@ -949,21 +952,27 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
     # Entries per type whose stored size is read for that mean.
     PROBE_SIZE_ROWS = 10
 
-    def _entries_are_short(self, using, types):
-        """Whether the entries of every one of *types* (content type ids) are short enough
-        for a bounded scan: the mean stored size (``pg_column_size``, compressed, read
-        without fetching the text) of the title and body text of each type's first
-        PROBE_SIZE_ROWS entries is at most PROBE_MAX_ENTRY_BYTES."""
+    def _entries_profile(self, using, types, limit):
+        """``(short, few)`` for the entries of *types* (content type ids), from one short
+        statement: *short* when every type's entries are short enough for a bounded scan
+        (the mean stored size, ``pg_column_size``, compressed and read without fetching
+        the text, of the title and body text of each type's first PROBE_SIZE_ROWS entries
+        is at most PROBE_MAX_ENTRY_BYTES); *few* when they are no more than *limit* in all
+        (every match is then a candidate: the bound changes nothing)."""
         table = connections[using].ops.quote_name(IndexEntry._meta.db_table)
+        types = list(types)
         with connections[using].cursor() as cursor:
             cursor.execute(
-                "SELECT max((SELECT avg(pg_column_size(e.title_text) + pg_column_size(e.body_text))"
+                "SELECT (SELECT max((SELECT avg(pg_column_size(e.title_text)"
+                " + pg_column_size(e.body_text))"
                 f" FROM (SELECT title_text, body_text FROM {table} WHERE content_type_id = t"
-                " LIMIT %s) AS e)) FROM unnest(%s::integer[]) AS t",
-                [self.PROBE_SIZE_ROWS, list(types)],
+                " LIMIT %s) AS e)) FROM unnest(%s::integer[]) AS t),"
+                f" EXISTS (SELECT 1 FROM {table}"
+                " WHERE content_type_id = ANY(%s::integer[]) OFFSET %s)",
+                [self.PROBE_SIZE_ROWS, types, types, limit],
             )
-            longest = cursor.fetchone()[0]
-        return longest is None or longest <= self.PROBE_MAX_ENTRY_BYTES
+            longest, more = cursor.fetchone()
+        return longest is None or longest <= self.PROBE_MAX_ENTRY_BYTES, not more
 
     def _probe(self, ids, head, limit, sample=None):
         """The first *limit* matches (*ids*) among the entries of *head*, found by a bounded
@@ -1029,6 +1038,11 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         for column in columns[1:]:
             entry_vector = entry_vector._combine(F(column), "||", False)
         types = get_descendants_content_types_pks(model)
+        short, few = self._entries_profile(
+            self.queryset.db, types, min(limit, self.UNBOUNDED_MAX_ENTRIES)
+        )
+        if few:
+            return None  # every match is a candidate: ranked in one statement
 
         def matching_ids(where):
             entries = (
@@ -1062,7 +1076,7 @@ class SegmentedSearchQueryCompiler(PostgresSearchQueryCompiler):
         complete = False
         # A scan tests every text it meets: worth it for short entries (articles), not
         # where a type's entries are whole documents (a statute's page: 20 KB of text).
-        scan = loose_ids is not None and self._entries_are_short(entries_of_types.db, types)
+        scan = loose_ids is not None and short
         if loose_ids is None:
             # nothing the index reads at length (one character, Latin words): one statement
             parts = [ids[:limit]]

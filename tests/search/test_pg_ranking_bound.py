@@ -30,6 +30,8 @@ def pg(settings, tmp_path, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {IndexEntry._meta.db_table}")
     monkeypatch.setattr(SegmentedSearchQueryCompiler, "CANDIDATES", 3)
+    # the handfuls of entries here go through the bound (not ranked whole as a small type)
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "UNBOUNDED_MAX_ENTRIES", 0)
     return backend
 
 
@@ -239,3 +241,30 @@ def test_long_entries_are_answered_by_the_index_not_scanned(pg, monkeypatch):
     with CaptureQueriesContext(connection) as queries:
         assert {d.pk for d in pg.search(Phrase("人民政府"), Document)[:40]} == page
     assert probe_statements(queries.captured_queries)
+
+
+def test_a_type_with_few_entries_is_ranked_whole_in_one_statement(pg, monkeypatch):
+    """Up to UNBOUNDED_MAX_ENTRIES entries of the searched types, every match would be a
+    candidate: no bounded scan, no candidate statements, the same answers and order."""
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(8):
+        Document.objects.create(title=f"第{i}号通知", body="本办法所称预算，依照有关规定执行。")
+    titled = Document.objects.create(title="预算公开规定", body="本规定自公布之日起施行。")
+    bounded = [d.pk for d in pg.search("预算 规定", Document)[:20]]
+    assert bounded[0] == titled.pk and len(bounded) == 9
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "UNBOUNDED_MAX_ENTRIES", 9)
+    with CaptureQueriesContext(connection) as queries:
+        whole = [d.pk for d in pg.search("预算 规定", Document)[:20]]
+    assert whole == bounded
+    searches = [
+        q["sql"] for q in queries.captured_queries if "wagtailsearch_indexentry" in q["sql"]
+    ]
+    assert not probe_statements(queries.captured_queries)
+    assert len(searches) == 2  # the entries' size and number, then the ranked page
+
+    monkeypatch.setattr(SegmentedSearchQueryCompiler, "UNBOUNDED_MAX_ENTRIES", 8)  # one more
+    with CaptureQueriesContext(connection) as queries:
+        assert [d.pk for d in pg.search("预算 规定", Document)[:20]] == bounded
+    assert len([q for q in queries.captured_queries if "wagtailsearch_indexentry" in q["sql"]]) > 2
