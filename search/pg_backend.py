@@ -327,9 +327,9 @@ class SegmentedPostgresIndex(PostgresIndex):
         callback.objects.add((type(obj), obj.pk))
 
     def add_items(self, model, objs, title_average=None):
-        """Write the entries of *objs*. *title_average* (a rebuild's estimate of the mean
-        title length, ``title_average``) sets their title_norm; without it the table's
-        own rows are sampled."""
+        """Write the entries of *objs*. *title_average*, a rebuild's estimate of the mean
+        title length (``pg_rebuild.estimated_title_average``), sets their title_norm;
+        without it the table's own rows are sampled."""
         if not model.get_search_fields():
             return
         indexers = [SegmentedObjectIndexer(obj, self.backend) for obj in objs]
