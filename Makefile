@@ -7,8 +7,12 @@ PORT ?= 8000
 export DATA_DIR ?= $(CURDIR)/var
 export PORT
 
-# pytest-xdist workers for `make test` / `make test-fast` (auto = one per CPU core)
-PYTEST_WORKERS ?= auto
+# pytest-xdist workers. Set PYTEST_WORKERS to choose (PYTEST_WORKERS=1: one process). Unset,
+# make test-fast runs one per CPU core (its tests keep a core busy) and make test two per core:
+# a third of its time is spent waiting on browsers, subprocesses and LibreOffice, and with one
+# worker per core that time left the cores idle (docs/architecture.md, "Test run speed").
+PYTEST_WORKERS ?=
+FULL_WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 # What the edit loop leaves out (make test runs them): browser, real-worker and slow tests
 FAST_MARKERS := not browser and not worker and not postgres and not slow
 
@@ -24,9 +28,10 @@ endif
 
 # pytest in parallel, in a temporary DATA_DIR of its own (each xdist worker takes a
 # sub-directory of it: media, index, broker, SQLite test database), removed afterwards.
-# The first worker migrates the SQLite test database, the others copy it (tests/db_template.py).
+# The first worker migrates the test database, the others copy it (tests/db_template.py: a
+# file for SQLite, a template database on PostgreSQL).
 run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
-	$(pytest_env) $(2) DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(1); rc=$$?; \
+	$(pytest_env) $(2) DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(or $(PYTEST_WORKERS),$(3)) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
 .PHONY: help install system-deps translations run run-scaleout serve migrate demo index test test-fast lint format check clean-data
@@ -80,15 +85,15 @@ run-scaleout: install translations ## 扩展形态：PostgreSQL + Redis，WEB �
 	$(PY) manage.py update_index && \
 	$(VENV)/bin/honcho -f Procfile start -c web=$(WEB),worker=$(WORKERS),beat=1
 
-test: install system-deps translations ## 运行全部测试（CI 运行的就是这个），pytest 按 CPU 核数并行
+test: install system-deps translations ## 运行全部测试（CI 运行的就是这个），pytest 并行（每个 CPU 核两个进程）
 	$(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@$(call run_pytest,$(PYTEST_ARGS))
+	@$(call run_pytest,$(PYTEST_ARGS),,$(FULL_WORKERS))
 
 test-fast: install translations ## 编辑时的快速测试：不含浏览器、真实 worker 和慢速（LibreOffice、整套演示数据）的测试，并行运行
-	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS),TEST_DB_CACHE_DIR="$(TEST_CACHE)/db")
+	@$(call run_pytest,-m "$(FAST_MARKERS)" $(PYTEST_ARGS),TEST_DB_CACHE_DIR="$(TEST_CACHE)/db",auto)
 
 lint: install ## ruff 检查
 	$(VENV)/bin/ruff check .

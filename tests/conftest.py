@@ -9,13 +9,14 @@ pytest_plugins = ["tests.browser.fixtures", "tests.worker.fixtures", "tests.run_
 
 @pytest.fixture(scope="session")
 def _test_db_template(django_db_modify_db_settings, django_db_createdb):
-    """The migrated SQLite test database that one process of the run builds and the others
-    copy (tests/db_template.py); None on PostgreSQL or with --create-db."""
+    """The migrated test database that one process of the run builds and the others copy
+    (tests/db_template.py: a file for SQLite, a template database on PostgreSQL); None with
+    --create-db."""
     if django_db_createdb:
         return None
-    from tests.db_template import Template
+    from tests.db_template import PostgresTemplate, Template
 
-    return Template.for_default_database()
+    return Template.for_default_database() or PostgresTemplate.for_default_database()
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +36,9 @@ def django_db_setup(django_db_setup, django_db_keepdb, _test_db_template, django
         with django_db_blocker.unblock():
             _test_db_template.save()
     yield
+    if getattr(_test_db_template, "restored", False):
+        with django_db_blocker.unblock():
+            _test_db_template.drop_test_database()
 
 
 @pytest.fixture(autouse=True)
@@ -133,23 +137,15 @@ SLOW = {
     "tests/suggestions/test_opinions.py::test_demo_data_is_idempotent_and_linked",
 }
 
-# Modules whose module-scoped set-up is expensive (a migrated template instance per engine):
-# under xdist their tests stay on one worker so that set-up is made once.
-SHARED_SETUP_MODULES = {"tests/archive/test_backup_roundtrip.py": "backup-instances"}
-
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n N --dist loadgroup`` (make test) the tests that use the real Celery
     worker run in one xdist worker, so the worker process is started once, not once per xdist
-    worker; so do the tests of each module in SHARED_SETUP_MODULES. (Without loadgroup they
-    still pass: each xdist worker then makes its own.)"""
+    worker. (Without loadgroup they still pass: each xdist worker then starts its own.)"""
     for item in items:
         module, _, name = item.nodeid.partition("::")
         if module in SLOW or f"{module}::{name.split('[')[0]}" in SLOW:
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.xdist_group("celery-worker"))
-        group = SHARED_SETUP_MODULES.get(module)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))

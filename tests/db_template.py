@@ -12,7 +12,14 @@ archive/defaults.py), the settings files and the settings they read, and the Pyt
 versions. A changed or new migration gives a new name, so a stale template is never used.
 After the copy, pytest-django's ``migrate`` still runs: it finds nothing to apply and sends
 post_migrate, so the role permissions, content types and permissions come from today's code.
-PostgreSQL runs are not touched: their test database is migrated as before.
+
+On PostgreSQL the template is a database of the server (``PostgresTemplate``): the first
+worker migrates its test database and copies it with ``CREATE DATABASE … TEMPLATE``, the
+others are created from that copy. It is named by the same digest and the run's directory,
+and dropped when the run's directory is gone (a later run cleans up after a killed one).
+
+``migrated_instance`` gives the tests that start new instances in other processes (backup
+restores, a booted web worker) one migrated SQLite database per run to copy.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import os
 import re
 import sqlite3
 import sys
+import zlib
 from pathlib import Path
 
 #: Templates kept in a TEST_DB_CACHE_DIR (the newest by use); older ones are removed.
@@ -126,7 +134,8 @@ class Template:
         self.directory = directory
         self.test_db = test_db
         self.persistent = persistent
-        self.path = directory / f"test-db-{template_key()}.sqlite3"
+        self.key = template_key()
+        self.path = directory / f"test-db-{self.key}.sqlite3"
         self._lock = None
 
     @classmethod
@@ -193,3 +202,169 @@ class Template:
     @staticmethod
     def _sidecars(path: Path) -> list[Path]:
         return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+#: One lock for every template database of the server (pg_advisory_lock's key).
+_PG_LOCK = zlib.crc32(b"rd-test-db-template")
+
+
+def run_directory() -> Path | None:
+    """The directory this test run's processes share: the parent of the xdist worker's
+    DATA_DIR (cms.settings.test), or DATA_DIR itself outside xdist. Read from the
+    environment: some tests point settings.DATA_DIR elsewhere."""
+    data_dir = os.environ.get("DATA_DIR")
+    if not data_dir:
+        return None
+    path = Path(data_dir)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and path.name == f"xdist-{worker}":
+        return path.parent
+    return path
+
+
+class PostgresTemplate:
+    """The template of this run's PostgreSQL test databases: a database of the server,
+    made from the first worker's freshly migrated test database. Same interface as Template."""
+
+    def __init__(self, connection, run_dir: Path):
+        self.connection = connection
+        self.run_dir = run_dir
+        self.test_db = connection.creation._get_test_db_name()
+        run = hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
+        self.key = template_key()
+        self.name = f"rdtpl_{self.key[:16]}_{run}"
+        self._admin = None
+        self.restored = False
+
+    @classmethod
+    def for_default_database(cls) -> PostgresTemplate | None:
+        from django.db import connections
+
+        connection = connections["default"]
+        run_dir = run_directory()
+        if connection.vendor != "postgresql" or run_dir is None:
+            return None
+        return cls(connection, run_dir)
+
+    def _connect(self):
+        import psycopg
+
+        db = self.connection.settings_dict
+        return psycopg.connect(
+            dbname="postgres",
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            autocommit=True,
+        )
+
+    def _exists(self, name: str) -> bool:
+        row = self._admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return row.fetchone() is not None
+
+    def restore(self) -> bool:
+        """Create the test database from the template (True); without one, hold the lock
+        and return False: this process migrates, then calls save()."""
+        self._admin = self._connect()
+        self._admin.execute("SELECT pg_advisory_lock(%s)", [_PG_LOCK])
+        if not self._exists(self.name):
+            return False
+        try:
+            self._admin.execute(f'DROP DATABASE IF EXISTS "{self.test_db}" WITH (FORCE)')
+            self._admin.execute(f'CREATE DATABASE "{self.test_db}" TEMPLATE "{self.name}"')
+        finally:
+            self._release()
+        self.restored = True
+        return True
+
+    def save(self) -> None:
+        """Copy the freshly migrated test database to the template and let the others in.
+        Templates of runs whose directory is gone are dropped here."""
+        from django.db import connections
+
+        try:
+            connections.close_all()  # CREATE DATABASE … TEMPLATE needs it unused
+            stale = self._admin.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE datname LIKE 'rdtpl\\_%%' AND datname <> %s",
+                [self.name],
+            ).fetchall()
+            for name, run_dir in stale:
+                if not run_dir or not Path(run_dir).exists():
+                    self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self._admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.test_db}"')
+            escaped = str(self.run_dir).replace("'", "''")
+            self._admin.execute(f"COMMENT ON DATABASE \"{self.name}\" IS '{escaped}'")
+        finally:
+            self._release()
+
+    def clone_to(self, name: str) -> bool:
+        """Create database *name* from this run's template; False when there is none (yet)."""
+        with self._connect() as admin:
+            admin.execute("SELECT pg_advisory_lock(%s)", [_PG_LOCK])
+            self._admin = admin
+            try:
+                if not self._exists(self.name):
+                    return False
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
+                return True
+            finally:
+                self._admin = None
+
+    def drop_test_database(self) -> None:
+        """A database created from the template is this run's to drop (pytest-django keeps
+        what it did not create)."""
+        from django.db import connections
+
+        connections.close_all()
+        with self._connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.test_db}" WITH (FORCE)')
+
+    def _release(self) -> None:
+        if self._admin is not None:
+            self._admin.close()  # ends the session: the advisory lock goes with it
+            self._admin = None
+
+
+def migrated_instance(target: Path, template: Template | PostgresTemplate | None) -> None:
+    """A migrated, empty SQLite database at *target*, for an instance started in another
+    process; *template* is the run's (the ``_test_db_template`` fixture: made while the
+    settings are the run's own, which a test may have overridden since). Copied from the
+    SQLite test database template when the run has one (a caller that wants it asks for the
+    database first: the template is made then); else migrated once per run by ``manage.py
+    migrate`` (~30 s CPU) and kept in the run's directory for the run's other processes."""
+    source = template.path if isinstance(template, Template) else None
+    if source is None or not source.exists():
+        key = template.key if template is not None else template_key()
+        source = _migrated_sqlite(run_directory(), key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _copy(source, target)
+
+
+def _migrated_sqlite(shared: Path | None, key: str) -> Path:
+    import subprocess
+    import tempfile
+
+    from django.conf import settings
+
+    directory = shared or Path(tempfile.mkdtemp(prefix="rd-test-instance-"))
+    data_dir = directory / f"migrated-instance-{key}"
+    database = data_dir / "db.sqlite3"
+    with open(directory / "migrated-instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (data_dir / "migrated").exists():
+            data_dir.mkdir(exist_ok=True)
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.test"}
+            env.update(DATA_DIR=str(data_dir), DATABASE_URL=f"sqlite:///{database}")
+            done = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            (data_dir / "migrated").touch()
+    return database

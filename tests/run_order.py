@@ -8,12 +8,17 @@ LibreOffice). Left where they were, the ones without a database ran last: one xd
 was still waiting on them while the other had nothing more to do. Now those without a database
 run before everything else (they cannot see the database, so its state does not matter to
 them), and the others first within their part, longest first; one test with a database
-goes before all of them (below). The rest keep their order.
+goes before all of them (below). The rest keep their order. An entry is a module or one test
+of it (``module::name``, all its parameters).
 """
 
 import pytest
 
 RUN_FIRST = (
+    "tests/browser/test_role_walks.py",
+    "tests/archive/test_backup_roundtrip.py",
+    "tests/cms/test_site.py::test_load_demo_is_idempotent",
+    "tests/suggestions/test_online_browser.py",
     "tests/policies/test_ingest_races.py",
     "tests/search/test_index_integrity.py",
     "tests/cms/test_settings.py",
@@ -55,7 +60,8 @@ def pytest_collection_modifyitems(items):
     last = len(rank)
 
     def key(item):
-        first = rank.get(item.nodeid.partition("::")[0], last)
+        module, _, name = item.nodeid.partition("::")
+        first = rank.get(f"{module}::{name.split('[')[0]}", rank.get(module, last))
         part = _part(item)
         if part == 2:
             return (-1, first) if first < last else (3, last)

@@ -6,7 +6,6 @@ SHA-256. On a PostgreSQL run the targets are PostgreSQL databases named after th
 database (plus a SQLite target: the export is portable between the engines).
 """
 
-import fcntl
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ from django.db import connection
 
 from archive import backup, backup_seal
 from tests.archive.test_backup import content, places  # noqa: F401  (fixtures)
-from tests.db_template import template_key
+from tests.db_template import PostgresTemplate, migrated_instance
 
 CHECK_SCRIPT = """
 import json
@@ -88,41 +87,15 @@ def _pg_admin(sql):
         conn.execute(sql)
 
 
-def _run_directory() -> Path | None:
-    """The directory the xdist workers of this run share (each worker's DATA_DIR is
-    xdist-gwN inside it, cms.settings.test), or None outside xdist. Read from the environment:
-    the tests here point settings.DATA_DIR elsewhere."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    data_dir = Path(os.environ.get("DATA_DIR", ""))
-    if worker and data_dir.name == f"xdist-{worker}":
-        return data_dir.parent
-    return None
-
-
-def _shared_sqlite_template(shared: Path, key: str):
-    """The SQLite instance template of this run: migrated by `manage.py migrate` in the first
-    worker that needs it (~30 s CPU), used by the others too. Named by *key*, the digest of the
-    migrations (tests/db_template.py), so a directory that outlives a run is never stale."""
-    data_dir = shared / f"backup-instance-template-{key}"
-    url = f"sqlite:///{data_dir / 'db.sqlite3'}"
-    with open(shared / "backup-instance-template.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (data_dir / "migrated").exists():
-            data_dir.mkdir(exist_ok=True)
-            done = manage("migrate", "--noinput", "-v0", data_dir=data_dir, db_url=url)
-            assert done.returncode == 0, done.stderr[-3000:]
-            (data_dir / "migrated").touch()
-    return data_dir, url
-
-
 class Instances:
-    """Fresh migrated instances, copied from one template migrated once per engine (for
-    SQLite under xdist, once per run: _shared_sqlite_template)."""
+    """Fresh migrated instances, copied from one template per engine: the run's migrated
+    database (tests/db_template.py; SQLite: migrated_instance, PostgreSQL: the test
+    databases' template), migrated here only when the run has none."""
 
-    def __init__(self, root: Path, pg_base: str | None, shared: tuple[Path, str] | None = None):
+    def __init__(self, root: Path, pg_base: str | None, template=None):
         self.root = root
         self.pg_base = pg_base
-        self.shared = shared  # (the run's directory, the migrations' digest) under xdist
+        self.template = template  # the run's (tests/db_template.py), or None
         self.templates = {}
         self.pg_databases = []
         self.count = 0
@@ -130,19 +103,20 @@ class Instances:
     def _template(self, engine):
         if engine in self.templates:
             return self.templates[engine]
-        if engine == "sqlite" and self.shared is not None:
-            self.templates[engine] = _shared_sqlite_template(*self.shared)
-            return self.templates[engine]
         data_dir = self.root / f"template-{engine}"
         data_dir.mkdir()
         if engine == "sqlite":
-            url = f"sqlite:///{data_dir / 'db.sqlite3'}"
-        else:
-            name = f"{self.pg_base}_bk_tpl"
-            _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
-            _pg_admin(f'CREATE DATABASE "{name}"')
-            self.pg_databases.append(name)
-            url = _pg_url(name)
+            migrated_instance(data_dir / "db.sqlite3", self.template)
+            self.templates[engine] = (data_dir, f"sqlite:///{data_dir / 'db.sqlite3'}")
+            return self.templates[engine]
+        name = f"{self.pg_base}_bk_tpl"
+        self.pg_databases.append(name)
+        url = _pg_url(name)
+        if isinstance(self.template, PostgresTemplate) and self.template.clone_to(name):
+            self.templates[engine] = (data_dir, url)
+            return data_dir, url
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+        _pg_admin(f'CREATE DATABASE "{name}"')
         done = manage("migrate", "--noinput", "-v0", data_dir=data_dir, db_url=url)
         assert done.returncode == 0, done.stderr[-3000:]
         self.templates[engine] = (data_dir, url)
@@ -173,14 +147,11 @@ class Instances:
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory, django_db_blocker):
+def instances(tmp_path_factory, django_db_blocker, _test_db_template):
     with django_db_blocker.unblock():
         engine = connection.vendor
         pg_base = connection.settings_dict["NAME"] if engine == "postgresql" else None
-    run_directory = _run_directory()
-    # the digest while the settings are the run's own (the tests here override some)
-    shared = (run_directory, template_key()) if run_directory else None
-    made = Instances(tmp_path_factory.mktemp("instances"), pg_base, shared)
+    made = Instances(tmp_path_factory.mktemp("instances"), pg_base, _test_db_template)
     yield made
     made.drop()
 

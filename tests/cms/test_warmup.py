@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_template import migrated_instance
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -20,39 +22,21 @@ print("connections", [c.alias for c in connections.all(initialized_only=True) if
 """
 
 
-def boot(data_dir, migrate: bool):
+def boot(data_dir, template=None, migrate: bool = False):
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     env.pop("DATABASE_URL", None)
     env["DATA_DIR"] = str(data_dir)
     if migrate:
-        _migrated_copy(data_dir / "db.sqlite3", env)
+        migrated_instance(data_dir / "db.sqlite3", template)
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300,
     )  # fmt: skip
 
 
-def _migrated_copy(target, env):
-    """A migrated SQLite database for the booted worker: a copy of this run's own test
-    database when it is SQLite (migrated once for the run, and its committed content is
-    only the migrations': tests roll back), else ``migrate`` (35 s on this machine)."""
-    import sqlite3
-
-    from django.db import connection
-
-    if connection.vendor == "sqlite" and Path(connection.settings_dict["NAME"]).is_file():
-        source = sqlite3.connect(connection.settings_dict["NAME"])
-        copy = sqlite3.connect(target)
-        source.backup(copy)
-        source.close()
-        copy.close()
-        return
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-
-@pytest.mark.django_db  # this run's test database, to copy
-def test_worker_imports_views_and_loads_the_dictionary_at_boot(tmp_path):
-    result = boot(tmp_path, migrate=True)
+@pytest.mark.django_db  # the run's test database first: on SQLite its template is copied
+def test_worker_imports_views_and_loads_the_dictionary_at_boot(tmp_path, _test_db_template):
+    result = boot(tmp_path, _test_db_template, migrate=True)
     assert result.returncode == 0, result.stderr
     assert "urls True" in result.stdout
     assert "lexicon True" in result.stdout
