@@ -41,6 +41,15 @@ def django_db_setup(django_db_setup, django_db_keepdb, _test_db_template, django
             _test_db_template.drop_test_database()
 
 
+def pytest_sessionfinish(session):
+    """Once every xdist worker has ended (the controller; or the only process), this run's
+    PostgreSQL template database goes (tests/db_template.py)."""
+    if not hasattr(session.config, "workerinput"):
+        from tests.db_template import drop_run_templates
+
+        drop_run_templates()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: Wagtail caches site roots and our apps cache

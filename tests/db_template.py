@@ -16,7 +16,8 @@ post_migrate, so the role permissions, content types and permissions come from t
 On PostgreSQL the template is a database of the server (``PostgresTemplate``): the first
 worker migrates its test database and copies it with ``CREATE DATABASE … TEMPLATE``, the
 others are created from that copy. It is named by the same digest and the run's directory,
-and dropped when the run's directory is gone (a later run cleans up after a killed one).
+and dropped at the end of the run (``drop_run_templates``); a later run drops the template of a
+run that was killed, once that run's directory is gone.
 
 ``migrated_instance`` gives the tests that start new instances in other processes (backup
 restores, a booted web worker) one migrated SQLite database per run to copy.
@@ -247,17 +248,7 @@ class PostgresTemplate:
         return cls(connection, run_dir)
 
     def _connect(self):
-        import psycopg
-
-        db = self.connection.settings_dict
-        return psycopg.connect(
-            dbname="postgres",
-            host=db.get("HOST") or None,
-            port=db.get("PORT") or None,
-            user=db.get("USER") or None,
-            password=db.get("PASSWORD") or None,
-            autocommit=True,
-        )
+        return _pg_admin_connection(self.connection.settings_dict)
 
     def _exists(self, name: str) -> bool:
         row = self._admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
@@ -326,6 +317,40 @@ class PostgresTemplate:
         if self._admin is not None:
             self._admin.close()  # ends the session: the advisory lock goes with it
             self._admin = None
+
+
+def _pg_admin_connection(db: dict):
+    import psycopg
+
+    return psycopg.connect(
+        dbname="postgres",
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        autocommit=True,
+    )
+
+
+def drop_run_templates() -> None:
+    """Drop this run's PostgreSQL template databases: called once every worker has ended (the
+    xdist controller's, or the only process's, session finish). A run killed before this
+    leaves its template to the next run's save()."""
+    from django.db import connections
+
+    run_dir = run_directory()
+    db = connections["default"].settings_dict
+    if run_dir is None or not db["ENGINE"].endswith("postgresql"):
+        return
+    with _pg_admin_connection(db) as admin:
+        admin.execute("SELECT pg_advisory_lock(%s)", [_PG_LOCK])
+        mine = admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'rdtpl\\_%%' "
+            "AND shobj_description(oid, 'pg_database') = %s",
+            [str(run_dir)],
+        ).fetchall()
+        for (name,) in mine:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrated_instance(target: Path, template: Template | PostgresTemplate | None) -> None:
