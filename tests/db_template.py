@@ -153,11 +153,7 @@ class Template:
         if cache:
             directory, persistent = Path(cache), True
         else:
-            # the run's DATA_DIR: cms.settings.test gives each xdist worker xdist-gwN inside it
-            directory, persistent = Path(settings.DATA_DIR), False
-            worker = os.environ.get("PYTEST_XDIST_WORKER")
-            if worker and directory.name == f"xdist-{worker}":
-                directory = directory.parent
+            directory, persistent = run_directory() or Path(settings.DATA_DIR), False
         directory.mkdir(parents=True, exist_ok=True)
         return cls(directory, Path(name), persistent)
 
@@ -248,7 +244,7 @@ class PostgresTemplate:
         return cls(connection, run_dir)
 
     def _connect(self):
-        return _pg_admin_connection(self.connection.settings_dict)
+        return pg_admin_connection(self.connection.settings_dict)
 
     def _exists(self, name: str) -> bool:
         row = self._admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
@@ -319,7 +315,9 @@ class PostgresTemplate:
             self._admin = None
 
 
-def _pg_admin_connection(db: dict):
+def pg_admin_connection(db: dict):
+    """An autocommit connection to the server's ``postgres`` database, as the user of *db*
+    (a DATABASES entry): for creating and dropping databases."""
     import psycopg
 
     return psycopg.connect(
@@ -342,7 +340,7 @@ def drop_run_templates() -> None:
     db = connections["default"].settings_dict
     if run_dir is None or not db["ENGINE"].endswith("postgresql"):
         return
-    with _pg_admin_connection(db) as admin:
+    with pg_admin_connection(db) as admin:
         admin.execute("SELECT pg_advisory_lock(%s)", [_PG_LOCK])
         mine = admin.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'rdtpl\\_%%' "

@@ -21,7 +21,7 @@ from django.db import connection
 
 from archive import backup, backup_seal
 from tests.archive.test_backup import content, places  # noqa: F401  (fixtures)
-from tests.db_template import PostgresTemplate, migrated_instance
+from tests.db_template import PostgresTemplate, migrated_instance, pg_admin_connection
 
 CHECK_SCRIPT = """
 import json
@@ -81,9 +81,7 @@ def _pg_url(name):
 
 
 def _pg_admin(sql):
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **_pg_params()) as conn:
+    with pg_admin_connection(connection.settings_dict) as conn:
         conn.execute(sql)
 
 
