@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import operator
 import os
 import re
 import threading
@@ -473,10 +474,26 @@ def word_positions(norm: str) -> dict[str, list[int]]:
 
 
 def pair_positions(norm: str) -> dict[str, list[int]]:
-    """Term → ascending positions of the pair stream (:func:`pair_tokens`)."""
+    """Term → ascending positions of the pair stream (:func:`pair_tokens`).
+
+    The same stream, without a (token, start) tuple per token: a run's pairs are made by
+    ``map`` (this runs for every indexed text of every document)."""
     positions: dict[str, list[int]] = {}
-    for pos, (text, _start) in enumerate(pair_tokens(norm)):
-        positions.setdefault(text, []).append(pos)
+    get = positions.get
+    pos = 0
+    for run in _PAIR_RUN_RE.findall(norm):
+        if _HAN_RE.match(run):
+            terms = list(map(operator.add, run, run[1:]))
+            terms.append(run[-1])
+        else:
+            terms = (run,)
+        for term in terms:
+            slots = get(term)
+            if slots is None:
+                positions[term] = [pos]
+            else:
+                slots.append(pos)
+            pos += 1
     return positions
 
 

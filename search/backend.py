@@ -28,7 +28,9 @@ import json
 import logging
 import math
 import multiprocessing
+import operator
 import os
+import pickle
 import queue
 import re
 import shutil
@@ -165,6 +167,26 @@ def _normalized(value: str) -> str:
     return norm
 
 
+#: Encoded single positions (most terms of an article occur once in it): position → bytes.
+_SINGLE_POSITIONS: dict[int, bytes] = {}
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Whoosh's ``Positions.encode`` (the count, then the pickled gaps), byte for byte;
+    a single position's bytes are made once per process."""
+    if len(positions) == 1:
+        at = positions[0]
+        value = _SINGLE_POSITIONS.get(at)
+        if value is None:
+            value = pack_uint(1) + pickle.dumps([at], 2)
+            if len(_SINGLE_POSITIONS) < 100_000:
+                _SINGLE_POSITIONS[at] = value
+        return value
+    return pack_uint(len(positions)) + pickle.dumps(
+        list(map(operator.sub, positions, [0, *positions])), 2
+    )
+
+
 #: Field values up to this many characters are analysed once per process and lexicon:
 #: titles and article labels come back in every article document of a statute.
 SMALL_VALUE_CHARS = 120
@@ -189,14 +211,50 @@ class _AnalysedText(wf.TEXT):
             return postings
         return self._postings(value)
 
+    def pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
+        """The field's postings as :class:`search.fastwrite.TermPool` takes them —
+        (term bytes, weight, value bytes) — and the field's length (tokens), without the
+        frequency column and the list copies of ``index()`` (the bulk writer's path).
+        Short values are cached like ``index()``'s."""
+        if isinstance(value, str) and len(value) <= SMALL_VALUE_CHARS:
+            cache = get_lexicon().field_cache
+            key = ("pool", type(self), type(self.format), self.format.field_boost, value)
+            entries = cache.get(key)
+            if entries is None:
+                entries = self._pool_entries(value)
+                if len(cache) >= SMALL_VALUE_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = entries
+            return entries
+        return self._pool_entries(value)
+
+    def _pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
+        if isinstance(value, dict):
+            positions = value
+        else:
+            positions = self.analyzer.positions(_normalized(value))
+        boost = self.format.field_boost
+        if type(self.format) is wformats.Positions:
+            encode = encode_positions
+            items = [
+                (term.encode("utf-8"), len(poses) * boost, encode(poses))
+                for term, poses in positions.items()
+            ]
+        else:
+            items = [
+                (term.encode("utf-8"), len(poses) * boost, pack_uint(len(poses)))
+                for term, poses in positions.items()
+            ]
+        return items, sum(map(len, positions.values()))
+
     def _postings(self, value) -> list[tuple[bytes, int, float, bytes]]:
         if isinstance(value, dict):
             positions = value
         else:
             positions = self.analyzer.positions(_normalized(value))
         boost = self.format.field_boost
-        if isinstance(self.format, wformats.Positions):
-            encode = self.format.encode
+        if type(self.format) is wformats.Positions:
+            encode = encode_positions
             return [
                 (term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses))
                 for term, poses in positions.items()

@@ -46,11 +46,15 @@ BULK_COMPRESSION_MIN_SIZE = 1024
 
 
 class TermPool:
-    """Postings grouped by (field name, term bytes), spilled to disk as whole term lists."""
+    """Postings grouped by field name and term bytes, spilled to disk as whole term lists.
+
+    One dict of terms per field (not one dict keyed by (field, term) pairs): no key tuple
+    is made per posting, and the terms are sorted per field."""
 
     def __init__(self, limitmb: int = 128):
         self.limit = max(1, limitmb * 1024 * 1024 // POSTING_BYTES)
-        self.terms: dict[tuple[str, bytes], list] = {}
+        self.fields: dict[str, dict[bytes, list]] = {}
+        #: every field that had postings, spilled runs included
         self.fieldnames: set[str] = set()
         self.count = 0
         self.runs: list[str] = []
@@ -58,12 +62,15 @@ class TermPool:
     # the interface SegmentWriter uses
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        key = (fieldname, tbytes)
-        postings = self.terms.get(key)
-        if postings is None:
-            postings = self.terms[key] = []
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-        postings.append((docnum, weight, vbytes))
+        postings = terms.get(tbytes)
+        if postings is None:
+            terms[tbytes] = [(docnum, weight, vbytes)]
+        else:
+            postings.append((docnum, weight, vbytes))
         self.count += 1
         if self.count >= self.limit:
             self.save()
@@ -71,33 +78,43 @@ class TermPool:
     def add_terms(self, fieldname: str, docnum: int, items) -> int:
         """Add ``(tbytes, weight, vbytes)`` postings of one document's field; returns how
         many were added (the bulk path of :class:`FastSegmentWriter`)."""
-        terms = self.terms
-        added = 0
-        for tbytes, weight, vbytes in items:
-            key = (fieldname, tbytes)
-            postings = terms.get(key)
-            if postings is None:
-                postings = terms[key] = []
-            postings.append((docnum, weight, vbytes))
-            added += 1
-        if added:
+        if not items:
+            return 0
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
             self.fieldnames.add(fieldname)
+        get = terms.get
+        for tbytes, weight, vbytes in items:
+            postings = get(tbytes)
+            if postings is None:
+                terms[tbytes] = [(docnum, weight, vbytes)]
+            else:
+                postings.append((docnum, weight, vbytes))
+        added = len(items)
         self.count += added
         if self.count >= self.limit:
             self.save()
         return added
 
+    def _sorted_terms(self):
+        """((fieldname, tbytes), postings) of the pool in field, term order."""
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                yield (fieldname, tbytes), terms[tbytes]
+
     def save(self) -> None:
         """Write the pooled term lists, sorted by term, to a run file and empty the pool."""
-        if not self.terms:
+        if not self.fields:
             return
         fd, path = tempfile.mkstemp(prefix="whoosh-terms-", suffix=".run")
         with os.fdopen(fd, "wb") as handle:
             dump = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump
-            for key in sorted(self.terms):
-                dump((key, self.terms[key]))
+            for entry in self._sorted_terms():
+                dump(entry)
         self.runs.append(path)
-        self.terms = {}
+        self.fields = {}
         self.count = 0
 
     @staticmethod
@@ -114,7 +131,7 @@ class TermPool:
         """((fieldname, tbytes), postings) in field, term order; each term once, its
         postings in docnum order."""
         sources = [self._read_run(path) for path in self.runs]
-        sources.append(iter(sorted(self.terms.items())))
+        sources.append(self._sorted_terms())
         if len(sources) == 1:
             yield from sources[0]
             return
@@ -144,7 +161,7 @@ class TermPool:
             except FileNotFoundError:
                 pass
         self.runs = []
-        self.terms = {}
+        self.fields = {}
         self.count = 0
 
 
@@ -342,6 +359,11 @@ class FastSegmentWriter(SegmentWriter):
         self.compression_min_size = compression_min_size
         self.pool.cleanup()
         self.pool = TermPool(limitmb=limitmb)
+        #: finished segments written by helper processes for this commit (search.indexing)
+        self.extra_segments: list = []
+
+    def _commit_toc(self, segments):
+        super()._commit_toc([*segments, *self.extra_segments])
 
     def add_document(self, **fields):
         """SegmentWriter.add_document for the fields of our schema, handing each field's
@@ -364,10 +386,16 @@ class FastSegmentWriter(SegmentWriter):
                     raise ValueError(f"field {name!r}: vectors and spelling are not supported")
                 length = 0
                 if field.indexed:
-                    entries = list(field.index(value))
-                    if field.scorable:
+                    pool_entries = getattr(field, "pool_entries", None)
+                    if pool_entries is not None:  # our analysed text fields
+                        items, length = pool_entries(value)
+                    else:
+                        entries = list(field.index(value))
                         length = sum(entry[1] for entry in entries)
-                    pool.add_terms(name, docnum, [(e[0], e[2], e[3]) for e in entries])
+                        items = [(e[0], e[2], e[3]) for e in entries]
+                    if not field.scorable:
+                        length = 0
+                    pool.add_terms(name, docnum, items)
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:

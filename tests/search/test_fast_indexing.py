@@ -258,3 +258,25 @@ def test_bulk_commits_leave_small_blocks_uncompressed_and_read_the_same(lexicon,
         assert got.keys() == expected.keys()
         for key in expected:
             assert got[key] == expected[key], (name, key)
+
+
+def test_pair_positions_follow_the_pair_stream(lexicon):
+    extra = ["预算预算 预算", "ｖ２ api 2019年度 税", "第一条\n第二条\n\n", "", "，。；", "a"]
+    for text in [*SAMPLES, *extra]:
+        norm = normalize(text)
+        expected: dict[str, list[int]] = {}
+        for pos, (token, _start) in enumerate(analysis.pair_tokens(norm)):
+            expected.setdefault(token, []).append(pos)
+        assert analysis.pair_positions(norm) == expected, text
+
+
+def test_positions_are_encoded_as_whoosh_encodes_them():
+    from whoosh.formats import Positions
+
+    from search.backend import encode_positions
+
+    whoosh_encode = Positions().encode
+    cases = [[0], [7], [300], [70_000], [0, 1], [3, 9, 9000, 9001], list(range(0, 5000, 7))]
+    for positions in cases:
+        assert encode_positions(positions) == whoosh_encode(positions), positions
+        assert encode_positions(positions) == whoosh_encode(positions)  # cached the same

@@ -308,6 +308,7 @@ def test_a_dead_sub_writer_fails_the_rebuild_instead_of_hanging(whoosh, monkeypa
         raise ValueError("broken analysis")
 
     monkeypatch.setattr(search.backend.PairText, "index", broken)
+    monkeypatch.setattr(search.backend.PairText, "pool_entries", broken)  # the writers' path
     for n in range(6):
         Document.objects.create(title=f"失败{n}")
     with pytest.raises(RuntimeError):
