@@ -20,10 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Page
+from wagtail.search import index as search_index
 from wagtail.signal_handlers import disable_reference_index_auto_update
 from wagtail.tasks import update_reference_index_task
 
 from cms.uploads import UploadRefused, check_upload
+from search import indexing
 
 from . import detection
 from .choices import IngestStatus, RelationKind, Validity
@@ -507,14 +509,18 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
     # Wagtail updates a page's reference index after each of its saves (three here:
     # created, revision, published); the page's references are recorded once, from its
     # final state, as the last save would have.
+    # Likewise the search index: the page's document is built from its last save only.
     with disable_reference_index_auto_update():
-        parent.add_child(instance=page)
-        # the page was validated by the save just made and has not changed since
-        revision = page.save_revision(user=record.uploaded_by, log_action=True, clean=False)
+        with indexing.held_writes(PolicyPage):
+            parent.add_child(instance=page)
+            # the page was validated by the save just made and has not changed since
+            revision = page.save_revision(user=record.uploaded_by, log_action=True, clean=False)
         if record.publish:
             revision.publish(user=record.uploaded_by)
             page.refresh_from_db()
             apply_relation_effects(page)
+        else:
+            search_index.insert_or_update_object(page)
     update_reference_index_task.enqueue(page._meta.app_label, page._meta.model_name, str(page.pk))
     return page
 

@@ -1360,8 +1360,9 @@ class WhooshIndex(BaseIndex):
     def add_items(self, model, items):
         from search import indexing
 
-        documents = [make_document(obj) for obj in items]
-        indexing.submit(self.backend, documents=documents)
+        documents = [make_document(obj) for obj in items if not indexing.is_held(obj)]
+        if documents:
+            indexing.submit(self.backend, documents=documents)
 
     def delete_item(self, obj):
         from search import indexing

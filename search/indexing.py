@@ -515,6 +515,29 @@ class BulkWriter:
 _local = threading.local()
 
 
+@contextlib.contextmanager
+def held_writes(model):
+    """Drop the index writes of this thread's saves of ``model`` objects inside the block.
+
+    For code that saves a new object several times in a row and saves (or indexes) it once
+    more after the block: that last write carries its final state, and the documents of
+    the earlier saves would only be built to be replaced (an import saves a new policy
+    page three times — created, revision, published)."""
+    held = getattr(_local, "held", None)
+    if held is None:
+        held = _local.held = []
+    held.append(model)
+    try:
+        yield
+    finally:
+        held.remove(model)
+
+
+def is_held(obj) -> bool:
+    held = getattr(_local, "held", None)
+    return bool(held) and isinstance(obj, tuple(held))
+
+
 def _active_bulk(store) -> BulkWriter | None:
     bulks = getattr(_local, "bulks", None)
     return bulks.get(str(store.path)) if bulks else None

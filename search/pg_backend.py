@@ -310,6 +310,10 @@ class SegmentedPostgresIndex(PostgresIndex):
         the object and stores what was committed; the write now keeps the object
         searchable inside its own transaction (scripts, tests).
         """
+        from search import indexing
+
+        if indexing.is_held(obj):
+            return
         super().add_item(obj)
         connection = self.write_connection
         if not connection.in_atomic_block:

@@ -224,6 +224,39 @@ def test_an_imported_page_is_in_the_reference_index_once_with_its_final_state():
     ) == ["wagtail.create", "wagtail.edit", "wagtail.publish"]
 
 
+@pytest.mark.parametrize("publish", [False, True])
+def test_an_imported_page_is_indexed_once_with_its_final_state(
+    fresh_index, monkeypatch, django_capture_on_commit_callbacks, publish
+):
+    """The page's search document is built from its last save only (the earlier saves of
+    the import — created, revision — would be replaced by it), and a draft is indexed
+    too: drafts are found by staff in the admin's search."""
+    import search.backend
+    from search import indexing
+
+    built = []
+    make_document = search.backend.make_document
+
+    def counting(obj):
+        if isinstance(obj, PolicyPage):
+            built.append((obj.pk, obj.live))
+        return make_document(obj)
+
+    monkeypatch.setattr(search.backend, "make_document", counting)
+    with indexing.bulk(fresh_index):  # as import_policies runs it
+        with django_capture_on_commit_callbacks(execute=True):
+            (record,) = run("notice.txt", SAMPLE_NOTICE.encode(), publish=publish)
+    assert built == [(record.page_id, publish)]
+    keys = {fields["doc_key"] for fields in fresh_index.store.searcher().all_stored_fields()}
+    assert search.backend.document_key(PolicyPage, record.page_id) in keys
+    articles = {
+        search.backend.document_key(PolicyArticle, pk)
+        for pk in PolicyArticle.objects.filter(page_id=record.page_id).values_list("pk", flat=True)
+    }
+    assert len(articles) == (6 if publish else 0)
+    assert articles <= keys
+
+
 def test_command_json_lines(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notice.txt").write_bytes(SAMPLE_NOTICE.encode("gbk"))
