@@ -215,10 +215,11 @@ def _read_batches(files):
     return refs, delete_keys
 
 
-def _drain(store, documents=()):
+def _drain(store, documents=(), split=None):
     """A hook for IndexStore.write: write ``documents`` and apply every pending file in the
     same commit. The list is taken while the writer lock is held, so two writers never
-    split one batch.
+    split one batch. ``split`` (a bulk commit's index, see :func:`_split_off`) lets a
+    forked helper write half of a large commit's documents as a segment of their own.
 
     Each key is written once: Whoosh's update_document removes a key's earlier copies from
     the committed segments only, not from the commit being built, so a document that is
@@ -240,8 +241,14 @@ def _drain(store, documents=()):
                 merged.pop(key, None)
         for key in deletes:
             writer.delete_by_term("doc_key", key)
-        for doc in merged.values():
+        docs = list(merged.values())
+        helper = _split_off(split, writer, docs) if split is not None else None
+        if helper is not None:
+            docs = docs[len(helper.documents) :]
+        for doc in docs:
             writer.update_document(**doc)
+        if helper is not None:
+            helper.join(writer)
         also.written = [*deletes, *merged]  # the keys this commit changes (record_types)
         if not files:
             return None
@@ -253,6 +260,88 @@ def _drain(store, documents=()):
         return finish
 
     return also
+
+
+#: A bulk commit of at least this many documents made in this process (an import's last
+#: batch, every batch of an import without ``--background-index``) is split: a forked
+#: helper writes the first half as a segment of its own while this process writes the
+#: rest, so the commit uses two cores.
+SPLIT_COMMIT_MIN = 2000
+
+
+class _Helper:
+    """A forked process writing ``documents`` into a segment of their own (no lock: the
+    parent holds the index's), which it hands back pickled through a pipe."""
+
+    def __init__(self, pid: int, pipe: int, documents: list[dict]):
+        self.pid = pid
+        self.pipe = pipe
+        self.documents = documents
+
+    def join(self, writer) -> None:
+        """Add the helper's segment to ``writer``'s commit; if the helper failed, write its
+        documents here instead (nothing is lost, the commit is only slower)."""
+        import pickle
+
+        with os.fdopen(self.pipe, "rb") as pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0 and data:
+            writer.extra_segments.append(pickle.loads(data))
+            return
+        log.warning("index helper ended with status %s; its half is written here", status)
+        for doc in self.documents:
+            writer.add_document(**doc)
+
+
+def _split_off(index, writer, documents) -> _Helper | None:
+    """Hand the first half of ``documents`` to a forked helper (their older copies are
+    deleted here, as update_document would); None when the commit is small, this machine
+    has one core, or forking is not safe (another thread may hold a lock the child needs)."""
+    import pickle
+
+    if len(documents) < SPLIT_COMMIT_MIN or (os.cpu_count() or 1) < 2:
+        return None
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    from search.analysis import get_lexicon
+    from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
+
+    get_lexicon()  # loaded before the fork (see BulkWriter._fork_commit)
+    half = documents[: len(documents) // 2]
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the helper: its segment, nothing else (no database, no lock)
+        gc.disable()
+        code = 1
+        try:
+            os.close(read_end)
+            sub = FastSegmentWriter(
+                index,
+                _lk=False,
+                limitmb=BULK_POOL_MB,
+                compression_min_size=BULK_COMPRESSION_MIN_SIZE,
+            )
+            for doc in half:
+                sub.add_document(**doc)
+            segment = sub._finalize_segment()
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(pickle.dumps(segment))
+            code = 0
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                log.exception("index helper failed")
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    for doc in half:
+        writer.delete_by_term("doc_key", doc["doc_key"])
+    return _Helper(pid, read_end, half)
 
 
 def write_now(store, documents=(), delete_keys=(), timeout=None):
@@ -495,7 +584,7 @@ class BulkWriter:
                 for key in deletes:
                     writer.delete_by_term("doc_key", key)
                 if drain:
-                    hook = _drain(store, documents)
+                    hook = _drain(store, documents, split=index)
                     finish = hook(writer)
                     written = hook.written
                 else:

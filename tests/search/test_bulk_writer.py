@@ -119,3 +119,51 @@ def test_the_lexicon_is_loaded_before_the_child_is_forked(store):
     assert analysis._lexicon is not None
     writer.flush()
     assert writer.commits == 1 and writer.failed == 0
+
+
+def _segment_sizes(store) -> list[int]:
+    return sorted(s.doc_count_all() for s in store.index()._segments())
+
+
+def test_a_large_commit_here_is_split_with_a_helper_process(store, monkeypatch):
+    """An import's last batch (or every batch without --background-index): a forked helper
+    writes half of the documents as a segment of its own while this process writes the
+    rest; one commit holds both, and documents already indexed are replaced, not doubled."""
+    monkeypatch.setattr(indexing, "SPLIT_COMMIT_MIN", 4)
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60)
+    _add(writer, store, _documents(1, 3))
+    writer.flush()  # three documents: below the split, one segment
+    assert _segment_sizes(store) == [3]
+    Document.objects.filter(pk=2).update(title="预算调整方案第2号")
+    again = Document.objects.filter(pk__in=[1, 2])  # re-indexed, now in a split commit
+    wal = _add(writer, store, [*again, *_documents(4, 6)])
+    writer.flush()
+    assert writer.commits == 2 and writer.written == 11
+    assert not wal.exists()
+    assert _segment_sizes(store) == [3, 4, 4]  # the helper's half and this process's half
+    searcher = store.searcher()
+    assert searcher.doc_count() == 9  # the old copies of 1 and 2 are gone
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 10)}
+    results = get_search_backend().search("预算调整方案", Document)
+    assert [obj.pk for obj in results] == [2]
+    assert indexing.pending_files(store) == []
+
+
+def test_a_helper_that_fails_leaves_its_half_to_this_process(store, monkeypatch):
+    from search.fastwrite import FastSegmentWriter
+
+    monkeypatch.setattr(indexing, "SPLIT_COMMIT_MIN", 4)
+    finalize = FastSegmentWriter._finalize_segment
+
+    def failing_in_the_helper(self):
+        if self.writelock is None:  # the helper writes without the lock (its parent holds it)
+            raise OSError("disk full")
+        return finalize(self)
+
+    monkeypatch.setattr(FastSegmentWriter, "_finalize_segment", failing_in_the_helper)
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60)
+    _add(writer, store, _documents(1, 8))
+    writer.flush()
+    assert writer.commits == 1 and writer.failed == 0
+    assert _segment_sizes(store) == [8]
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 9)}
