@@ -8,16 +8,19 @@ Takes the first --count Markdown files of the corpus (sorted paths, ``_index.md`
 migrates one throw-away SQLite database, and for each run times, side by side on copies of
 that same database and fresh index directories:
 
-- ``batched``: this tree's command as it runs by default (index writes in batches);
-- ``background``: the same with ``--background-index`` (each batch written by a child
-  process while the import goes on);
+- ``default``: this tree's command as it runs with no index option (on two cores or
+  more: batches written by a child process, as ``background``);
+- ``batched``: ``--no-background-index`` (index writes in batches, each committed in the
+  import's process, a large one split with a helper process);
+- ``background``: ``--background-index`` (each batch written by a child process while
+  the import goes on);
 - ``per-document``: this tree's command with ``--batch-docs 0`` (one index commit per
   after-commit write, the old way);
 - ``before``: the command of ``--before-root`` (e.g. the main branch), when given.
 
 Prints documents/s per variant and run (wall clock, and per CPU-second of the import
 process — the figure that stays comparable when other work shares the machine), the
-medians and their ratios to the batched median, and
+medians and their ratios to the first variant's median, and
 checks each run's index against its database (documents in the index vs rows expected).
 Everything runs under temporary directories; nothing outside them is touched.
 """
@@ -127,8 +130,8 @@ def main():
     parser.add_argument("--before-root", type=Path, help="another checkout to time as 'before'")
     parser.add_argument(
         "--variants",
-        default="batched,per-document",
-        help="comma-separated: batched,background,per-document",
+        default="default,batched",
+        help="comma-separated: default,batched,background,per-document",
     )
     args = parser.parse_args()
 
@@ -141,7 +144,11 @@ def main():
         stage(files, folder)
         variants = []
         for name in args.variants.split(","):
-            extra = {"per-document": ["--batch-docs", "0"], "background": ["--background-index"]}
+            extra = {
+                "per-document": ["--batch-docs", "0"],
+                "background": ["--background-index"],
+                "batched": ["--no-background-index"],
+            }
             extra = extra.get(name, [])
             variants.append((name, ROOT, extra))
         if args.before_root:

@@ -604,6 +604,13 @@ class BulkWriter:
 _local = threading.local()
 
 
+def background_by_default() -> bool:
+    """Whether a bulk import hands its batches to a forked child unless told otherwise:
+    where there is a second core for the child (measured in docs/search.md, "Bulk
+    imports": on one core the child only competes with the import for it)."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+
+
 @contextlib.contextmanager
 def held_writes(model):
     """Drop the index writes of this thread's saves of ``model`` objects inside the block.

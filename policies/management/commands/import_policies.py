@@ -41,7 +41,14 @@ class Command(BaseCommand):
             "--background-index",
             dest="index_in_background",
             action="store_true",
-            help="搜索索引的每批提交由子进程并行写入（默认在本进程内写入）",
+            default=None,
+            help="搜索索引的每批提交由子进程并行写入（有两个以上处理器核心时默认如此）",
+        )
+        parser.add_argument(
+            "--no-background-index",
+            dest="index_in_background",
+            action="store_false",
+            help="搜索索引的每批提交都在本进程内写入",
         )
         parser.add_argument(
             "--progress-seconds", type=float, default=5.0, help="每隔多少秒显示一次进度"
@@ -73,7 +80,9 @@ class Command(BaseCommand):
             indexing.bulk(
                 max_docs=options["batch_docs"],
                 max_seconds=options["batch_seconds"],
-                background=options["index_in_background"],
+                background=indexing.background_by_default()
+                if options["index_in_background"] is None
+                else options["index_in_background"],
             )
             if options["batch_docs"] > 0
             else contextlib.nullcontext()
