@@ -28,7 +28,13 @@ from array import array
 from multiprocessing import get_context
 from pickle import dumps
 
-from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3Codec
+from whoosh.codec.whoosh3 import (
+    COMPRESSION_MIN_SIZE,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3LeafMatcher,
+    W3TermsReader,
+)
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.numlists import delta_encode
@@ -96,6 +102,22 @@ class TermPool:
         if self.count >= self.limit:
             self.save()
         return added
+
+    def add_term_postings(self, fieldname: str, tbytes: bytes, postings: list) -> None:
+        """Add one term's ``(docnum, weight, vbytes)`` postings (docnums above the ones the
+        pool holds for it), taking over the list (a segment merge's path)."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        existing = terms.get(tbytes)
+        if existing is None:
+            terms[tbytes] = postings
+        else:
+            existing.extend(postings)
+        self.count += len(postings)
+        if self.count >= self.limit:
+            self.save()
 
     def _sorted_terms(self):
         """((fieldname, tbytes), postings) of the pool in field, term order."""
@@ -406,6 +428,56 @@ class FastSegmentWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        """A merged segment's postings, a term at a time: each posting block is read whole
+        (ids, weights and values at once) instead of Whoosh's matcher step per posting
+        (``reader.iter_postings``), which was most of a merge's time. The pool gets the
+        same postings (tests compare the merged indexes)."""
+        terms_reader = getattr(reader, "_terms", None)
+        if not isinstance(terms_reader, W3TermsReader):
+            super().add_postings_to_pool(reader, startdoc, docmap)
+            return
+        schema = self.schema
+        codec = terms_reader._codec
+        postfile = terms_reader._postfile
+        add = self.pool.add_term_postings
+        for (fieldname, tbytes), terminfo in terms_reader.items():
+            if fieldname not in schema:
+                continue
+            matcher = codec.postings_reader(
+                postfile, terminfo, schema[fieldname].format, term=(fieldname, tbytes)
+            )
+            ids: list = []
+            weights: list = []
+            values: list = []
+            if type(matcher) is W3LeafMatcher:
+                while matcher.is_active():
+                    matcher._read_ids()
+                    matcher._read_weights()
+                    matcher._read_values()
+                    ids.extend(matcher._ids)
+                    weights.extend(matcher._weights)
+                    values.extend(matcher._values)
+                    matcher._next_block()
+            else:  # e.g. postings inlined in the term info
+                while matcher.is_active():
+                    ids.append(matcher.id())
+                    weights.append(matcher.weight())
+                    values.append(matcher.value())
+                    matcher.next()
+            if docmap is not None:  # deleted documents are not in the map
+                postings = [
+                    (docmap[d], w, v)
+                    for d, w, v in zip(ids, weights, values, strict=True)
+                    if d in docmap
+                ]
+            else:
+                postings = [
+                    (d + startdoc, w, v) for d, w, v in zip(ids, weights, values, strict=True)
+                ]
+            if postings:
+                add(fieldname, tbytes, postings)
 
     def _flush_segment(self):
         self.perdocwriter.close()

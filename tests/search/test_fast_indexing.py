@@ -280,3 +280,47 @@ def test_positions_are_encoded_as_whoosh_encodes_them():
     for positions in cases:
         assert encode_positions(positions) == whoosh_encode(positions), positions
         assert encode_positions(positions) == whoosh_encode(positions)  # cached the same
+
+
+def test_a_merge_reads_postings_by_block_into_the_same_index(lexicon, tmp_path, monkeypatch):
+    """FastSegmentWriter merges segments by reading whole posting blocks; the merged index
+    equals the one Whoosh's own writer merges posting by posting (deleted documents left
+    out, terms of several blocks, a pool that spills to runs)."""
+    documents = [make_document(doc) for doc in _documents()]
+    # a term in every document: postings over more than one block of a segment
+    for doc in documents:
+        doc["w__body"] += " 预算"
+    indexes = {}
+    for name in ("plain", "fast"):
+        (tmp_path / name).mkdir()
+        ix = indexes[name] = wi.create_in(str(tmp_path / name), build_schema())
+        for start in range(0, len(documents), 20):  # three segments
+            writer = ix.writer(codec=W3Codec(blocklimit=8))
+            for doc in documents[start : start + 20]:
+                writer.add_document(**doc)
+            writer.commit(merge=False)
+        writer = ix.writer()
+        writer.delete_by_term("doc_key", documents[3]["doc_key"])
+        writer.delete_by_term("doc_key", documents[45]["doc_key"])
+        writer.commit(merge=False)
+        assert len(ix._segments()) == 3
+    writer = indexes["plain"].writer()
+    writer.commit(optimize=True)
+    by_term = []
+    add_term_postings = TermPool.add_term_postings
+
+    def counting(self, fieldname, tbytes, postings):
+        by_term.append(len(postings))
+        return add_term_postings(self, fieldname, tbytes, postings)
+
+    monkeypatch.setattr(TermPool, "add_term_postings", counting)
+    writer = FastSegmentWriter(indexes["fast"], codec=W3Codec(blocklimit=8))
+    writer.pool.limit = 500  # spills runs during the merge
+    writer.commit(optimize=True)
+    assert by_term and max(by_term) > 8  # whole terms of several blocks, a call each
+    for ix in indexes.values():
+        assert len(ix._segments()) == 1 and ix.doc_count_all() == len(documents) - 2
+    expected, got = _dump(indexes["plain"]), _dump(indexes["fast"])
+    assert got.keys() == expected.keys()
+    for key in expected:
+        assert got[key] == expected[key], key
