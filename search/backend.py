@@ -198,72 +198,57 @@ class _AnalysedText(wf.TEXT):
     normalised once and no Whoosh Token objects are made (the slow part of indexing)."""
 
     def index(self, value, **kwargs):
-        if isinstance(value, str) and len(value) <= SMALL_VALUE_CHARS:
-            # kept with the lexicon, so new administrator terms start a new cache
-            cache = get_lexicon().field_cache
-            key = (type(self), type(self.format), self.format.field_boost, value)
-            postings = cache.get(key)
-            if postings is None:
-                postings = self._postings(value)
-                if len(cache) >= SMALL_VALUE_CACHE_SIZE:
-                    cache.clear()
-                cache[key] = postings
-            return postings
-        return self._postings(value)
+        return self._cached("index", value, self._postings)
 
     def pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
         """The field's postings as :class:`search.fastwrite.TermPool` takes them —
         (term bytes, weight, value bytes) — and the field's length (tokens), without the
-        frequency column and the list copies of ``index()`` (the bulk writer's path).
-        Short values are cached like ``index()``'s."""
-        if isinstance(value, str) and len(value) <= SMALL_VALUE_CHARS:
-            cache = get_lexicon().field_cache
-            key = ("pool", type(self), type(self.format), self.format.field_boost, value)
-            entries = cache.get(key)
-            if entries is None:
-                entries = self._pool_entries(value)
-                if len(cache) >= SMALL_VALUE_CACHE_SIZE:
-                    cache.clear()
-                cache[key] = entries
-            return entries
-        return self._pool_entries(value)
+        frequency column and the list copies of ``index()`` (the bulk writer's path)."""
+        return self._cached("pool", value, self._pool_entries)
+
+    def _cached(self, kind: str, value, compute):
+        """``compute(value)``; for a short value, once per process and lexicon (kept with
+        the lexicon, so new administrator terms start a new cache)."""
+        if not isinstance(value, str) or len(value) > SMALL_VALUE_CHARS:
+            return compute(value)
+        cache = get_lexicon().field_cache
+        key = (kind, type(self), type(self.format), self.format.field_boost, value)
+        found = cache.get(key)
+        if found is None:
+            found = compute(value)
+            if len(cache) >= SMALL_VALUE_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def _positions(self, value) -> dict[str, list[int]]:
+        if isinstance(value, dict):
+            return value
+        return self.analyzer.positions(_normalized(value))
 
     def _pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
-        if isinstance(value, dict):
-            positions = value
-        else:
-            positions = self.analyzer.positions(_normalized(value))
+        positions = self._positions(value)
         boost = self.format.field_boost
-        if type(self.format) is wformats.Positions:
-            encode = encode_positions
-            items = [
-                (term.encode("utf-8"), len(poses) * boost, encode(poses))
-                for term, poses in positions.items()
-            ]
-        else:
-            items = [
-                (term.encode("utf-8"), len(poses) * boost, pack_uint(len(poses)))
-                for term, poses in positions.items()
-            ]
+        encode = encode_positions if type(self.format) is wformats.Positions else _frequency
+        items = [
+            (term.encode("utf-8"), len(poses) * boost, encode(poses))
+            for term, poses in positions.items()
+        ]
         return items, sum(map(len, positions.values()))
 
     def _postings(self, value) -> list[tuple[bytes, int, float, bytes]]:
-        if isinstance(value, dict):
-            positions = value
-        else:
-            positions = self.analyzer.positions(_normalized(value))
+        positions = self._positions(value)
         boost = self.format.field_boost
-        if type(self.format) is wformats.Positions:
-            encode = encode_positions
-            return [
-                (term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses))
-                for term, poses in positions.items()
-            ]
-        # frequencies only
+        encode = encode_positions if type(self.format) is wformats.Positions else _frequency
         return [
-            (term.encode("utf-8"), len(poses), len(poses) * boost, pack_uint(len(poses)))
+            (term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses))
             for term, poses in positions.items()
         ]
+
+
+def _frequency(positions: list[int]) -> bytes:
+    """The value of a frequency-only posting (Whoosh's ``Frequency`` format)."""
+    return pack_uint(len(positions))
 
 
 class WordText(_AnalysedText):

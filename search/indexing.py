@@ -37,6 +37,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 from django.apps import apps
 from django.db import transaction
@@ -294,6 +295,22 @@ class _Helper:
             writer.add_document(**doc)
 
 
+def _child_runs(work, what: str) -> NoReturn:
+    """End a forked child with ``work()``'s outcome as its exit status. The parent's
+    database connections are never used or closed here: no collection runs finalizers,
+    and os._exit skips every cleanup and the parent's unflushed output."""
+    gc.disable()
+    code = 1
+    try:
+        work()
+        code = 0
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            log.exception("%s failed", what)
+    finally:
+        os._exit(code)
+
+
 def _split_off(index, writer, documents) -> _Helper | None:
     """Hand the first half of ``documents`` to a forked helper (their older copies are
     deleted here, as update_document would); None when the commit is small, this machine
@@ -317,9 +334,8 @@ def _split_off(index, writer, documents) -> _Helper | None:
         os.close(write_end)
         return None
     if pid == 0:  # the helper: its segment, nothing else (no database, no lock)
-        gc.disable()
-        code = 1
-        try:
+
+        def write_segment():
             os.close(read_end)
             sub = FastSegmentWriter(
                 index,
@@ -332,12 +348,8 @@ def _split_off(index, writer, documents) -> _Helper | None:
             segment = sub._finalize_segment()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(pickle.dumps(segment))
-            code = 0
-        except BaseException:
-            with contextlib.suppress(BaseException):
-                log.exception("index helper failed")
-        finally:
-            os._exit(code)
+
+        _child_runs(write_segment, "index helper")
     os.close(write_end)
     for doc in half:
         writer.delete_by_term("doc_key", doc["doc_key"])
@@ -534,19 +546,10 @@ class BulkWriter:
             return None
         if pid:
             return pid
-        # the child: write the segment, nothing else — no database (the parent's
-        # connections are never used or closed here: no collection runs finalizers, and
-        # os._exit skips every cleanup and the parent's unflushed output)
-        gc.disable()
-        code = 1
-        try:
-            self._commit(documents, deletes, drain=False)
-            code = 0
-        except BaseException:
-            with contextlib.suppress(BaseException):
-                log.exception("background bulk index write failed")
-        finally:
-            os._exit(code)
+        # the child: write the segment, nothing else — no database
+        _child_runs(
+            lambda: self._commit(documents, deletes, drain=False), "background bulk index write"
+        )
 
     def _reap(self, block: bool) -> None:
         """Settle the background commit once it ended (waiting for it when ``block``)."""
