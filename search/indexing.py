@@ -311,15 +311,20 @@ def _child_runs(work, what: str) -> NoReturn:
         os._exit(code)
 
 
+def _fork_is_safe() -> bool:
+    """Whether this process may fork a child that analyses and writes index files: not
+    when another thread runs (it may hold a lock the child would wait on for ever, e.g.
+    the lexicon's)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def _split_off(index, writer, documents) -> _Helper | None:
     """Hand the first half of ``documents`` to a forked helper (their older copies are
     deleted here, as update_document would); None when the commit is small, this machine
     has one core, or forking is not safe (another thread may hold a lock the child needs)."""
     import pickle
 
-    if len(documents) < SPLIT_COMMIT_MIN or (os.cpu_count() or 1) < 2:
-        return None
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if len(documents) < SPLIT_COMMIT_MIN or (os.cpu_count() or 1) < 2 or not _fork_is_safe():
         return None
     from search.analysis import get_lexicon
     from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
@@ -512,7 +517,7 @@ class BulkWriter:
         wal_files, self.wal_files = self.wal_files, []
         self.first_at = None
         store = self.store
-        if background and self.failed == 0 and not pending_files(store):
+        if background and self.failed == 0 and _fork_is_safe() and not pending_files(store):
             pid = self._fork_commit(documents, deletes)
             if pid is not None:
                 self._child = (pid, wal_files, len(documents))

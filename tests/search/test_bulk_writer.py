@@ -167,3 +167,23 @@ def test_a_helper_that_fails_leaves_its_half_to_this_process(store, monkeypatch)
     assert writer.commits == 1 and writer.failed == 0
     assert _segment_sizes(store) == [8]
     assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 9)}
+
+
+def test_no_child_is_forked_while_another_thread_runs(store):
+    """A thread of this process may hold a lock the child needs (the lexicon's): with one
+    running, the batch is committed here, as without --background-index."""
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
+        wal = _add(writer, store, _documents(1, 3))
+        writer.tick()
+        assert writer._child is None
+        assert writer.commits == 1 and writer.written == 3 and not wal.exists()
+    finally:
+        release.set()
+        other.join()
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 4)}
