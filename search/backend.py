@@ -226,10 +226,14 @@ class _AnalysedText(wf.TEXT):
             return value
         return self.analyzer.positions(_normalized(value))
 
+    def _encoder(self):
+        """A term's posting value from its positions, as the field's format stores it."""
+        return encode_positions if type(self.format) is wformats.Positions else _frequency
+
     def _pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
         positions = self._positions(value)
         boost = self.format.field_boost
-        encode = encode_positions if type(self.format) is wformats.Positions else _frequency
+        encode = self._encoder()
         items = [
             (term.encode("utf-8"), len(poses) * boost, encode(poses))
             for term, poses in positions.items()
@@ -239,7 +243,7 @@ class _AnalysedText(wf.TEXT):
     def _postings(self, value) -> list[tuple[bytes, int, float, bytes]]:
         positions = self._positions(value)
         boost = self.format.field_boost
-        encode = encode_positions if type(self.format) is wformats.Positions else _frequency
+        encode = self._encoder()
         return [
             (term.encode("utf-8"), len(poses), len(poses) * boost, encode(poses))
             for term, poses in positions.items()

@@ -65,31 +65,24 @@ class TermPool:
         self.count = 0
         self.runs: list[str] = []
 
-    # the interface SegmentWriter uses
-    def add(self, item) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
+    def _terms_of(self, fieldname: str) -> dict[bytes, list]:
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-        postings = terms.get(tbytes)
-        if postings is None:
-            terms[tbytes] = [(docnum, weight, vbytes)]
-        else:
-            postings.append((docnum, weight, vbytes))
-        self.count += 1
-        if self.count >= self.limit:
-            self.save()
+        return terms
+
+    # the interface SegmentWriter uses
+    def add(self, item) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        self.add_term_postings(fieldname, tbytes, [(docnum, weight, vbytes)])
 
     def add_terms(self, fieldname: str, docnum: int, items) -> int:
         """Add ``(tbytes, weight, vbytes)`` postings of one document's field; returns how
         many were added (the bulk path of :class:`FastSegmentWriter`)."""
         if not items:
             return 0
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._terms_of(fieldname)
         get = terms.get
         for tbytes, weight, vbytes in items:
             postings = get(tbytes)
@@ -106,10 +99,7 @@ class TermPool:
     def add_term_postings(self, fieldname: str, tbytes: bytes, postings: list) -> None:
         """Add one term's ``(docnum, weight, vbytes)`` postings (docnums above the ones the
         pool holds for it), taking over the list (a segment merge's path)."""
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._terms_of(fieldname)
         existing = terms.get(tbytes)
         if existing is None:
             terms[tbytes] = postings
