@@ -19,8 +19,10 @@ is the same for the sub-writer processes of a multiprocessing writer.
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 import pickle
+import shutil
 import struct
 import tempfile
 import zlib
@@ -35,6 +37,8 @@ from whoosh.codec.whoosh3 import (
     W3LeafMatcher,
     W3TermsReader,
 )
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.numlists import delta_encode
@@ -360,6 +364,31 @@ def write_term_postings(
         fieldwriter.finish_field()
 
 
+#: Directories of segments being built beside other writers (FastSegmentWriter.unlocked).
+BUILD_PREFIX = ".build-"
+_builds = itertools.count(1)
+
+
+def remove_stale_builds(folder: str) -> None:
+    """Remove the build directories of processes that no longer run."""
+    for name in os.listdir(folder):
+        if not name.startswith(BUILD_PREFIX):
+            continue
+        pid = name[len(BUILD_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _process_runs(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter with :class:`TermPool` (same segment files, written faster)."""
 
@@ -373,6 +402,36 @@ class FastSegmentWriter(SegmentWriter):
         self.pool = TermPool(limitmb=limitmb)
         #: finished segments written by helper processes for this commit (search.indexing)
         self.extra_segments: list = []
+
+    @classmethod
+    def unlocked(cls, ix, **kwargs) -> FastSegmentWriter:
+        """A writer that only builds a segment (``_finalize_segment``) for another writer to
+        commit (:meth:`adopt`). It takes no lock and writes in a directory of its own
+        inside the index directory (``.build-<pid>-<n>``): a commit by any other writer
+        removes the segment files and the temporary directory its TOC does not name, which
+        would pull a builder's files from under it while it runs beside other commits.
+        :meth:`discard_build` removes the directory; one left by a process that died is
+        removed by the next builder (:func:`remove_stale_builds`)."""
+        remove_stale_builds(ix.storage.folder)
+        folder = os.path.join(ix.storage.folder, f"{BUILD_PREFIX}{os.getpid()}-{next(_builds)}")
+        storage = FileStorage(folder, supports_mmap=ix.storage.supports_mmap).create()
+        schema = ix.schema
+        TOC(schema, [], 0).write(storage, ix.indexname)
+        writer = cls(FileIndex(storage, schema=schema, indexname=ix.indexname), _lk=False, **kwargs)
+        writer.build_folder = folder
+        return writer
+
+    def discard_build(self) -> None:
+        """Remove this builder's directory (the segment, unless adopted, and its temporary files)."""
+        shutil.rmtree(self.build_folder, ignore_errors=True)
+
+    def adopt(self, segment, build_folder: str) -> None:
+        """Add ``segment``, built by an :meth:`unlocked` writer in ``build_folder``, to this
+        writer's commit: its files move into the index directory (this writer holds the
+        lock, so no other commit can remove them before this one names them)."""
+        for name in segment.list_files(FileStorage(build_folder)):
+            os.replace(os.path.join(build_folder, name), os.path.join(self.storage.folder, name))
+        self.extra_segments.append(segment)
 
     def _commit_toc(self, segments):
         super()._commit_toc([*segments, *self.extra_segments])

@@ -28,11 +28,13 @@ bounds the merging each commit does.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import json
 import logging
 import math
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -288,7 +290,11 @@ class _Helper:
             data = pipe.read()
         _pid, status = os.waitpid(self.pid, 0)
         if os.waitstatus_to_exitcode(status) == 0 and data:
-            writer.extra_segments.append(pickle.loads(data))
+            segment, build_folder = pickle.loads(data)
+            try:
+                writer.adopt(segment, build_folder)
+            finally:
+                shutil.rmtree(build_folder, ignore_errors=True)
             return
         log.warning("index helper ended with status %s; its half is written here", status)
         for doc in self.documents:
@@ -329,7 +335,7 @@ def _split_off(index, writer, documents) -> _Helper | None:
     from search.analysis import get_lexicon
     from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
 
-    get_lexicon()  # loaded before the fork (see BulkWriter._fork_commit)
+    get_lexicon()  # loaded before the fork (see BulkWriter._start_feed)
     half = documents[: len(documents) // 2]
     read_end, write_end = os.pipe()
     try:
@@ -342,17 +348,14 @@ def _split_off(index, writer, documents) -> _Helper | None:
 
         def write_segment():
             os.close(read_end)
-            sub = FastSegmentWriter(
-                index,
-                _lk=False,
-                limitmb=BULK_POOL_MB,
-                compression_min_size=BULK_COMPRESSION_MIN_SIZE,
+            sub = FastSegmentWriter.unlocked(
+                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
             )
             for doc in half:
                 sub.add_document(**doc)
             segment = sub._finalize_segment()
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(pickle.dumps(segment))
+                pipe.write(pickle.dumps((segment, sub.build_folder)))
 
         _child_runs(write_segment, "index helper")
     os.close(write_end)
@@ -448,18 +451,114 @@ def tiered_merge(writer, segments):
 BULK_POOL_MB = 256
 
 
+class _Feed:
+    """A forked child building one batch's segment from the documents sent to it through a
+    pipe as the import makes them (so their analysis keeps pace with the import); the end
+    of its input tells it to commit."""
+
+    def __init__(self, pid: int, stream, started: float):
+        self.pid = pid
+        self.stream = stream
+        self.started = started
+        self.wal_files: list[Path] = []
+        self.count = 0
+        #: the document keys sent to it (kept while two children take one batch)
+        self.keys: set[str] = set()
+
+
+def _feed_child(store, read_fd: int, timeout, after_fd: int | None) -> None:
+    """The child's side of a :class:`_Feed`: documents into a segment of its own (no lock),
+    then, at the end of its input, one commit under the lock that removes the documents'
+    older copies and adds the segment. ``after_fd`` is the previous child's baton: its
+    end of file (that child has exited) comes before this child's commit, so batches are
+    committed in the order they were made without the import waiting for them."""
+    import pickle
+
+    from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
+
+    index = store.index()
+    builder = FastSegmentWriter.unlocked(
+        index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
+    )
+    latest: dict[str, int] = {}  # document key -> its number in the new segment
+    superseded: list[int] = []  # numbers whose key came again, or was deleted, later
+    deleted: set[str] = set()
+    with os.fdopen(read_fd, "rb", buffering=1 << 16) as stream:
+        while True:
+            try:
+                documents, delete_keys = pickle.load(stream)
+            except EOFError:
+                break
+            for key in delete_keys:
+                docnum = latest.pop(key, None)
+                if docnum is not None:
+                    superseded.append(docnum)
+                deleted.add(key)
+            for doc in documents:
+                docnum = latest.get(doc["doc_key"])
+                if docnum is not None:
+                    superseded.append(docnum)
+                latest[doc["doc_key"]] = builder.docnum
+                builder.add_document(**doc)
+    try:
+        segment = builder._finalize_segment() if builder.docnum else None
+        for docnum in superseded:
+            segment.delete_document(docnum)
+        keys = [*deleted, *latest]
+        if after_fd is not None:
+            while os.read(after_fd, 1024):
+                pass
+        with index_write_lock(store.path, timeout):
+            writer = FastSegmentWriter(
+                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
+            )
+            try:
+                for key in keys:
+                    writer.delete_by_term("doc_key", key)
+                if segment is not None:
+                    writer.adopt(segment, builder.build_folder)
+            except BaseException:
+                writer.cancel()
+                raise
+            before = index.latest_generation()
+            writer.commit(mergetype=tiered_merge)
+            store.record_types(index, keys, before)
+    finally:
+        builder.discard_build()
+
+
+#: Bytes the pipe to a feeding child holds before a write waits for the child to read
+#: (Linux's default is 64 KiB, about one statute's documents).
+FEED_PIPE_BYTES = 1 << 20
+#: When the import expects to end within this many seconds, its last documents are split
+#: between two children, which write their segments side by side once it ends.
+FINAL_SECONDS = 2.5
+#: Children told to commit that may still run before the import waits for the oldest.
+MAX_COMMITTING = 3
+
+
 class BulkWriter:
     """After-commit writes of one thread collected and committed together.
 
-    With ``background=True`` (``import_policies --background-index``) a commit is written by a forked child
-    process while this one goes on with the next documents — the segment writing and the
-    page creation then use two cores. One commit at a time: the next batch waits for the
-    child. The batch's write-ahead files stay until the child has committed (a child that
-    fails or dies turns them into spooled batches for the next writer, as a failed commit
-    does); the child touches no database connection, so a batch is committed in the
-    background only when no spooled or orphaned writes wait (those are read back from
-    the database), and the last batch, :meth:`flush` and anything after a failure are
-    committed here."""
+    With ``background=True`` (the import's default where there are two cores) each batch
+    is built by a forked child *while the import makes it*: the child is started with the
+    batch's first documents, every later write is sent to it through a pipe and analysed
+    there at once, and when the batch is due (``max_docs`` or ``max_seconds``) the pipe
+    is closed and the child writes its segment and commits, while the next batch goes to
+    a new child. The import and the indexing then use two cores all along. What is left
+    when the import ends is the writing of the last batch's segment; told that the end
+    is near (:meth:`tick` with ``time_left``), the writer gives the last documents to two
+    children, whose segments are then written side by side. Commits stay in the order
+    the batches were made: each child waits for the previous one to exit (a pipe it
+    inherits, a "baton") before it commits; a child's documents never come again in a
+    batch started beside it (such a write ends both batches first).
+
+    A batch's write-ahead files stay until its child has committed (a child that fails or
+    dies turns them into spooled batches for the next writer, as a failed commit does,
+    and this writer commits in its own process from then on). A child touches no
+    database connection, so a batch is built in the background only when no spooled or
+    orphaned writes wait (those are read back from the database); otherwise, and after a
+    failure, batches are committed here."""
 
     def __init__(
         self,
@@ -481,34 +580,59 @@ class BulkWriter:
         self.commits = 0
         self.written = 0
         self.failed = 0
-        #: the commit running in a child: (pid, its write-ahead files, documents)
-        self._child: tuple[int, list[Path], int] | None = None
+        #: the children building the current batch (two near the end of an import)
+        self._feeds: list[_Feed] = []
+        #: children told to commit, oldest first: (pid, their write-ahead files, documents)
+        self._children: list[tuple[int, list[Path], int]] = []
+        #: the read end of the last started child's baton, for the next child
+        self._baton: int | None = None
+        self._ending = False
 
     def add(self, documents, delete_keys, wals=()) -> None:
+        if not wals:  # a write made outside a transaction: record it before holding it
+            wals = [write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)]
+        feed = self._feed_for([doc["doc_key"] for doc in documents] + list(delete_keys))
+        if feed is not None:
+            self._send(feed, documents, delete_keys, wals)
+            if any(f.count >= self.max_docs for f in self._feeds):
+                self._end_feeds()
+            return
         for key in delete_keys:
             self.documents.pop(key, None)
             self.deletes.add(key)
         for doc in documents:
             self.documents[doc["doc_key"]] = doc
-        if not wals:  # a write made outside a transaction: record it before holding it
-            wals = [write_ahead(self.store, [_ref(doc) for doc in documents], delete_keys)]
         self.wal_files.extend(wals)
         if self.first_at is None:
             self.first_at = time.monotonic()
         if len(self.documents) >= self.max_docs:
-            self._flush(self.background)
+            self._flush()
 
-    def tick(self) -> None:
-        """Commit when the oldest collected change has waited ``max_seconds``."""
+    def tick(self, time_left: float | None = None) -> None:
+        """Commit when the oldest collected change has waited ``max_seconds``.
+        ``time_left``: the caller's estimate of the seconds until its last write."""
         self._reap(block=False)
-        if self.first_at is not None and time.monotonic() - self.first_at >= self.max_seconds:
-            self._flush(self.background)
+        if time_left is not None and time_left <= FINAL_SECONDS and not self._ending:
+            self._ending = True
+            self._end_feeds()  # the rest goes to two children
+        now = time.monotonic()
+        if self._feeds:
+            if now - self._feeds[0].started >= self.max_seconds:
+                self._end_feeds()
+        elif self.first_at is not None and now - self.first_at >= self.max_seconds:
+            self._flush()
 
     def flush(self) -> None:
-        """Commit everything collected, here and now (after a background commit ends)."""
-        self._flush(background=False)
+        """Commit everything collected (the batches being built in children included) and
+        wait until it is committed."""
+        self._end_feeds()
+        self._flush()
+        if self._baton is not None:
+            os.close(self._baton)
+            self._baton = None
 
-    def _flush(self, background: bool) -> None:
+    def _flush(self) -> None:
+        """Commit the batch collected here, in this process (after the children's commits)."""
         self._reap(block=True)
         if self.first_at is None:
             return
@@ -517,11 +641,6 @@ class BulkWriter:
         wal_files, self.wal_files = self.wal_files, []
         self.first_at = None
         store = self.store
-        if background and self.failed == 0 and _fork_is_safe() and not pending_files(store):
-            pid = self._fork_commit(documents, deletes)
-            if pid is not None:
-                self._child = (pid, wal_files, len(documents))
-                return
         try:
             self._commit(documents, deletes)
         except Exception as error:
@@ -538,36 +657,104 @@ class BulkWriter:
         self.commits += 1
         self.written += count
 
-    def _fork_commit(self, documents, deletes) -> int | None:
-        """Start the commit in a child process; its id, or None when fork failed."""
+    def _feed_for(self, keys) -> _Feed | None:
+        """The child that takes a write of ``keys`` (starting the batch's child when none
+        runs); None when batches are committed here (no background, a failure before,
+        writes collected here not yet committed, spooled writes waiting, or forking not
+        safe now). Near the end, a second child takes the writes whose keys the first has
+        not seen, each write going to the child with fewer documents."""
+        if not self._feeds:
+            if not self.background or self.failed or self.first_at is not None:
+                return None
+            if not _fork_is_safe() or pending_files(self.store) or not self._start_feed():
+                return None
+        feeds = self._feeds
+        if not self._ending:
+            return feeds[0]
+        holding = [feed for feed in feeds if feed.keys.intersection(keys)]
+        if len(holding) > 1:  # sent to both before: both commit first, in order
+            self._end_feeds()
+            return self._feed_for(keys)
+        if holding:
+            feed = holding[0]
+        elif len(feeds) == 1 and feeds[0].count and _fork_is_safe() and self._start_feed():
+            feed = self._feeds[-1]
+        else:
+            feed = min(feeds, key=lambda f: f.count)
+        feed.keys.update(keys)
+        return feed
+
+    def _start_feed(self) -> bool:
         from search.analysis import get_lexicon
 
         # loaded here, once: a child that loaded it would lose it when it exits, and the
         # next child would load jieba's dictionary again (~1.5 s CPU per batch)
         get_lexicon()
+        read_end, write_end = os.pipe()
+        baton_read, baton_write = os.pipe()
+        after = self._baton
         try:
             pid = os.fork()
         except OSError:
-            return None
-        if pid:
-            return pid
-        # the child: write the segment, nothing else — no database
-        _child_runs(
-            lambda: self._commit(documents, deletes, drain=False), "background bulk index write"
-        )
+            for fd in (read_end, write_end, baton_read, baton_write):
+                os.close(fd)
+            return False
+        if pid == 0:  # the child: the batch's segment, nothing else — no database
+            os.close(write_end)
+            os.close(baton_read)  # baton_write stays open until this child exits
+            for feed in self._feeds:  # the other child's input must end when the parent's does
+                os.close(feed.stream.fileno())
+            _child_runs(
+                lambda: _feed_child(self.store, read_end, self.timeout, after),
+                "background bulk index write",
+            )
+        os.close(read_end)
+        os.close(baton_write)
+        if after is not None:
+            os.close(after)
+        self._baton = baton_read
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, FEED_PIPE_BYTES)
+        self._feeds.append(_Feed(pid, os.fdopen(write_end, "wb"), time.monotonic()))
+        return True
+
+    def _send(self, feed: _Feed, documents, delete_keys, wals) -> None:
+        import pickle
+
+        feed.wal_files.extend(wals)
+        try:
+            pickle.dump((list(documents), list(delete_keys)), feed.stream, pickle.HIGHEST_PROTOCOL)
+            feed.stream.flush()
+        except OSError:  # the child is gone: its batch (this write included) is spooled
+            self._end_feeds()
+            self._reap(block=True)
+            return
+        feed.count += len(documents)
+
+    def _end_feeds(self) -> None:
+        """Tell the current batch's children to commit (each after the one before it)."""
+        feeds, self._feeds = self._feeds, []
+        for feed in feeds:
+            with contextlib.suppress(OSError):  # a broken pipe: the child's status tells
+                feed.stream.close()
+            self._children.append((feed.pid, feed.wal_files, feed.count))
+        while len(self._children) > MAX_COMMITTING:
+            self._reap_one(self._children[0], block=True)
 
     def _reap(self, block: bool) -> None:
-        """Settle the background commit once it ended (waiting for it when ``block``)."""
-        if self._child is None:
-            return
-        pid, wal_files, count = self._child
+        """Settle the children's commits that ended (waiting for them all when ``block``)."""
+        for child in list(self._children):
+            self._reap_one(child, block)
+
+    def _reap_one(self, child, block: bool) -> None:
+        pid, wal_files, count = child
         try:
             done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
         except ChildProcessError:  # reaped elsewhere: its outcome is unknown
             done, status = pid, 1 << 8
         if done == 0:
             return
-        self._child = None
+        self._children.remove(child)
         if os.waitstatus_to_exitcode(status) == 0:
             self._settled(wal_files, count)
             return
@@ -578,12 +765,12 @@ class BulkWriter:
         _defer_files(self.store, wal_files)
         _queue_drain(self.store)
 
-    def _commit(self, documents, deletes, drain: bool = True) -> None:
-        from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
-
+    def _commit(self, documents, deletes) -> None:
         store = self.store
         index = store.index()
         with index_write_lock(store.path, self.timeout):
+            from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
+
             writer = FastSegmentWriter(
                 index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
             )
@@ -591,14 +778,9 @@ class BulkWriter:
             try:
                 for key in deletes:
                     writer.delete_by_term("doc_key", key)
-                if drain:
-                    hook = _drain(store, documents, split=index)
-                    finish = hook(writer)
-                    written = hook.written
-                else:
-                    for doc in documents:
-                        writer.update_document(**doc)
-                    written = [doc["doc_key"] for doc in documents]
+                hook = _drain(store, documents, split=index)
+                finish = hook(writer)
+                written = hook.written
             except BaseException:
                 writer.cancel()
                 raise

@@ -1,9 +1,12 @@
-"""Bulk index writes committed by a child process (``import_policies --background-index``).
+"""Bulk index writes built and committed by child processes (an import's default where
+there are two cores, ``import_policies --background-index``).
 
-The import goes on with the next documents while a forked child writes the batch's
-segment; the batch's write-ahead files stay until the child has committed. A child that
-cannot commit (here: the writer lock stays taken) leaves its batch spooled for the next
-writer — nothing is lost, and the writer commits in its own process from then on.
+A batch's documents are sent to a forked child as they come; the child analyses them at
+once into a segment of its own and, when the batch is due, commits it while the next
+batch goes to a new child. The batch's write-ahead files stay until the child has
+committed. A child that cannot commit (here: the writer lock stays taken) or dies leaves
+its batch spooled for the next writer — nothing is lost, and the writer commits in its
+own process from then on.
 """
 
 import os
@@ -57,25 +60,96 @@ def _indexed_keys(store) -> set[str]:
     return {fields["doc_key"] for fields in searcher.all_stored_fields()}
 
 
-def test_a_batch_is_committed_by_a_child_while_the_writer_goes_on(store):
+def test_a_batch_is_built_by_a_child_while_the_writer_goes_on(store):
     writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
     first = _add(writer, store, _documents(1, 3))
-    writer.tick()  # due at once: the batch goes to a child process
-    assert writer._child is not None
-    child_pid = writer._child[0]
-    assert child_pid != os.getpid()
-    # the writer takes the next documents while the child writes
+    (feed,) = writer._feeds  # the batch's first documents started its child
+    assert feed.pid != os.getpid() and feed.count == 3
+    writer.tick()  # due at once: the child is told to commit
+    assert writer._feeds == [] and [child[0] for child in writer._children] == [feed.pid]
+    # the writer takes the next documents, for a new child, while the first one commits
     second = _add(writer, store, _documents(4, 2))
-    assert len(writer.documents) == 2
-    writer.flush()  # waits for the child, then commits the rest here
-    assert writer._child is None
+    assert len(writer._feeds) == 1 and writer._feeds[0].pid != feed.pid
+    assert writer.documents == {}
+    writer.flush()  # the second child commits after the first
+    assert writer._feeds == [] and writer._children == []
     assert writer.commits == 2 and writer.written == 5 and writer.failed == 0
     assert not first.exists() and not second.exists()  # write-aheads removed once committed
     keys = _indexed_keys(store)
     assert {f"searchtestapp.document:{pk}" for pk in range(1, 6)} <= keys
     assert indexing.pending_files(store) == []
     with pytest.raises(ChildProcessError):  # the child was reaped
-        os.waitpid(child_pid, os.WNOHANG)
+        os.waitpid(feed.pid, os.WNOHANG)
+    assert not [p for p in store.path.iterdir() if p.name.startswith(".build-")]
+
+
+def test_a_document_sent_twice_or_deleted_within_a_batch_keeps_its_last_state(store):
+    """The child's segment holds every copy it was sent; the earlier ones are marked
+    deleted in it, and a key deleted after it was sent is gone."""
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    objects = _documents(1, 3)
+    _add(writer, store, objects)
+    Document.objects.filter(pk=1).update(title="预算调整方案第1号")
+    _add(writer, store, Document.objects.filter(pk=1))
+    refs = [["searchtestapp.document", "3"]]
+    writer.add([], ["searchtestapp.document:3"], [indexing.write_ahead(store, refs, [])])
+    assert [feed.count for feed in writer._feeds] == [4]
+    writer.flush()
+    assert writer.commits == 1 and writer.failed == 0
+    assert store.searcher().doc_count() == 2
+    assert _indexed_keys(store) == {"searchtestapp.document:1", "searchtestapp.document:2"}
+    backend = get_search_backend()
+    assert [obj.pk for obj in backend.search("预算调整方案", Document)] == [1]
+    assert [obj.pk for obj in backend.search("预算公开办法", Document)] == [2]
+
+
+def test_a_batch_built_while_another_writer_commits_loses_nothing(store):
+    """Whoosh's commits remove the segment files their table of contents does not name:
+    a child builds its segment in a directory of its own, moved in by its commit."""
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    _add(writer, store, _documents(1, 40))
+    indexing.write_now(store, [make_document(obj) for obj in _documents(100, 5)])
+    _add(writer, store, _documents(41, 40))  # the child goes on building
+    indexing.write_now(store, [make_document(obj) for obj in _documents(200, 5)])
+    writer.flush()
+    assert writer.commits == 1 and writer.failed == 0
+    expected = {*range(1, 81), *range(100, 105), *range(200, 205)}
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in expected}
+    searcher = store.searcher()
+    assert searcher.doc_count() == len(expected)
+    results = get_search_backend().search("第57号办法", Document)
+    assert 57 in [obj.pk for obj in results]
+    assert not [p for p in store.path.iterdir() if p.name.startswith(".build-")]
+
+
+@pytest.mark.slow  # processes racing: left to make test, not the edit loop
+def test_a_child_that_dies_leaves_its_batch_spooled(store):
+    import signal
+
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    first = _add(writer, store, _documents(1, 3))
+    os.kill(writer._feeds[0].pid, signal.SIGKILL)
+    second = _add(writer, store, _documents(4, 2))  # the pipe breaks here (or at the end)
+    writer.flush()
+    assert writer.failed == 1 and writer.commits == 0
+    assert not first.exists() and not second.exists()  # spooled (and queued for a writer)
+    # the spooled batches are applied by the next writer (here the queued task, run at
+    # once in tests), read back from the database
+    indexing.apply_spool(store)
+    keys = _indexed_keys(store)
+    assert {f"searchtestapp.document:{pk}" for pk in range(1, 6)} <= keys
+    assert indexing.pending_files(store) == []
+
+
+def test_a_build_directory_left_by_a_dead_process_is_removed(store):
+    stale = store.path / ".build-999999999-1"
+    stale.mkdir()
+    (stale / "main_x.seg").write_bytes(b"half a segment")
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
+    _add(writer, store, _documents(1, 2))
+    writer.flush()
+    assert writer.commits == 1
+    assert not stale.exists()
 
 
 @pytest.mark.slow  # processes racing: left to make test, not the edit loop
@@ -85,8 +159,9 @@ def test_a_child_that_cannot_commit_leaves_its_batch_spooled(store):
     lock = WriteLock(store.path, timeout=5)  # another writer holds the index
     try:
         wal = _add(writer, store, _documents(1, 3))
+        assert len(writer._feeds) == 1
         writer.tick()
-        assert writer._child is not None
+        assert len(writer._children) == 1
         writer._reap(block=True)
         assert writer.failed == 1 and writer.commits == 0
         assert not wal.exists()
@@ -97,8 +172,8 @@ def test_a_child_that_cannot_commit_leaves_its_batch_spooled(store):
     # from now on this writer commits in its own process; its next commit applies the
     # spooled batch (read back from the database) with its own documents
     _add(writer, store, _documents(4, 1))
+    assert writer._feeds == []
     writer.tick()
-    assert writer._child is None
     assert writer.commits == 1 and writer.failed == 1
     keys = _indexed_keys(store)
     assert {f"searchtestapp.document:{pk}" for pk in range(1, 5)} <= keys
@@ -112,10 +187,8 @@ def test_the_lexicon_is_loaded_before_the_child_is_forked(store):
 
     analysis.reset_lexicon()
     writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
-    _add(writer, store, _documents(1, 2))
-    assert analysis._lexicon is None  # nothing in this process analysed text yet
-    writer.tick()
-    assert writer._child is not None
+    _add(writer, store, _documents(1, 2))  # nothing in this process analyses text
+    assert len(writer._feeds) == 1
     assert analysis._lexicon is not None
     writer.flush()
     assert writer.commits == 1 and writer.failed == 0
@@ -180,10 +253,87 @@ def test_no_child_is_forked_while_another_thread_runs(store):
     try:
         writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=0, background=True)
         wal = _add(writer, store, _documents(1, 3))
+        assert writer._feeds == []
         writer.tick()
-        assert writer._child is None
+        assert writer._children == []
         assert writer.commits == 1 and writer.written == 3 and not wal.exists()
     finally:
         release.set()
         other.join()
     assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 4)}
+
+
+def test_a_held_save_is_not_read_back_for_the_index(store):
+    """modelsearch's save handler reads every saved object back from the database for its
+    index task; saves inside held_writes (an import's first saves of a page) skip it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads_of_the_table(queries):
+        return [
+            q
+            for q in queries
+            if q["sql"].startswith("SELECT") and "searchtestapp_document" in q["sql"]
+        ]
+
+    with CaptureQueriesContext(connection) as held:
+        with indexing.held_writes(Document):
+            Document.objects.create(pk=1, title="预算公开办法", body="正文")
+    with CaptureQueriesContext(connection) as plain:
+        Document.objects.create(pk=2, title="预算公开办法", body="正文")
+    assert reads_of_the_table(held.captured_queries) == []
+    assert reads_of_the_table(plain.captured_queries)
+
+
+def test_near_the_end_the_last_documents_go_to_two_children(store):
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    _add(writer, store, _documents(1, 3))
+    assert len(writer._feeds) == 1
+    writer.tick(time_left=30)  # far from the end: the batch goes on
+    assert len(writer._feeds) == 1 and writer._feeds[0].count == 3
+    writer.tick(time_left=1.0)  # the end is near: that batch commits, the rest is split
+    assert writer._feeds == [] and len(writer._children) == 1
+    for pk in range(4, 8):
+        _add(writer, store, _documents(pk, 1))
+    assert sorted(feed.count for feed in writer._feeds) == [2, 2]
+    writer.flush()
+    assert writer.commits == 3 and writer.written == 7 and writer.failed == 0
+    assert _segment_sizes(store) == [2, 2, 3]
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 8)}
+
+
+def test_batches_are_committed_in_the_order_they_were_made(store):
+    """A slow child's older copy of a document must not land after a later batch's newer
+    copy: each child commits only once the one before it has exited."""
+    writer = indexing.BulkWriter(store, max_docs=10_000, max_seconds=60, background=True)
+    _add(writer, store, _documents(1, 400))  # a batch that takes a while to write
+    writer.tick(time_left=0)  # ...told to commit; the next documents go to new children
+    Document.objects.filter(pk=1).update(title="绩效评价办法")
+    _add(writer, store, Document.objects.filter(pk=1))
+    writer.flush()
+    assert writer.commits == 2 and writer.failed == 0
+    backend = get_search_backend()
+    assert [obj.pk for obj in backend.search("绩效评价办法", Document)] == [1]
+    assert 1 not in [obj.pk for obj in backend.search("预算公开办法第1号", Document)[:5]]
+    assert store.searcher().doc_count() == 400
+
+
+def test_a_write_touching_both_last_children_ends_their_batch_first(store):
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    writer.tick(time_left=0)
+    _add(writer, store, _documents(1, 1))
+    _add(writer, store, _documents(2, 1))
+    first, second = writer._feeds
+    assert (first.keys, second.keys) == (
+        {"searchtestapp.document:1"},
+        {"searchtestapp.document:2"},
+    )
+    Document.objects.filter(pk__in=[1, 2]).update(title="国有资产管理报告")
+    _add(writer, store, Document.objects.filter(pk__in=[1, 2]))
+    assert [child[0] for child in writer._children] == [first.pid, second.pid]
+    assert [feed.count for feed in writer._feeds] == [2]
+    writer.flush()
+    assert writer.commits == 3 and writer.failed == 0
+    backend = get_search_backend()
+    assert sorted(obj.pk for obj in backend.search("国有资产管理报告", Document)) == [1, 2]
+    assert store.searcher().doc_count() == 2
