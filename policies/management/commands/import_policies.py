@@ -98,9 +98,9 @@ class Command(BaseCommand):
                         if data["error"]:
                             line += f"  —— {data['error']}"
                         self.stdout.write(line)
-                if bulk_writer is not None:
-                    bulk_writer.tick()  # each document searchable within seconds
                 now = time.monotonic()
+                if bulk_writer is not None:  # each document searchable within seconds
+                    bulk_writer.tick(time_left=seconds_left(done, len(files), now - started))
                 if now - last_report >= options["progress_seconds"] and done < len(files):
                     last_report = now
                     self.stderr.write(progress_line(done, len(files), counts, now - started))
@@ -161,9 +161,16 @@ class Command(BaseCommand):
         return [Report(record, f"{path}!{record.original_name}").as_dict() for record in records]
 
 
+def seconds_left(done: int, total: int, elapsed: float) -> float | None:
+    """The time the import still needs at its rate so far (None before it has one)."""
+    if done <= 0 or elapsed <= 0:
+        return None
+    return (total - done) * elapsed / done
+
+
 def progress_line(done: int, total: int, counts: dict, elapsed: float) -> str:
     rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else 0.0
+    left = seconds_left(done, total, elapsed) or 0.0
     minutes, seconds = divmod(int(left + 0.5), 60)
     return (
         f"进度 {done}/{total}（{done * 100 / total:.1f}%）：导入 {counts['created']}，"
