@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import shutil
+import signal
 import threading
 import time
 import uuid
@@ -700,6 +701,9 @@ class BulkWriter:
                 os.close(fd)
             return False
         if pid == 0:  # the child: the batch's segment, nothing else — no database
+            # Ctrl-C is the import's to handle: it ends the batches, and the children then
+            # commit what the database already holds
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.close(write_end)
             os.close(baton_read)  # baton_write stays open until this child exits
             for feed in self._feeds:  # the other child's input must end when the parent's does

@@ -337,3 +337,17 @@ def test_a_write_touching_both_last_children_ends_their_batch_first(store):
     backend = get_search_backend()
     assert sorted(obj.pk for obj in backend.search("国有资产管理报告", Document)) == [1, 2]
     assert store.searcher().doc_count() == 2
+
+
+def test_ctrl_c_is_left_to_the_import_and_the_batch_still_commits(store):
+    """Ctrl-C reaches the whole process group; the children ignore it, and the import's
+    flush (the bulk block's end) has them commit what the database already holds."""
+    import signal
+
+    writer = indexing.BulkWriter(store, max_docs=1000, max_seconds=60, background=True)
+    _add(writer, store, _documents(1, 3))
+    os.kill(writer._feeds[0].pid, signal.SIGINT)
+    _add(writer, store, _documents(4, 2))
+    writer.flush()
+    assert writer.commits == 1 and writer.failed == 0
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 6)}
