@@ -66,3 +66,23 @@ def recover_index_writes():
             apply_spool(store, timeout=30)
         except IndexBusy:
             log.info("search index busy; pending writes wait for the next run")
+
+
+@shared_task(ignore_result=True)
+def compact_index():
+    """After a large import, and nightly: merge the index's smallest segments until a
+    search visits at most ``indexing.COMPACT_SEGMENTS`` of them."""
+    from modelsearch.backends import get_search_backends
+
+    from search.indexing import compact, needs_compaction
+
+    for backend in get_search_backends():
+        store = getattr(backend, "store", None)
+        if store is None or store.rebuild_in_progress() or not needs_compaction(store):
+            continue
+        try:
+            steps = compact(store, timeout=60)
+        except IndexBusy:
+            log.info("search index busy; compaction waits for the next run")
+            continue
+        log.info("search index compacted in %s steps", steps)

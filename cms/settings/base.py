@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # after a crash (kill -9 mid-import): index writes of dead processes, unfinished files
     "search-recover-index-writes": {"task": "search.tasks.recover_index_writes", "schedule": 60.0},
+    # segments a large import left (search/indexing.py: compact)
+    "search-compact-index": {
+        "task": "search.tasks.compact_index",
+        "schedule": crontab(hour=1, minute=40),
+    },
     "policies-recover-unfinished-imports": {
         "task": "policies.recover_unfinished_imports",
         "schedule": 120.0,

@@ -334,3 +334,37 @@ def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_pa
     assert [row["status"] for row in rows] == ["skipped"] * 3
     assert PolicyPage.objects.count() == 3
     assert PolicyFile.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the import's own commits feed the bulk writer
+def test_an_import_that_leaves_many_index_segments_has_them_merged(
+    tmp_path, fresh_index, monkeypatch
+):
+    """Every batch of an import is a segment of its own, and every search visits each of
+    them: past indexing.COMPACT_SEGMENTS the import hands them to the worker to merge (in
+    tests the task runs at once)."""
+    from search import indexing
+
+    monkeypatch.setattr(indexing, "COMPACT_SEGMENTS", 1)
+    _statutes(tmp_path / "laws", 3)
+    err = io.StringIO()
+    # a batch per statute: three segments (besides what the library page left)
+    call_command(
+        "import_policies",
+        str(tmp_path / "laws"),
+        "--publish",
+        "--batch-seconds",
+        "0",
+        "--no-background-index",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert "检索索引的分段较多，已交给后台合并" in err.getvalue()
+    index = fresh_index.store.index()
+    assert len(index._segments()) == 1
+    keys = {fields["doc_key"] for fields in fresh_index.store.searcher().all_stored_fields()}
+    from search.backend import document_key
+
+    pages = PolicyPage.objects.values_list("pk", flat=True)
+    assert len(pages) == 3
+    assert {document_key(PolicyPage, pk) for pk in pages} <= keys

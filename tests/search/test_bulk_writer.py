@@ -351,3 +351,55 @@ def test_ctrl_c_is_left_to_the_import_and_the_batch_still_commits(store):
     writer.flush()
     assert writer.commits == 1 and writer.failed == 0
     assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in range(1, 6)}
+
+
+def _commit_segments(store, groups):
+    """One segment per group of documents, with no merge (as an import's batches are)."""
+    from whoosh.writing import NO_MERGE
+
+    from search.fastwrite import FastSegmentWriter
+
+    for objects in groups:
+        writer = FastSegmentWriter(store.index())
+        for obj in objects:
+            writer.update_document(**make_document(obj))
+        writer.commit(mergetype=NO_MERGE)
+
+
+def test_compaction_merges_the_smallest_segments_a_bounded_step_at_a_time(store, monkeypatch):
+    monkeypatch.setattr(indexing, "COMPACT_SEGMENTS", 4)
+    _commit_segments(store, [_documents(pk, 1) for pk in range(1, 13)])
+    _commit_segments(store, [_documents(100, 30)])  # a large batch
+    writer = store.index().writer()
+    writer.delete_by_term("doc_key", "searchtestapp.document:5")  # deleted after its commit
+    writer.commit(merge=False)
+    assert len(_segment_sizes(store)) == 13 and indexing.needs_compaction(store)
+    # 8 of the one-document segments (at most MERGE_FANOUT a step; the deleted document
+    # dropped), then the 3 that bring the index to 4 segments
+    assert indexing.compact(store) == 2
+    assert _segment_sizes(store) == [1, 3, 7, 30]
+    assert not indexing.needs_compaction(store)
+    expected = {*range(1, 13), *range(100, 130)} - {5}
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in expected}
+    assert store.searcher().doc_count() == len(expected)
+    backend = get_search_backend()
+    assert [obj.pk for obj in backend.search("第7号办法", Document)][:1] == [7]
+
+
+def test_compaction_stops_where_no_two_segments_fit_its_bound(store, monkeypatch):
+    monkeypatch.setattr(indexing, "COMPACT_SEGMENTS", 1)
+    _commit_segments(store, [_documents(1, 3), _documents(10, 3), _documents(20, 3)])
+    assert indexing.compact(store, max_docs=6) == 1  # two of them; the third would pass 6
+    assert _segment_sizes(store) == [3, 6]
+    assert indexing.compact(store, max_docs=6) == 0
+    assert _segment_sizes(store) == [3, 6]
+
+
+def test_the_compaction_task_merges_what_an_import_left(store, monkeypatch):
+    from search.tasks import compact_index
+
+    monkeypatch.setattr(indexing, "COMPACT_SEGMENTS", 2)
+    _commit_segments(store, [_documents(pk, 2) for pk in range(1, 20, 2)])
+    compact_index()
+    assert len(_segment_sizes(store)) <= 2
+    assert store.searcher().doc_count() == 20

@@ -106,6 +106,7 @@ class Command(BaseCommand):
                     self.stderr.write(progress_line(done, len(files), counts, now - started))
         if counts["created"]:
             refresh_statistics()  # the next queries plan on the new table sizes
+            self.queue_compaction()
         elapsed = time.monotonic() - started
         summary = (
             f"共 {len(files)} 个文件：导入 {counts['created']}，已导入过而跳过 {counts['skipped']}，"
@@ -114,6 +115,22 @@ class Command(BaseCommand):
         )
         # the summary goes to stderr with --json so stdout stays one object per line
         (self.stderr if options["json"] else self.stdout).write(summary)
+
+    def queue_compaction(self):
+        """A large import leaves one index segment per batch, and every search visits each
+        of them: the worker merges them (search.indexing.compact)."""
+        from modelsearch.backends import get_search_backend
+
+        from search.tasks import compact_index
+
+        store = getattr(get_search_backend(), "store", None)
+        if store is None or not indexing.needs_compaction(store):
+            return
+        self.stderr.write("检索索引的分段较多，已交给后台合并（合并期间检索照常可用）。")
+        try:
+            compact_index.delay()
+        except Exception:  # no broker: the nightly run merges them
+            self.stderr.write("后台任务队列不可用，索引分段将在夜间合并。")
 
     def already_imported(self, path, data):
         """The same file (same name, same bytes) imported by an earlier run: a resumed
