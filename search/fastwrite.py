@@ -369,26 +369,6 @@ BUILD_PREFIX = ".build-"
 _builds = itertools.count(1)
 
 
-def remove_stale_builds(folder: str) -> None:
-    """Remove the build directories of processes that no longer run."""
-    for name in os.listdir(folder):
-        if not name.startswith(BUILD_PREFIX):
-            continue
-        pid = name[len(BUILD_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _process_runs(int(pid)):
-            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
-
-
-def _process_runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter with :class:`TermPool` (same segment files, written faster)."""
 
@@ -410,9 +390,8 @@ class FastSegmentWriter(SegmentWriter):
         inside the index directory (``.build-<pid>-<n>``): a commit by any other writer
         removes the segment files and the temporary directory its TOC does not name, which
         would pull a builder's files from under it while it runs beside other commits.
-        :meth:`discard_build` removes the directory; one left by a process that died is
-        removed by the next builder (:func:`remove_stale_builds`)."""
-        remove_stale_builds(ix.storage.folder)
+        :meth:`discard_build` removes the directory (one left by a process that died:
+        ``search.indexing.remove_stale_builds``)."""
         folder = os.path.join(ix.storage.folder, f"{BUILD_PREFIX}{os.getpid()}-{next(_builds)}")
         storage = FileStorage(folder, supports_mmap=ix.storage.supports_mmap).create()
         schema = ix.schema
