@@ -336,9 +336,11 @@ def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_pa
     assert PolicyFile.objects.count() == 3
 
 
-@pytest.mark.django_db(transaction=True)  # the import's own commits feed the bulk writer
 def test_an_import_that_leaves_many_index_segments_has_them_merged(
-    tmp_path, fresh_index, monkeypatch
+    site_tree,  # a transactional database: the import's own commits feed the bulk writer
+    tmp_path,
+    fresh_index,
+    monkeypatch,
 ):
     """Every batch of an import is a segment of its own, and every search visits each of
     them: past indexing.COMPACT_SEGMENTS the import hands them to the worker to merge (in
