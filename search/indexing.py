@@ -463,6 +463,9 @@ def tiered_merge(writer, segments):
 #: every search visits every segment (the laws corpus' 18,700 documents: median query
 #: 5 ms in one segment, 21 ms in 40, 27 ms in 90 — docs/search.md).
 COMPACT_SEGMENTS = 16
+#: Documents merged in one compaction step at most (~1 ms of CPU each, the lock held): well
+#: under the minute a bulk import's child waits for the lock before it spools its batch.
+COMPACT_STEP_DOCS = 25_000
 
 
 def needs_compaction(store) -> bool:
@@ -499,12 +502,12 @@ def _merge_smallest(max_docs: int):
     return policy
 
 
-def compact(store, timeout=None, max_docs: int = MERGE_MAX_DOCS) -> int:
+def compact(store, timeout=None, max_docs: int = COMPACT_STEP_DOCS) -> int:
     """Merge the index's smallest segments until at most COMPACT_SEGMENTS remain, one
     bounded step (≤ MERGE_FANOUT segments, ≤ ``max_docs`` documents) per commit, the lock
-    released between steps so that other writes get in. The tiered merge of bulk commits
-    never joins segments that together hold more than MERGE_MAX_DOCS: an import of
-    thousands of statutes leaves one segment per 5-second batch. Returns the steps made."""
+    released between steps so that other writes get in. A bulk import's children commit
+    without merging (:func:`_feed_child`), so an import of thousands of statutes leaves
+    one segment per 5-second batch. Returns the steps made."""
     from search.fastwrite import FastSegmentWriter
 
     steps = 0
