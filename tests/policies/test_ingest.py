@@ -308,24 +308,23 @@ def test_progress_line_gives_count_rate_and_time_left():
     )
 
 
-def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_path):
-    _statutes(tmp_path / "laws", 3)
+def _import_messages(folder, *options) -> str:
+    """``import_policies FOLDER --publish OPTIONS``; what it wrote to stderr."""
     err = io.StringIO()
     call_command(
-        "import_policies",
-        str(tmp_path / "laws"),
-        "--publish",
-        "--json",
-        "--progress-seconds",
-        "0",
-        stdout=io.StringIO(),
-        stderr=err,
+        "import_policies", str(folder), "--publish", *options, stdout=io.StringIO(), stderr=err
     )
-    lines = [line for line in err.getvalue().splitlines() if line.startswith("进度")]
+    return err.getvalue()
+
+
+def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_path):
+    _statutes(tmp_path / "laws", 3)
+    err = _import_messages(tmp_path / "laws", "--json", "--progress-seconds", "0")
+    lines = [line for line in err.splitlines() if line.startswith("进度")]
     assert [line.split("（")[0] for line in lines] == ["进度 1/3", "进度 2/3"]
     assert "导入 1，跳过 0" in lines[0] and "导入 2，跳过 0" in lines[1]
     assert all("每秒" in line and "预计还需" in line for line in lines)
-    assert "共 3 个文件：导入 3" in err.getvalue()
+    assert "共 3 个文件：导入 3" in err
 
     # the run is resumed by running it again: what was imported is skipped, not doubled
     out = io.StringIO()
@@ -349,19 +348,9 @@ def test_an_import_that_leaves_many_index_segments_has_them_merged(
 
     monkeypatch.setattr(indexing, "COMPACT_SEGMENTS", 1)
     _statutes(tmp_path / "laws", 3)
-    err = io.StringIO()
     # a batch per statute: three segments (besides what the library page left)
-    call_command(
-        "import_policies",
-        str(tmp_path / "laws"),
-        "--publish",
-        "--batch-seconds",
-        "0",
-        "--no-background-index",
-        stdout=io.StringIO(),
-        stderr=err,
-    )
-    assert "检索索引的分段较多，已交给后台合并" in err.getvalue()
+    err = _import_messages(tmp_path / "laws", "--batch-seconds", "0", "--no-background-index")
+    assert "检索索引的分段较多，已交给后台合并" in err
     index = fresh_index.store.index()
     assert len(index._segments()) == 1
     keys = {fields["doc_key"] for fields in fresh_index.store.searcher().all_stored_fields()}
