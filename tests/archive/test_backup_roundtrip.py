@@ -145,7 +145,9 @@ class Instances:
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory, django_db_blocker, _test_db_template):
+def instances(tmp_path_factory, django_db_setup, django_db_blocker, _test_db_template):
+    # django_db_setup first: until then NAME is the configured database's, the same in every
+    # xdist worker, and two workers' instances would share (and drop) one template database
     with django_db_blocker.unblock():
         engine = connection.vendor
         pg_base = connection.settings_dict["NAME"] if engine == "postgresql" else None
