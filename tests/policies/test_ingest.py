@@ -359,3 +359,98 @@ def test_an_import_that_leaves_many_index_segments_has_them_merged(
     pages = PolicyPage.objects.values_list("pk", flat=True)
     assert len(pages) == 3
     assert {document_key(PolicyPage, pk) for pk in pages} <= keys
+
+
+def _published_the_wagtail_way(text: str) -> PolicyPage:
+    """A page imported as a draft, then published by Wagtail's own revision.publish()."""
+    (record,) = run("wagtail.txt", text.encode())
+    page = PolicyPage.objects.get(pk=record.page_id)
+    page.get_latest_revision().publish()
+    return PolicyPage.objects.get(pk=page.pk)
+
+
+def test_an_imported_page_is_published_as_wagtail_publishes_it():
+    """An import publishes a new page without Wagtail's second full save
+    (ingest.publish_new_page): the rows, log entries and signal must be the ones
+    revision.publish() leaves."""
+    from wagtail.models import Page, PageLogEntry
+    from wagtail.signals import page_published
+
+    announced = []
+
+    def receiver(sender, instance, revision, **kwargs):
+        if sender is PolicyPage:  # not the library's own page, made by the first import
+            announced.append((sender, instance.pk, revision.pk, instance.live))
+
+    page_published.connect(receiver)
+    try:
+        (record,) = run("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+        ours = PolicyPage.objects.get(pk=record.page_id)
+        theirs = _published_the_wagtail_way(SAMPLE_NOTICE.replace("〔2021〕7号", "〔2021〕8号"))
+    finally:
+        page_published.disconnect(receiver)
+    assert announced == [
+        (PolicyPage, ours.pk, ours.latest_revision_id, True),
+        (PolicyPage, theirs.pk, theirs.latest_revision_id, True),
+    ]
+    differ = {"id", "page_ptr", "path", "url_path", "slug", "translation_key", "doc_number"}
+    differ |= {"latest_revision", "live_revision", "first_published_at", "last_published_at"}
+    differ |= {"latest_revision_created_at", "body_text", "summary"}
+    names = [f.attname for f in PolicyPage._meta.concrete_fields if f.name not in differ]
+    assert {n: getattr(ours, n) for n in names} == {n: getattr(theirs, n) for n in names}
+    for page in (ours, theirs):
+        assert page.live and not page.has_unpublished_changes and not page.expired
+        assert page.live_revision_id == page.latest_revision_id
+        assert page.revisions.count() == 1
+        assert page.first_published_at == page.last_published_at
+        assert page.last_published_at >= page.latest_revision_created_at
+        revision = page.live_revision
+        assert revision.approved_go_live_at is None
+        assert revision.as_object().body_text == page.body_text
+    assert ours.body_text.replace("8号", "7号") == theirs.body_text.replace("8号", "7号")
+
+    def logged(page):
+        entries = PageLogEntry.objects.filter(page=page).order_by("pk")
+        return [(e.action, e.revision_id is not None, e.content_changed) for e in entries]
+
+    assert logged(ours) == logged(theirs)
+    assert [action for action, _, _ in logged(ours)] == [
+        "wagtail.create",
+        "wagtail.edit",
+        "wagtail.publish",
+    ]
+    assert list(ours.articles.values_list("label", "text")) == [
+        (label, text.replace("8号", "7号"))
+        for label, text in theirs.articles.values_list("label", "text")
+    ]
+    # and the page goes on as any Wagtail page: edited, published, unpublished
+    ours.title = "元江县预算绩效管理办法（修订）"
+    ours.save_revision().publish()
+    ours = PolicyPage.objects.get(pk=ours.pk)
+    assert ours.title.endswith("（修订）") and ours.revisions.count() == 2
+    assert Page.objects.get(pk=ours.pk).live_revision_id == ours.latest_revision_id
+    ours.unpublish()
+    assert not PolicyArticle.objects.filter(page=ours).exists()
+
+
+def test_an_uploader_who_may_not_publish_gets_a_draft_or_a_clear_refusal(make_user):
+    """Publishing on import checks the uploader's publish permission, as Wagtail's publish
+    does: refused, nothing is created and the record says why in Chinese."""
+    from django.contrib.auth.models import Permission
+
+    uploader = make_user(username="uploader-no-publish")
+    app_label, codename = "cms.publish_material".split(".")
+    uploader.user_permissions.add(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    )
+    (record,) = ingest.import_path_data(
+        "notice.txt", SAMPLE_NOTICE.encode(), publish=True, user=uploader
+    )
+    assert record.status == IngestStatus.ERROR
+    assert "没有在政策法规库发布文件的权限" in record.message
+    assert record.page is None and not PolicyPage.objects.exists()
+    with record.file.open("rb") as handle:
+        assert handle.read() == SAMPLE_NOTICE.encode()
+    # the same user imports it as a draft
+    (draft,) = ingest.import_path_data("notice.txt", SAMPLE_NOTICE.encode(), user=uploader)
+    assert draft.status == IngestStatus.CREATED and not draft.page.live
