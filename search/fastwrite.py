@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import shutil
@@ -41,7 +42,6 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
-from whoosh.util.numlists import delta_encode
 from whoosh.writing import SegmentWriter
 
 #: Rough bytes one pooled posting costs in memory (tuple, ints, float, value bytes).
@@ -282,8 +282,8 @@ def write_term_postings(
             count = 0  # the loop below has nothing left to do
         for i in range(0, count, blocklimit):
             block = postings[i : i + blocklimit] if count > blocklimit else postings
-            ids = [p[0] for p in block]
-            raw_weights = [p[1] for p in block]
+            # the block's columns in one C-level pass (not a comprehension per column)
+            ids, raw_weights, block_values = zip(*block, strict=True)
             weights = array("f", raw_weights)
             if all(w == 1.0 for w in weights):
                 mini_weights = None
@@ -291,15 +291,16 @@ def write_term_postings(
                 mini_weights = weights[0]
             else:
                 mini_weights = tuple(weights)
-            mini_ids = tuple(delta_encode(ids))
+            # whoosh.util.numlists.delta_encode, without a generator step per id
+            mini_ids = tuple(map(operator.sub, ids, (0, *ids[:-1])))
             data = dumps(
-                (mini_ids, mini_weights, _mini_values(fixedsize, [p[2] for p in block if p[2]])),
+                (mini_ids, mini_weights, _mini_values(fixedsize, list(filter(None, block_values)))),
                 2,
             )
             level = compression if len(data) >= compression_min_size else 0
             if level:
                 data = zlib.compress(data, level)
-            sizes = [n for n in (field_lengths[d] for d in ids) if n]
+            sizes = list(filter(None, map(field_lengths.__getitem__, ids)))
             block_min = min(sizes) if sizes else None
             block_max = max(sizes) if sizes else 0
             block_weight = max(0, max(raw_weights))
