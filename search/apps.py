@@ -18,8 +18,8 @@ def _skip_held_saves():
     """modelsearch's post_save handler, made to pass over the saves that
     ``search.indexing.held_writes`` holds back. The handler runs an index task for every
     save, which reads the object back from the database (two queries for a page) before
-    the backend drops the write; an imported policy page is saved three times and indexed
-    once. This app's ready() runs before modelsearch's (INSTALLED_APPS order), which
+    the backend drops the write; an imported policy page is saved twice (created, then its
+    revision) and indexed once. This app's ready() runs before modelsearch's (INSTALLED_APPS order), which
     connects whatever handler its module holds then."""
     from modelsearch import signal_handlers
 

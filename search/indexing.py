@@ -903,7 +903,7 @@ def held_writes(model):
     For code that saves a new object several times in a row and saves (or indexes) it once
     more after the block: that last write carries its final state, and the documents of
     the earlier saves would only be built to be replaced (an import saves a new policy
-    page three times — created, revision, published)."""
+    page twice — created, then its revision — and indexes it once)."""
     held = getattr(_local, "held", None)
     if held is None:
         held = _local.held = []
