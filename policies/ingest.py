@@ -538,8 +538,9 @@ def publish_new_page(page: PolicyPage, revision, user) -> None:
     Wagtail's publication rebuilds the page from the revision's JSON and saves it again in
     full (validation, child relations, the article rows compared once more), then looks for
     comments, workflows, earlier revisions and aliases a page made a moment ago cannot have:
-    about 30 queries, a third of an imported statute's time. The result is the same rows
-    (tests/policies/test_ingest.py compares the two)."""
+    ~25 queries a statute and about an eighth of the import process's CPU (docs/search.md,
+    "Fifth round"). The result is the same rows (tests/policies/test_ingest.py compares
+    the two)."""
     from wagtail.log_actions import log
     from wagtail.signals import page_published
 

@@ -19,8 +19,8 @@ def _skip_held_saves():
     ``search.indexing.held_writes`` holds back. The handler runs an index task for every
     save, which reads the object back from the database (two queries for a page) before
     the backend drops the write; an imported policy page is saved twice (created, then its
-    revision) and indexed once. This app's ready() runs before modelsearch's (INSTALLED_APPS order), which
-    connects whatever handler its module holds then."""
+    revision) and indexed once. This app's ready() runs before modelsearch's
+    (INSTALLED_APPS order), which connects whatever handler its module holds then."""
     from modelsearch import signal_handlers
 
     from .indexing import is_held
