@@ -454,3 +454,14 @@ def test_an_uploader_who_may_not_publish_gets_a_draft_or_a_clear_refusal(make_us
     # the same user imports it as a draft
     (draft,) = ingest.import_path_data("notice.txt", SAMPLE_NOTICE.encode(), user=uploader)
     assert draft.status == IngestStatus.CREATED and not draft.page.live
+    # 工作人员 may publish in the library: the page is live, the publication theirs
+    from wagtail.models import PageLogEntry
+
+    from cms import roles
+
+    staffer = make_user(roles.STAFF, username="staff-publisher")
+    text = SAMPLE_NOTICE.replace("〔2021〕7号", "〔2021〕9号")
+    (published,) = ingest.import_path_data("notice9.txt", text.encode(), publish=True, user=staffer)
+    assert published.status == IngestStatus.CREATED and published.page.live
+    entry = PageLogEntry.objects.get(page=published.page, action="wagtail.publish")
+    assert entry.user == staffer
