@@ -497,7 +497,9 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
         effective_on=found.effective_on,
         body_text=detection.body_without_head(text, found.title).strip(),
         needs_ocr=needs_ocr,
-        live=False,
+        # a page imported with 发布 is live from its first save, which validates it in full
+        # and makes its article rows (publish_new_page below completes the publication)
+        live=record.publish,
         owner=record.uploaded_by,
     )
     earlier = (
@@ -517,9 +519,6 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
     # Likewise the search index: the page's document is built from its final state only.
     with disable_reference_index_auto_update():
         with indexing.held_writes(PolicyPage):
-            # a published page is live from its first save, which validates it in full and
-            # makes its article rows (publish_new_page below completes the publication)
-            page.live = record.publish
             parent.add_child(instance=page)
             # the page was validated by the save just made and has not changed since
             revision = page.save_revision(user=record.uploaded_by, log_action=True, clean=False)

@@ -345,7 +345,6 @@ def _split_off(index, writer, documents) -> _Helper | None:
     if len(documents) < SPLIT_COMMIT_MIN or (os.cpu_count() or 1) < 2 or not _fork_is_safe():
         return None
     from search.analysis import get_lexicon
-    from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
 
     get_lexicon()  # loaded before the fork (see BulkWriter._start_feed)
     remove_stale_builds(index.storage.folder)
@@ -361,9 +360,7 @@ def _split_off(index, writer, documents) -> _Helper | None:
 
         def write_segment():
             os.close(read_end)
-            sub = FastSegmentWriter.unlocked(
-                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
-            )
+            sub = _bulk_segment_writer(index, unlocked=True)
             for doc in half:
                 sub.add_document(**doc)
             segment = sub._finalize_segment()
@@ -534,6 +531,16 @@ def compact(store, timeout=None, max_docs: int = COMPACT_STEP_DOCS) -> int:
 BULK_POOL_MB = 256
 
 
+def _bulk_segment_writer(index, unlocked: bool = False):
+    """The segment writer of bulk commits (a pool of BULK_POOL_MB, small posting blocks
+    left uncompressed); ``unlocked``: one that only builds a segment for another writer's
+    commit (``FastSegmentWriter.unlocked``)."""
+    from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
+
+    make = FastSegmentWriter.unlocked if unlocked else FastSegmentWriter
+    return make(index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE)
+
+
 class _Feed:
     """A forked child building one batch's segment from the documents sent to it through a
     pipe as the import makes them (so their analysis keeps pace with the import); the end
@@ -563,12 +570,8 @@ def _feed_child(store, read_fd: int, timeout, after_fd: int | None) -> None:
 
     from whoosh.writing import NO_MERGE
 
-    from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
-
     index = store.index()
-    builder = FastSegmentWriter.unlocked(
-        index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
-    )
+    builder = _bulk_segment_writer(index, unlocked=True)
     latest: dict[str, int] = {}  # document key -> its number in the new segment
     superseded: list[int] = []  # numbers whose key came again, or was deleted, later
     deleted: set[str] = set()
@@ -598,9 +601,7 @@ def _feed_child(store, read_fd: int, timeout, after_fd: int | None) -> None:
             while os.read(after_fd, 1024):
                 pass
         with index_write_lock(store.path, timeout):
-            writer = FastSegmentWriter(
-                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
-            )
+            writer = _bulk_segment_writer(index)
             try:
                 for key in keys:
                     writer.delete_by_term("doc_key", key)
@@ -864,11 +865,7 @@ class BulkWriter:
         store = self.store
         index = store.index()
         with index_write_lock(store.path, self.timeout):
-            from search.fastwrite import BULK_COMPRESSION_MIN_SIZE, FastSegmentWriter
-
-            writer = FastSegmentWriter(
-                index, limitmb=BULK_POOL_MB, compression_min_size=BULK_COMPRESSION_MIN_SIZE
-            )
+            writer = _bulk_segment_writer(index)
             finish = None
             try:
                 for key in deletes:
