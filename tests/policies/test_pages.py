@@ -208,6 +208,41 @@ def test_staff_upload_many_files_and_watch_status(
     assert "文件为空" in html and "审核并发布" in html
 
 
+def test_upload_with_publish_through_the_admin_as_staff_and_as_an_uploader_who_may_not(
+    client, staff_user, make_user, django_capture_on_commit_callbacks
+):
+    """发布 ticked on the upload page: the worker's task publishes the page for a 工作人员
+    (the publication logged as theirs); an account that may upload but not publish gets a
+    Chinese reason on the status page and no page."""
+    from django.contrib.auth.models import Permission
+    from wagtail.models import PageLogEntry
+
+    def upload(user, name, text):
+        client.force_login(user)
+        files = [SimpleUploadedFile(name, text.encode())]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("policies_admin:upload"), {"files": files, "publish": "1"}
+            )
+        assert response.status_code == 302
+        return response["Location"]
+
+    upload(staff_user, "a.txt", SAMPLE_NOTICE)
+    page = PolicyPage.objects.get()
+    assert page.live and page.live_revision_id == page.latest_revision_id
+    assert PageLogEntry.objects.get(page=page, action="wagtail.publish").user == staff_user
+
+    uploader = make_user(username="uploads-only")
+    uploader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="cms", codename="publish_material"),
+        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
+    )
+    status = upload(uploader, "b.txt", SAMPLE_NOTICE.replace("〔2021〕7号", "〔2021〕8号"))
+    html = client.get(status).content.decode()
+    assert "没有在政策法规库发布文件的权限" in html
+    assert PolicyPage.objects.count() == 1
+
+
 def test_excerpts_export_to_docx_is_registered(client, deputy_user, liaison_user, notice):
     import io
 
