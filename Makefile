@@ -45,7 +45,15 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed ## 创建 .venv 并安装锁定版本的依赖
+# The project's C module (the index writer's term loop), built next to its source; without
+# it the code runs its pure Python twin (same bytes, slower).
+NATIVE := search/_fastwrite$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+
+$(NATIVE): search/_fastwrite.c scripts/build_native.py $(VENV)/.installed
+	$(PY) scripts/build_native.py
+	@touch $@
+
+install: $(VENV)/.installed $(NATIVE) ## 创建 .venv、安装锁定版本的依赖并编译 C 模块
 
 system-deps: ## 检查系统软件包（chromium、LibreOffice、中文字体）；root 时自动安装
 	@bash scripts/system-deps.sh

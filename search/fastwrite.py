@@ -18,6 +18,7 @@ is the same for the sub-writer processes of a multiprocessing writer.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import operator
@@ -39,10 +40,16 @@ from whoosh.codec.whoosh3 import (
     W3TermsReader,
 )
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import md5_hash
 from whoosh.index import TOC, FileIndex
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
+
+try:  # the compiled term loop (make install builds it: scripts/build_native.py)
+    from search import _fastwrite as _native
+except ImportError:  # pragma: no cover - a tree nobody ran make install in
+    _native = None
 
 #: Rough bytes one pooled posting costs in memory (tuple, ints, float, value bytes).
 POSTING_BYTES = 160
@@ -185,6 +192,10 @@ class TermPool:
 WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's fixed part
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # a hash file entry's header
+#: whoosh.util.numeric.length_to_byte is 255 from this length up
+_LENGTH_BYTE_LIMIT = 106374
+#: length_to_byte of every length below the limit, for the compiled loop
+_LENGTH_BYTES = bytes(map(length_to_byte, range(_LENGTH_BYTE_LIMIT)))
 
 
 def _mini_values(fixedsize, values):
@@ -196,149 +207,115 @@ def _mini_values(fixedsize, values):
     return b"".join(values)
 
 
-def write_term_postings(
-    fieldwriter, schema, lengths, doc_count, terms, compression_min_size=COMPRESSION_MIN_SIZE
-) -> None:
-    """Write ``terms`` (``((fieldname, tbytes), postings)`` in order) into a Whoosh 3
-    field writer's postings and term files.
+def _term_bytes(
+    postings, start, fixedsize, field_lengths, blocklimit, compression, compression_min_size
+) -> tuple[bytes, bytes]:
+    """One term's posting blocks, from the header magic on, written at file offset ``start``,
+    and its ``W3TermInfo`` value (the Python twin of ``search/_fastwrite.c``'s
+    ``encode_term``, and what that file falls back to for a shape it does not write)."""
+    post_buf = bytearray(WHOOSH3_HEADER_MAGIC)
+    total_weight = 0
+    min_length = None
+    max_length = 0
+    max_weight = 0
+    count = len(postings)
+    if count == 1:
+        # most terms of a batch have a single posting: the block below for one
+        # posting, without its lists, generators and second length look-ups (the
+        # bytes are the same; tests compare them with Whoosh's own writer)
+        docnum, raw_weight, vbytes = postings[0]
+        weight = array("f", (raw_weight,))[0]
+        if fixedsize is None or fixedsize < 0:
+            values = (vbytes,) if vbytes else ()
+        elif fixedsize == 0:
+            values = None
+        else:
+            values = b"".join((vbytes,) if vbytes else ())
+        data = dumps(((docnum,), None if weight == 1.0 else weight, values), 2)
+        level = compression if len(data) >= compression_min_size else 0
+        if level:
+            data = zlib.compress(data, level)
+        length = field_lengths[docnum] or None
+        length_byte = length_to_byte(length)
+        block_weight = max(0, raw_weight)
+        info = dumps((1, docnum, block_weight, level, length_byte, length_byte), 2)
+        post_buf += pack_int(-(len(info) + len(data)))
+        post_buf += info
+        post_buf += data
+        value = _TERMINFO.pack(0, weight, 1, length_byte, length_byte, block_weight, docnum, docnum)
+        return bytes(post_buf), value + pack_long(start) + pack_int(len(post_buf))
+    for i in range(0, count, blocklimit):
+        block = postings[i : i + blocklimit] if count > blocklimit else postings
+        # the block's columns in one C-level pass (not a comprehension per column)
+        ids, raw_weights, block_values = zip(*block, strict=True)
+        weights = array("f", raw_weights)
+        if all(w == 1.0 for w in weights):
+            mini_weights = None
+        elif all(w == weights[0] for w in weights):
+            mini_weights = weights[0]
+        else:
+            mini_weights = tuple(weights)
+        # whoosh.util.numlists.delta_encode, without a generator step per id
+        mini_ids = tuple(map(operator.sub, ids, (0, *ids[:-1])))
+        data = dumps(
+            (mini_ids, mini_weights, _mini_values(fixedsize, list(filter(None, block_values)))),
+            2,
+        )
+        level = compression if len(data) >= compression_min_size else 0
+        if level:
+            data = zlib.compress(data, level)
+        sizes = list(filter(None, map(field_lengths.__getitem__, ids)))
+        block_min = min(sizes) if sizes else None
+        block_max = max(sizes) if sizes else 0
+        block_weight = max(0, max(raw_weights))
+        info = dumps(
+            (
+                len(ids),
+                ids[-1],
+                block_weight,
+                level,
+                length_to_byte(block_min),
+                length_to_byte(block_max),
+            ),
+            2,
+        )
+        size = len(info) + len(data)
+        post_buf += pack_int(-size if i + blocklimit >= count else size)
+        post_buf += info
+        post_buf += data
+        # W3TermInfo.add_block
+        total_weight += sum(weights)
+        if min_length is None:
+            min_length = block_min
+        elif block_min is not None:
+            min_length = min(min_length, block_min)
+        max_length = max(max_length, block_max)
+        max_weight = max(max_weight, block_weight)
+    value = _TERMINFO.pack(
+        0,
+        total_weight,
+        count,
+        0 if min_length is None else length_to_byte(min_length),
+        length_to_byte(max_length),
+        max_weight,
+        postings[0][0],
+        postings[-1][0],
+    )
+    return bytes(post_buf), value + pack_long(start) + pack_int(len(post_buf))
 
-    The bytes are the ones Whoosh's own writer makes (blocks of ``blocklimit`` postings:
-    header, block info and pickled data, compressed from ``COMPRESSION_MIN_SIZE`` bytes
-    up, or ``compression_min_size``; a ``W3TermInfo`` row per term in the ordered hash
-    file), but each term is one pass
-    of plain list work instead of a postings writer, a term info object and about twenty
-    method calls — a segment of ~6,000 statute and article documents has ~135,000 terms,
-    most of them with a single posting, so that per-term overhead was most of the time of
-    every batched commit. The files are written in large chunks; positions are counted,
-    not asked of the file. Document lengths for the block statistics come from lists read
-    once per field."""
-    codec = fieldwriter._codec
-    if codec._inlinelimit > 1:
-        raise ValueError("inlined postings are not supported")
-    blocklimit = codec._blocklimit
-    compression = codec._compression
-    postfile = fieldwriter._postfile
-    tindex = fieldwriter._tindex
-    termfile = tindex.dbfile
-    hashfn = tindex.hashfn
-    buckets = tindex.buckets
-    index_append = tindex.index.append
-    lastkey = tindex.lastkey
-    post_buf, term_buf = bytearray(), bytearray()
-    post_base, term_base = postfile.tell(), termfile.tell()
-    pack_terminfo = _TERMINFO.pack
+
+def _write_terms_python(
+    terms, prefix, lastkey, encode, post_base, term_base, postfile, termfile, index, buckets
+):
+    """One field's terms into the postings and term files (``encode(postings, start)``
+    makes a term's bytes); returns the new file offsets and the last key."""
+    hashfn = md5_hash
+    index_append = index.append
     pack_lengths = _KEY_VALUE_LENGTHS.pack
-    lastfn = None
-    prefix = b""
-    fixedsize = None
-    field_lengths: list[int] = []
-    for (fieldname, tbytes), postings in terms:
-        if fieldname != lastfn:
-            if lastfn is not None:
-                fieldwriter.finish_field()
-            field = schema[fieldname]
-            fieldwriter.start_field(fieldname, field)
-            prefix = pack_ushort(fieldwriter._fieldid)
-            fixedsize = field.format.fixed_value_size()
-            lastfn = fieldname
-            if lengths is not None:
-                field_lengths = [lengths.doc_field_length(d, fieldname) for d in range(doc_count)]
-            else:
-                field_lengths = [0] * doc_count
-        start = post_base + len(post_buf)
-        post_buf += WHOOSH3_HEADER_MAGIC
-        total_weight = 0
-        min_length = None
-        max_length = 0
-        max_weight = 0
-        count = len(postings)
-        if count == 1:
-            # most terms of a batch have a single posting: the block below for one
-            # posting, without its lists, generators and second length look-ups (the
-            # bytes are the same; tests compare them with Whoosh's own writer)
-            docnum, raw_weight, vbytes = postings[0]
-            weight = array("f", (raw_weight,))[0]
-            if fixedsize is None or fixedsize < 0:
-                values = (vbytes,) if vbytes else ()
-            elif fixedsize == 0:
-                values = None
-            else:
-                values = b"".join((vbytes,) if vbytes else ())
-            data = dumps(((docnum,), None if weight == 1.0 else weight, values), 2)
-            level = compression if len(data) >= compression_min_size else 0
-            if level:
-                data = zlib.compress(data, level)
-            length = field_lengths[docnum] or None
-            length_byte = length_to_byte(length)
-            block_weight = max(0, raw_weight)
-            info = dumps((1, docnum, block_weight, level, length_byte, length_byte), 2)
-            post_buf += pack_int(-(len(info) + len(data)))
-            post_buf += info
-            post_buf += data
-            value = pack_terminfo(
-                0, weight, 1, length_byte, length_byte, block_weight, docnum, docnum
-            )
-            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
-            count = 0  # the loop below has nothing left to do
-        for i in range(0, count, blocklimit):
-            block = postings[i : i + blocklimit] if count > blocklimit else postings
-            # the block's columns in one C-level pass (not a comprehension per column)
-            ids, raw_weights, block_values = zip(*block, strict=True)
-            weights = array("f", raw_weights)
-            if all(w == 1.0 for w in weights):
-                mini_weights = None
-            elif all(w == weights[0] for w in weights):
-                mini_weights = weights[0]
-            else:
-                mini_weights = tuple(weights)
-            # whoosh.util.numlists.delta_encode, without a generator step per id
-            mini_ids = tuple(map(operator.sub, ids, (0, *ids[:-1])))
-            data = dumps(
-                (mini_ids, mini_weights, _mini_values(fixedsize, list(filter(None, block_values)))),
-                2,
-            )
-            level = compression if len(data) >= compression_min_size else 0
-            if level:
-                data = zlib.compress(data, level)
-            sizes = list(filter(None, map(field_lengths.__getitem__, ids)))
-            block_min = min(sizes) if sizes else None
-            block_max = max(sizes) if sizes else 0
-            block_weight = max(0, max(raw_weights))
-            info = dumps(
-                (
-                    len(ids),
-                    ids[-1],
-                    block_weight,
-                    level,
-                    length_to_byte(block_min),
-                    length_to_byte(block_max),
-                ),
-                2,
-            )
-            size = len(info) + len(data)
-            post_buf += pack_int(-size if i + blocklimit >= count else size)
-            post_buf += info
-            post_buf += data
-            # W3TermInfo.add_block
-            total_weight += sum(weights)
-            if min_length is None:
-                min_length = block_min
-            elif block_min is not None:
-                min_length = min(min_length, block_min)
-            max_length = max(max_length, block_max)
-            max_weight = max(max_weight, block_weight)
-        if count:
-            value = pack_terminfo(
-                0,
-                total_weight,
-                count,
-                0 if min_length is None else length_to_byte(min_length),
-                length_to_byte(max_length),
-                max_weight,
-                postings[0][0],
-                postings[-1][0],
-            )
-            value += pack_long(start) + pack_int(post_base + len(post_buf) - start)
+    post_buf, term_buf = bytearray(), bytearray()
+    for (_fieldname, tbytes), postings in terms:
+        chunk, value = encode(postings, post_base + len(post_buf))
+        post_buf += chunk
         key = prefix + tbytes
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
@@ -360,9 +337,118 @@ def write_term_postings(
             term_buf = bytearray()
     postfile.write(bytes(post_buf))
     termfile.write(bytes(term_buf))
-    tindex.lastkey = lastkey
-    if lastfn is not None:
+    return post_base + len(post_buf), term_base + len(term_buf), lastkey
+
+
+def _extend_index(growable, positions: list[int]) -> None:
+    """GrowableArray.extend of increasing positions, retyped once for the largest (the
+    type a position at a time would have ended with)."""
+    if not positions:
+        return
+    try:
+        array(growable.typecode, (positions[-1],))
+    except OverflowError:
+        growable._retype(positions[-1])
+    growable.array.extend(positions)
+
+
+def _field_of(entry) -> str:
+    return entry[0][0]
+
+
+def write_term_postings(
+    fieldwriter,
+    schema,
+    lengths,
+    doc_count,
+    terms,
+    compression_min_size=COMPRESSION_MIN_SIZE,
+    native=None,
+) -> None:
+    """Write ``terms`` (``((fieldname, tbytes), postings)`` in order) into a Whoosh 3
+    field writer's postings and term files.
+
+    The bytes are the ones Whoosh's own writer makes (blocks of ``blocklimit`` postings:
+    header, block info and pickled data, compressed from ``COMPRESSION_MIN_SIZE`` bytes
+    up, or ``compression_min_size``; a ``W3TermInfo`` row per term in the ordered hash
+    file), but without a postings writer, a term info object and about twenty method
+    calls per term — a segment of ~6,000 statute and article documents has ~135,000
+    terms, most of them with a single posting. Each field's terms go through the compiled
+    loop of ``search/_fastwrite.c`` when it is built (``make install``), else through its
+    Python twin (``native=False`` forces the twin; tests compare the two and Whoosh's own
+    writer byte for byte). The files are written in large chunks; positions are counted,
+    not asked of the file. Document lengths for the block statistics come from lists read
+    once per field."""
+    codec = fieldwriter._codec
+    if codec._inlinelimit > 1:
+        raise ValueError("inlined postings are not supported")
+    if native is True and _native is None:
+        raise RuntimeError("search._fastwrite is not built (make install)")
+    native = _native if native is None or native is True else None
+    blocklimit = codec._blocklimit
+    compression = codec._compression
+    postfile = fieldwriter._postfile
+    tindex = fieldwriter._tindex
+    termfile = tindex.dbfile
+    if tindex.hashfn is not md5_hash:
+        native = None
+    post_base, term_base = postfile.tell(), termfile.tell()
+    lastkey = tindex.lastkey
+    for fieldname, field_terms in itertools.groupby(terms, key=_field_of):
+        field = schema[fieldname]
+        fieldwriter.start_field(fieldname, field)
+        prefix = pack_ushort(fieldwriter._fieldid)
+        fixedsize = field.format.fixed_value_size()
+        if lengths is not None:
+            field_lengths = [lengths.doc_field_length(d, fieldname) for d in range(doc_count)]
+        else:
+            field_lengths = [0] * doc_count
+        encode = functools.partial(
+            _term_bytes,
+            fixedsize=fixedsize,
+            field_lengths=field_lengths,
+            blocklimit=blocklimit,
+            compression=compression,
+            compression_min_size=compression_min_size,
+        )
+        if native:
+            positions: list[int] = []
+            post_base, term_base, lastkey = native.write_terms(
+                terms=field_terms,
+                prefix=prefix,
+                lastkey=lastkey,
+                lengths=field_lengths,
+                length_table=_LENGTH_BYTES,
+                fixedsize=-1 if fixedsize is None else fixedsize,
+                blocklimit=blocklimit,
+                compression=compression or 0,
+                min_size=compression_min_size,
+                post_base=post_base,
+                term_base=term_base,
+                post_write=postfile.write,
+                term_write=termfile.write,
+                index=positions,
+                buckets=tindex.buckets,
+                fallback=encode,
+                compress=zlib.compress,
+                flush_bytes=WRITE_BUFFER_BYTES,
+            )
+            _extend_index(tindex.index, positions)
+        else:
+            post_base, term_base, lastkey = _write_terms_python(
+                field_terms,
+                prefix,
+                lastkey,
+                encode,
+                post_base,
+                term_base,
+                postfile,
+                termfile,
+                tindex.index,
+                tindex.buckets,
+            )
         fieldwriter.finish_field()
+    tindex.lastkey = lastkey
 
 
 #: Directories of segments being built beside other writers (FastSegmentWriter.unlocked).

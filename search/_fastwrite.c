@@ -1,0 +1,842 @@
+/* search._fastwrite: the term loop of search.fastwrite.write_term_postings, compiled.
+ *
+ * For one field of a segment, each term's posting blocks (Whoosh 3 format: header magic,
+ * then per block a signed size, the pickled block info and the pickled block data), its
+ * W3TermInfo value, its entry in the term file and its slot in the ordered hash file's
+ * index and buckets — the bytes Whoosh's own writer makes. The Python version in
+ * search/fastwrite.py is the reference (tests compare the two byte for byte); a term whose
+ * postings have a shape this file does not handle (a weight that is not a float, a value
+ * that is not bytes, a number beyond 32 bits, ...) is given to the Python version through
+ * the ``fallback`` callback, so the output never depends on which one ran.
+ *
+ * The pickles are protocol 2, written here opcode by opcode as CPython's pickler writes
+ * them for these shapes: tuples (memoised after they are built), small ints, floats, None
+ * and bytes (which protocol 2 pickles as _codecs.encode(latin-1 text, "latin1"), the
+ * global and the "latin1" string memoised on first use, a bytes object seen again in the
+ * same pickle referred to by its memo slot).
+ *
+ * The hash of a key is the low 32 bits of its MD5 digest (whoosh.filedb.filetables.md5_hash),
+ * computed by the MD5 below (RFC 1321).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ growable buffers */
+
+typedef struct {
+    unsigned char *data;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+} Buf;
+
+static int
+buf_reserve(Buf *b, Py_ssize_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra)
+        cap *= 2;
+    unsigned char *data = PyMem_Realloc(b->data, cap);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+buf_put(Buf *b, const void *src, Py_ssize_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    return 0;
+}
+
+static int
+buf_byte(Buf *b, unsigned char c)
+{
+    return buf_put(b, &c, 1);
+}
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static int
+buf_be32(Buf *b, uint32_t v)
+{
+    unsigned char p[4];
+    put_be32(p, v);
+    return buf_put(b, p, 4);
+}
+
+static int
+buf_be_float(Buf *b, double value)
+{
+    float f = (float)value;
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    return buf_be32(b, bits);
+}
+
+static int
+buf_flush(Buf *b, PyObject *write)
+{
+    if (b->len == 0)
+        return 0;
+    PyObject *chunk = PyBytes_FromStringAndSize((const char *)b->data, b->len);
+    if (chunk == NULL)
+        return -1;
+    PyObject *result = PyObject_CallOneArg(write, chunk);
+    Py_DECREF(chunk);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    b->len = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ MD5 (RFC 1321) */
+
+static uint32_t md5_k[64];
+static const unsigned char md5_shift[64] = {
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+    5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+static void
+md5_init_table(void)
+{
+    /* K[i] is the integer part of 2^32 * |sin(i + 1)| (i in radians) */
+    for (int i = 0; i < 64; i++)
+        md5_k[i] = (uint32_t)floor(fabs(sin((double)(i + 1))) * 4294967296.0);
+}
+
+static void
+md5_block(uint32_t state[4], const unsigned char *block)
+{
+    uint32_t m[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = (uint32_t)block[i * 4] | ((uint32_t)block[i * 4 + 1] << 8) |
+               ((uint32_t)block[i * 4 + 2] << 16) | ((uint32_t)block[i * 4 + 3] << 24);
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    for (int i = 0; i < 64; i++) {
+        uint32_t f;
+        int g;
+        if (i < 16) {
+            f = (b & c) | (~b & d);
+            g = i;
+        }
+        else if (i < 32) {
+            f = (d & b) | (~d & c);
+            g = (5 * i + 1) & 15;
+        }
+        else if (i < 48) {
+            f = b ^ c ^ d;
+            g = (3 * i + 5) & 15;
+        }
+        else {
+            f = c ^ (b | ~d);
+            g = (7 * i) & 15;
+        }
+        uint32_t sum = a + f + md5_k[i] + m[g];
+        a = d;
+        d = c;
+        c = b;
+        b = b + ((sum << md5_shift[i]) | (sum >> (32 - md5_shift[i])));
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+}
+
+/* The low 32 bits of the digest read as a big-endian number: its last four bytes. */
+static uint32_t
+md5_low32(const unsigned char *data, Py_ssize_t len)
+{
+    uint32_t state[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    Py_ssize_t done = 0;
+    while (len - done >= 64) {
+        md5_block(state, data + done);
+        done += 64;
+    }
+    unsigned char tail[128];
+    Py_ssize_t rest = len - done;
+    memcpy(tail, data + done, rest);
+    tail[rest] = 0x80;
+    Py_ssize_t padded = (rest + 1 + 8 <= 64) ? 64 : 128;
+    memset(tail + rest + 1, 0, padded - rest - 1);
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++)
+        tail[padded - 8 + i] = (unsigned char)(bits >> (8 * i));
+    md5_block(state, tail);
+    if (padded == 128)
+        md5_block(state, tail + 64);
+    uint32_t last = state[3]; /* digest bytes 12..15, stored little-endian */
+    return ((last & 0xffu) << 24) | ((last & 0xff00u) << 8) | ((last >> 8) & 0xff00u) |
+           (last >> 24);
+}
+
+static PyObject *
+fw_md5_hash(PyObject *self, PyObject *arg)
+{
+    char *data;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &data, &len) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLong(md5_low32((const unsigned char *)data, len));
+}
+
+/* ------------------------------------------------------------------ protocol 2 pickles */
+
+#define UNSUPPORTED 1 /* a shape this file does not write: the term goes to the fallback */
+
+typedef struct {
+    Buf out;
+    uint32_t memo;        /* next memo slot */
+    long global_slot;     /* _codecs.encode, or -1 */
+    long latin1_slot;     /* the string "latin1", or -1 */
+    PyObject *seen[256];  /* bytes objects already pickled (identity) and their slots */
+    uint32_t seen_slot[256];
+    int seen_count;
+} Pickle;
+
+static void
+pk_start(Pickle *p)
+{
+    p->out.len = 0;
+    p->memo = 0;
+    p->global_slot = -1;
+    p->latin1_slot = -1;
+    p->seen_count = 0;
+    buf_byte(&p->out, 0x80);
+    buf_byte(&p->out, 2);
+}
+
+static int
+pk_put(Pickle *p, uint32_t *slot)
+{
+    uint32_t idx = p->memo++;
+    if (slot != NULL)
+        *slot = idx;
+    if (idx < 256) {
+        unsigned char op[2] = {'q', (unsigned char)idx};
+        return buf_put(&p->out, op, 2);
+    }
+    unsigned char op[5] = {'r'};
+    put_le32(op + 1, idx);
+    return buf_put(&p->out, op, 5);
+}
+
+static int
+pk_get(Pickle *p, uint32_t idx)
+{
+    if (idx < 256) {
+        unsigned char op[2] = {'h', (unsigned char)idx};
+        return buf_put(&p->out, op, 2);
+    }
+    unsigned char op[5] = {'j'};
+    put_le32(op + 1, idx);
+    return buf_put(&p->out, op, 5);
+}
+
+/* An int the pickler writes with BININT1, BININT2 or BININT (others: UNSUPPORTED). */
+static int
+pk_long(Pickle *p, long long v)
+{
+    if (v >= 0 && v <= 0xff) {
+        unsigned char op[2] = {'K', (unsigned char)v};
+        return buf_put(&p->out, op, 2);
+    }
+    if (v >= 0 && v <= 0xffff) {
+        unsigned char op[3] = {'M', (unsigned char)v, (unsigned char)(v >> 8)};
+        return buf_put(&p->out, op, 3);
+    }
+    if (v < -2147483648LL || v > 2147483647LL)
+        return UNSUPPORTED;
+    unsigned char op[5] = {'J'};
+    put_le32(op + 1, (uint32_t)(int32_t)v);
+    return buf_put(&p->out, op, 5);
+}
+
+static int
+pk_float(Pickle *p, double v)
+{
+    unsigned char op[9] = {'G'};
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    for (int i = 0; i < 8; i++)
+        op[1 + i] = (unsigned char)(bits >> (56 - 8 * i));
+    return buf_put(&p->out, op, 9);
+}
+
+/* A tuple's closing opcode (its items written before) and its memo slot. */
+static int
+pk_tuple_end(Pickle *p, Py_ssize_t n)
+{
+    static const unsigned char small[4] = {')', 0x85, 0x86, 0x87};
+    if (n == 0)
+        return buf_byte(&p->out, ')'); /* the empty tuple is not memoised */
+    if (buf_byte(&p->out, n <= 3 ? small[n] : 't') < 0)
+        return -1;
+    return pk_put(p, NULL);
+}
+
+static int
+pk_tuple_start(Pickle *p, Py_ssize_t n)
+{
+    return n > 3 ? buf_byte(&p->out, '(') : 0;
+}
+
+/* bytes of 2 or more: _codecs.encode(text, "latin1"); ``obj`` (may be NULL) for identity.
+ * A bytes object of 0 or 1 byte pickles differently (bytes(), or a text object the
+ * interpreter shares): UNSUPPORTED. */
+static int
+pk_bytes(Pickle *p, const unsigned char *data, Py_ssize_t len, PyObject *obj)
+{
+    if (obj != NULL) {
+        for (int i = 0; i < p->seen_count; i++)
+            if (p->seen[i] == obj)
+                return pk_get(p, p->seen_slot[i]);
+    }
+    if (len < 2)
+        return UNSUPPORTED;
+    if (p->global_slot < 0) {
+        static const char glob[] = "c_codecs\nencode\n";
+        uint32_t slot;
+        if (buf_put(&p->out, glob, sizeof(glob) - 1) < 0 || pk_put(p, &slot) < 0)
+            return -1;
+        p->global_slot = slot;
+    }
+    else if (pk_get(p, (uint32_t)p->global_slot) < 0)
+        return -1;
+    Py_ssize_t utf8 = len;
+    for (Py_ssize_t i = 0; i < len; i++)
+        utf8 += data[i] >> 7;
+    if (utf8 > 0xffffffffLL)
+        return UNSUPPORTED;
+    if (buf_reserve(&p->out, 5 + utf8) < 0)
+        return -1;
+    unsigned char *w = p->out.data + p->out.len;
+    *w++ = 'X';
+    put_le32(w, (uint32_t)utf8);
+    w += 4;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        unsigned char c = data[i];
+        if (c < 0x80)
+            *w++ = c;
+        else {
+            *w++ = (unsigned char)(0xc0 | (c >> 6));
+            *w++ = (unsigned char)(0x80 | (c & 0x3f));
+        }
+    }
+    p->out.len += 5 + utf8;
+    if (pk_put(p, NULL) < 0)
+        return -1;
+    if (p->latin1_slot < 0) {
+        static const char latin1[] = "X\x06\x00\x00\x00latin1";
+        uint32_t slot;
+        if (buf_put(&p->out, latin1, sizeof(latin1) - 1) < 0 || pk_put(p, &slot) < 0)
+            return -1;
+        p->latin1_slot = slot;
+    }
+    else if (pk_get(p, (uint32_t)p->latin1_slot) < 0)
+        return -1;
+    uint32_t slot;
+    if (buf_byte(&p->out, 0x86) < 0 || pk_put(p, NULL) < 0 || buf_byte(&p->out, 'R') < 0 ||
+        pk_put(p, &slot) < 0)
+        return -1;
+    if (obj != NULL) {
+        if (p->seen_count >= 256)
+            return UNSUPPORTED;
+        p->seen[p->seen_count] = obj;
+        p->seen_slot[p->seen_count] = slot;
+        p->seen_count++;
+    }
+    return 0;
+}
+
+static int
+pk_stop(Pickle *p)
+{
+    return buf_byte(&p->out, '.');
+}
+
+/* ------------------------------------------------------------------ one term */
+
+typedef struct {
+    /* per field */
+    PyObject *lengths;           /* list: field length of each document (0: none) */
+    const unsigned char *table;  /* length_to_byte for lengths below table_len */
+    Py_ssize_t table_len;
+    long fixedsize;              /* <0: values kept apart, 0: no values, >0: joined */
+    Py_ssize_t blocklimit;
+    int compression;
+    Py_ssize_t min_size;
+    PyObject *compress;          /* zlib.compress */
+    /* scratch */
+    Pickle info, data;
+    Buf joined;
+    long long *ids;
+    double *raw;
+    PyObject **values;
+    Py_ssize_t scratch;
+} Term;
+
+static unsigned char
+length_byte(Term *t, long long length)
+{
+    if (length < 0) /* no length: None */
+        return 0;
+    if (length >= t->table_len)
+        return 255;
+    return t->table[length];
+}
+
+static int
+doc_length(Term *t, long long docnum, long long *length)
+{
+    if (docnum < 0 || docnum >= PyList_GET_SIZE(t->lengths)) {
+        PyErr_SetString(PyExc_IndexError, "document number beyond the field lengths");
+        return -1;
+    }
+    long long v = PyLong_AsLongLong(PyList_GET_ITEM(t->lengths, docnum));
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *length = v;
+    return 0;
+}
+
+/* Reads a term's postings into the scratch arrays; UNSUPPORTED for shapes left to Python. */
+static int
+read_postings(Term *t, PyObject *postings, Py_ssize_t count)
+{
+    if (count > t->scratch) {
+        Py_ssize_t n = count * 2;
+        long long *ids = PyMem_Realloc(t->ids, n * sizeof(long long));
+        if (ids == NULL)
+            goto nomem;
+        t->ids = ids;
+        double *raw = PyMem_Realloc(t->raw, n * sizeof(double));
+        if (raw == NULL)
+            goto nomem;
+        t->raw = raw;
+        PyObject **values = PyMem_Realloc(t->values, n * sizeof(PyObject *));
+        if (values == NULL)
+            goto nomem;
+        t->values = values;
+        t->scratch = n;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *posting = PyList_GET_ITEM(postings, i);
+        if (!PyTuple_CheckExact(posting) || PyTuple_GET_SIZE(posting) != 3)
+            return UNSUPPORTED;
+        PyObject *docnum = PyTuple_GET_ITEM(posting, 0);
+        PyObject *weight = PyTuple_GET_ITEM(posting, 1);
+        PyObject *value = PyTuple_GET_ITEM(posting, 2);
+        if (!PyLong_CheckExact(docnum) || !PyFloat_CheckExact(weight))
+            return UNSUPPORTED;
+        int overflow;
+        long long id = PyLong_AsLongLongAndOverflow(docnum, &overflow);
+        if (overflow || id < 0 || id > 2147483647LL)
+            return UNSUPPORTED;
+        if (value != Py_None && !PyBytes_CheckExact(value))
+            return UNSUPPORTED;
+        t->ids[i] = id;
+        t->raw[i] = PyFloat_AS_DOUBLE(weight);
+        t->values[i] = value;
+    }
+    return 0;
+nomem:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* The block's data pickle: (delta ids, weights, values). */
+static int
+block_data(Term *t, Py_ssize_t from, Py_ssize_t n)
+{
+    Pickle *p = &t->data;
+    int rc;
+    pk_start(p);
+    /* ids, delta-encoded */
+    if (pk_tuple_start(p, n) < 0)
+        return -1;
+    long long previous = 0;
+    for (Py_ssize_t i = from; i < from + n; i++) {
+        if ((rc = pk_long(p, t->ids[i] - previous)) != 0)
+            return rc;
+        previous = t->ids[i];
+    }
+    if (pk_tuple_end(p, n) < 0)
+        return -1;
+    /* weights, as array("f") stores them: None when all are 1, one float when all equal */
+    double first = (double)(float)t->raw[from];
+    int all_one = 1, all_same = 1;
+    for (Py_ssize_t i = from; i < from + n; i++) {
+        double w = (double)(float)t->raw[i];
+        all_one &= (w == 1.0);
+        all_same &= (w == first);
+    }
+    if (all_one)
+        rc = buf_byte(&p->out, 'N');
+    else if (all_same)
+        rc = pk_float(p, first);
+    else {
+        rc = pk_tuple_start(p, n);
+        for (Py_ssize_t i = from; rc == 0 && i < from + n; i++)
+            rc = pk_float(p, (double)(float)t->raw[i]);
+        if (rc == 0)
+            rc = pk_tuple_end(p, n);
+    }
+    if (rc != 0)
+        return rc;
+    /* values: empty ones left out */
+    if (t->fixedsize == 0)
+        rc = buf_byte(&p->out, 'N');
+    else if (t->fixedsize < 0) {
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t i = from; i < from + n; i++)
+            if (t->values[i] != Py_None && PyBytes_GET_SIZE(t->values[i]) > 0)
+                kept++;
+        rc = pk_tuple_start(p, kept);
+        for (Py_ssize_t i = from; rc == 0 && i < from + n; i++) {
+            PyObject *v = t->values[i];
+            if (v == Py_None || PyBytes_GET_SIZE(v) == 0)
+                continue;
+            rc = pk_bytes(p, (const unsigned char *)PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v), v);
+        }
+        if (rc == 0)
+            rc = pk_tuple_end(p, kept);
+    }
+    else {
+        t->joined.len = 0;
+        for (Py_ssize_t i = from; i < from + n; i++) {
+            PyObject *v = t->values[i];
+            if (v != Py_None &&
+                buf_put(&t->joined, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v)) < 0)
+                return -1;
+        }
+        rc = pk_bytes(p, t->joined.data, t->joined.len, NULL);
+    }
+    if (rc != 0)
+        return rc;
+    if (pk_tuple_end(p, 3) < 0 || pk_stop(p) < 0)
+        return -1;
+    return 0;
+}
+
+/* One term: its posting bytes into ``post`` (starting at file offset ``start``) and its
+ * W3TermInfo value into ``value`` (35 bytes). */
+static int
+encode_term(Term *t, PyObject *postings, long long start, Buf *post, unsigned char *value)
+{
+    Py_ssize_t count = PyList_GET_SIZE(postings);
+    if (count == 0)
+        return UNSUPPORTED;
+    int rc = read_postings(t, postings, count);
+    if (rc != 0)
+        return rc;
+    Py_ssize_t mark = post->len;
+    if (buf_put(post, "W3Bl", 4) < 0)
+        return -1;
+    double total_weight = 0.0;
+    long long min_length = -1; /* none yet */
+    long long max_length = 0;
+    double max_weight = 0.0;
+    for (Py_ssize_t from = 0; from < count; from += t->blocklimit) {
+        Py_ssize_t n = count - from < t->blocklimit ? count - from : t->blocklimit;
+        if ((rc = block_data(t, from, n)) != 0)
+            goto undo;
+        PyObject *compressed = NULL;
+        const unsigned char *data = t->data.out.data;
+        Py_ssize_t data_len = t->data.out.len;
+        int level = data_len >= t->min_size ? t->compression : 0;
+        if (level) {
+            compressed = PyObject_CallFunction(
+                t->compress, "y#i", (const char *)data, data_len, level);
+            if (compressed == NULL)
+                return -1;
+            data = (const unsigned char *)PyBytes_AS_STRING(compressed);
+            data_len = PyBytes_GET_SIZE(compressed);
+        }
+        long long block_min = -1, block_max = 0;
+        double block_weight = 0.0; /* max(0, max(raw weights)): the int 0 unless positive */
+        int weight_is_int_zero = 1;
+        double block_sum = 0.0;
+        for (Py_ssize_t i = from; i < from + n; i++) {
+            long long length;
+            if (doc_length(t, t->ids[i], &length) < 0) {
+                Py_XDECREF(compressed);
+                return -1;
+            }
+            if (length != 0) {
+                if (block_min < 0 || length < block_min)
+                    block_min = length;
+                if (length > block_max)
+                    block_max = length;
+            }
+            block_sum += (double)(float)t->raw[i];
+        }
+        double top = t->raw[from];
+        for (Py_ssize_t i = from + 1; i < from + n; i++)
+            if (t->raw[i] > top)
+                top = t->raw[i];
+        if (top > 0) {
+            block_weight = top;
+            weight_is_int_zero = 0;
+        }
+        Pickle *p = &t->info;
+        pk_start(p);
+        rc = pk_tuple_start(p, 6);
+        if (rc == 0)
+            rc = pk_long(p, n);
+        if (rc == 0)
+            rc = pk_long(p, t->ids[from + n - 1]);
+        if (rc == 0)
+            rc = weight_is_int_zero ? pk_long(p, 0) : pk_float(p, block_weight);
+        if (rc == 0)
+            rc = pk_long(p, level);
+        if (rc == 0)
+            rc = pk_long(p, length_byte(t, block_min));
+        if (rc == 0)
+            rc = pk_long(p, length_byte(t, block_max));
+        if (rc == 0)
+            rc = pk_tuple_end(p, 6);
+        if (rc == 0)
+            rc = pk_stop(p);
+        if (rc != 0) {
+            Py_XDECREF(compressed);
+            goto undo;
+        }
+        Py_ssize_t size = p->out.len + data_len;
+        int last = from + t->blocklimit >= count;
+        rc = buf_be32(post, (uint32_t)(int32_t)(last ? -size : size));
+        if (rc == 0)
+            rc = buf_put(post, p->out.data, p->out.len);
+        if (rc == 0)
+            rc = buf_put(post, data, data_len);
+        Py_XDECREF(compressed);
+        if (rc != 0)
+            return -1;
+        total_weight += block_sum;
+        if (min_length < 0)
+            min_length = block_min;
+        else if (block_min >= 0 && block_min < min_length)
+            min_length = block_min;
+        if (block_max > max_length)
+            max_length = block_max;
+        if (!weight_is_int_zero && block_weight > max_weight)
+            max_weight = block_weight;
+    }
+    /* W3TermInfo: "!BfIBBfII" then the offset ("!q") and length ("!i") of the postings */
+    Buf v = {value, 0, 35};
+    buf_byte(&v, 0);
+    buf_be_float(&v, total_weight);
+    buf_be32(&v, (uint32_t)count);
+    buf_byte(&v, length_byte(t, min_length));
+    buf_byte(&v, length_byte(t, max_length));
+    buf_be_float(&v, max_weight);
+    buf_be32(&v, (uint32_t)t->ids[0]);
+    buf_be32(&v, (uint32_t)t->ids[count - 1]);
+    buf_be32(&v, (uint32_t)((unsigned long long)start >> 32));
+    buf_be32(&v, (uint32_t)start);
+    buf_be32(&v, (uint32_t)(int32_t)(post->len - mark));
+    return 0;
+undo:
+    post->len = mark;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the field's terms */
+
+static PyObject *
+fw_write_terms(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"terms", "prefix", "lastkey", "lengths", "length_table",
+                             "fixedsize", "blocklimit", "compression", "min_size",
+                             "post_base", "term_base", "post_write", "term_write",
+                             "index", "buckets", "fallback", "compress", "flush_bytes",
+                             NULL};
+    PyObject *terms, *lengths, *post_write, *term_write, *index, *buckets, *fallback,
+        *compress;
+    Py_buffer prefix, lastkey_in, table;
+    long fixedsize;
+    Py_ssize_t blocklimit, min_size, flush_bytes;
+    int compression;
+    long long post_base, term_base;
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwargs, "Oy*y*O!y*lninLLOOO!O!OOn", kwlist, &terms, &prefix, &lastkey_in,
+            &PyList_Type, &lengths, &table, &fixedsize, &blocklimit, &compression, &min_size,
+            &post_base, &term_base, &post_write, &term_write, &PyList_Type, &index,
+            &PyList_Type, &buckets, &fallback, &compress, &flush_bytes))
+        return NULL;
+    PyObject *result = NULL, *iterator = NULL, *entry = NULL;
+    Term t = {0};
+    Buf post = {0}, term = {0}, key = {0}, lastkey = {0};
+    t.lengths = lengths;
+    t.table = table.buf;
+    t.table_len = table.len;
+    t.fixedsize = fixedsize;
+    t.blocklimit = blocklimit > 0 ? blocklimit : 1;
+    t.compression = compression;
+    t.min_size = min_size;
+    t.compress = compress;
+    if (PyList_GET_SIZE(buckets) != 256) {
+        PyErr_SetString(PyExc_ValueError, "buckets must be a list of 256 lists");
+        goto done;
+    }
+    if (buf_put(&lastkey, lastkey_in.buf, lastkey_in.len) < 0)
+        goto done;
+    iterator = PyObject_GetIter(terms);
+    if (iterator == NULL)
+        goto done;
+    while ((entry = PyIter_Next(iterator)) != NULL) {
+        /* ((fieldname, term bytes), postings) */
+        PyObject *name_term, *tbytes, *postings;
+        if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2 ||
+            !PyTuple_Check(name_term = PyTuple_GET_ITEM(entry, 0)) ||
+            PyTuple_GET_SIZE(name_term) != 2 ||
+            !PyBytes_Check(tbytes = PyTuple_GET_ITEM(name_term, 1)) ||
+            !PyList_Check(postings = PyTuple_GET_ITEM(entry, 1))) {
+            PyErr_SetString(PyExc_TypeError, "expected ((fieldname, term bytes), postings list)");
+            goto done;
+        }
+        long long start = post_base + post.len;
+        unsigned char value[35];
+        Py_ssize_t value_len = 35;
+        PyObject *fallen = NULL;
+        int rc = encode_term(&t, postings, start, &post, value);
+        if (rc < 0)
+            goto done;
+        if (rc == UNSUPPORTED) {
+            fallen = PyObject_CallFunction(fallback, "OL", postings, start);
+            if (fallen == NULL)
+                goto done;
+            char *chunk, *val;
+            Py_ssize_t chunk_len;
+            if (!PyTuple_Check(fallen) || PyTuple_GET_SIZE(fallen) != 2 ||
+                PyBytes_AsStringAndSize(PyTuple_GET_ITEM(fallen, 0), &chunk, &chunk_len) < 0 ||
+                PyBytes_AsStringAndSize(PyTuple_GET_ITEM(fallen, 1), &val, &value_len) < 0 ||
+                value_len > 35 || buf_put(&post, chunk, chunk_len) < 0) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "fallback gave an unexpected result");
+                Py_DECREF(fallen);
+                goto done;
+            }
+            memcpy(value, val, value_len);
+            Py_DECREF(fallen);
+        }
+        /* the key: field prefix + term, strictly increasing */
+        key.len = 0;
+        if (buf_put(&key, prefix.buf, prefix.len) < 0 ||
+            buf_put(&key, PyBytes_AS_STRING(tbytes), PyBytes_GET_SIZE(tbytes)) < 0)
+            goto done;
+        Py_ssize_t common = key.len < lastkey.len ? key.len : lastkey.len;
+        int cmp = memcmp(key.data, lastkey.data, common);
+        if (cmp < 0 || (cmp == 0 && key.len <= lastkey.len)) {
+            PyObject *k = PyBytes_FromStringAndSize((const char *)key.data, key.len);
+            PyObject *l = PyBytes_FromStringAndSize((const char *)lastkey.data, lastkey.len);
+            if (k != NULL && l != NULL)
+                PyErr_Format(PyExc_ValueError, "Keys must increase: %R..%R", l, k);
+            Py_XDECREF(k);
+            Py_XDECREF(l);
+            goto done;
+        }
+        lastkey.len = 0;
+        if (buf_put(&lastkey, key.data, key.len) < 0)
+            goto done;
+        /* the term file entry ("!ii" lengths, key, value) and the hash file's slots */
+        long long position = term_base + term.len;
+        if (buf_be32(&term, (uint32_t)key.len) < 0 || buf_be32(&term, (uint32_t)value_len) < 0 ||
+            buf_put(&term, key.data, key.len) < 0 || buf_put(&term, value, value_len) < 0)
+            goto done;
+        PyObject *pos = PyLong_FromLongLong(position);
+        if (pos == NULL)
+            goto done;
+        uint32_t h = md5_low32(key.data, key.len);
+        PyObject *pair = Py_BuildValue("(kO)", (unsigned long)h, pos);
+        int bad = pair == NULL || PyList_Append(index, pos) < 0 ||
+                  PyList_Append(PyList_GET_ITEM(buckets, h & 255), pair) < 0;
+        Py_DECREF(pos);
+        Py_XDECREF(pair);
+        if (bad)
+            goto done;
+        Py_CLEAR(entry);
+        if (post.len >= flush_bytes) {
+            post_base += post.len;
+            if (buf_flush(&post, post_write) < 0)
+                goto done;
+        }
+        if (term.len >= flush_bytes) {
+            term_base += term.len;
+            if (buf_flush(&term, term_write) < 0)
+                goto done;
+        }
+    }
+    if (PyErr_Occurred())
+        goto done;
+    post_base += post.len;
+    term_base += term.len;
+    if (buf_flush(&post, post_write) < 0 || buf_flush(&term, term_write) < 0)
+        goto done;
+    result = Py_BuildValue("LLy#", post_base, term_base, (const char *)lastkey.data, lastkey.len);
+done:
+    Py_XDECREF(entry);
+    Py_XDECREF(iterator);
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&lastkey_in);
+    PyBuffer_Release(&table);
+    PyMem_Free(post.data);
+    PyMem_Free(term.data);
+    PyMem_Free(key.data);
+    PyMem_Free(lastkey.data);
+    PyMem_Free(t.info.out.data);
+    PyMem_Free(t.data.out.data);
+    PyMem_Free(t.joined.data);
+    PyMem_Free(t.ids);
+    PyMem_Free(t.raw);
+    PyMem_Free(t.values);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"write_terms", (PyCFunction)(void (*)(void))fw_write_terms, METH_VARARGS | METH_KEYWORDS,
+     "Write one field's terms (see search.fastwrite.write_term_postings)."},
+    {"md5_hash", fw_md5_hash, METH_O, "whoosh.filedb.filetables.md5_hash of a bytes key."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "search._fastwrite",
+                                    "The term loop of search.fastwrite, compiled.", -1,
+                                    methods};
+
+PyMODINIT_FUNC
+PyInit__fastwrite(void)
+{
+    md5_init_table();
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,214 @@
+"""The compiled term loop (``search/_fastwrite.c``) writes what its Python twin writes.
+
+``write_term_postings`` hands each field's terms to the compiled loop when it is built
+(``make install``) and to ``_write_terms_python`` otherwise; Whoosh's own writer is the
+reference for the twin (``test_fast_indexing.test_fast_writer_writes_whooshs_own_bytes``).
+Here the two are fed the same postings of every shape a segment can hold — one posting or
+several blocks, equal or varied weights, shared value objects (the pickler refers back to
+them), bytes above 0x7f, empty values, fixed-size values, lengths past Whoosh's scale —
+and of shapes the compiled loop leaves to Python (int weights, 1-byte values, document
+numbers past 32 bits), and must give the same postings file, term file, hash index and
+buckets.
+"""
+
+import functools
+import random
+import struct
+import zlib
+
+import pytest
+from whoosh.filedb.filetables import md5_hash
+from whoosh.system import pack_uint
+
+from search import fastwrite
+
+native = fastwrite._native
+
+
+def test_the_compiled_module_is_built():
+    """make install builds it; without it imports run the slower twin."""
+    assert native is not None, "search._fastwrite missing: run make install"
+
+
+def test_md5_hash_is_whooshs():
+    rng = random.Random(7)
+    keys = [b"", b"\x00", b"\x00\x01abc", "预算执行".encode()]
+    keys += [rng.randbytes(n) for n in range(0, 200)]
+    keys += [bytes(range(256)) * 3]
+    for key in keys:
+        assert native.md5_hash(key) == md5_hash(key), key
+
+
+class _Sink:
+    def __init__(self):
+        self.data = bytearray()
+        self.chunks = 0
+
+    def write(self, chunk):
+        self.data += chunk
+        self.chunks += 1
+
+
+def _write_both(terms, *, fixedsize, lengths, blocklimit=128, compression=1, min_size=1024):
+    results = []
+    for which in ("python", "native"):
+        post, term = _Sink(), _Sink()
+        buckets = [[] for _ in range(256)]
+        encode = functools.partial(
+            fastwrite._term_bytes,
+            fixedsize=fixedsize,
+            field_lengths=lengths,
+            blocklimit=blocklimit,
+            compression=compression,
+            compression_min_size=min_size,
+        )
+        if which == "python":
+            index = []
+            ends = fastwrite._write_terms_python(
+                iter(terms), b"\x00\x03", b"\x00\x02zz", encode, 100, 7, post, term, index, buckets
+            )
+        else:
+            index = []
+            ends = native.write_terms(
+                terms=iter(terms),
+                prefix=b"\x00\x03",
+                lastkey=b"\x00\x02zz",
+                lengths=lengths,
+                length_table=fastwrite._LENGTH_BYTES,
+                fixedsize=-1 if fixedsize is None else fixedsize,
+                blocklimit=blocklimit,
+                compression=compression,
+                min_size=min_size,
+                post_base=100,
+                term_base=7,
+                post_write=post.write,
+                term_write=term.write,
+                index=index,
+                buckets=buckets,
+                fallback=encode,
+                compress=zlib.compress,
+                flush_bytes=1 << 12,  # small: several flushes
+            )
+        results.append((ends, bytes(post.data), bytes(term.data), index, buckets))
+    return results
+
+
+def _positions(rng, shared):
+    if rng.random() < 0.4:
+        return rng.choice(shared)  # the same object again (the pickle refers back to it)
+    count = rng.randint(1, 6)
+    return pack_uint(count) + rng.randbytes(rng.randint(1, 12)) + bytes([0x80, 0xFF])
+
+
+def _terms(rng, count, make_posting, docs):
+    terms = []
+    for n in range(count):
+        size = rng.choice([1, 1, 1, 2, 3, 4, 5, 127, 128, 129, 256, 300])
+        ids = sorted(rng.sample(range(docs), min(size, docs)))
+        postings = [make_posting(docnum) for docnum in ids]
+        terms.append((("b__body", f"t{n:05d}".encode()), postings))
+    return terms
+
+
+@pytest.mark.parametrize("fixedsize", [None, 0, 4])
+@pytest.mark.parametrize("weights", ["ones", "equal", "varied"])
+def test_the_compiled_loop_writes_the_python_bytes(fixedsize, weights):
+    rng = random.Random(f"{fixedsize}-{weights}")
+    docs = 600
+    shared = [pack_uint(1) + bytes([rng.randrange(256) for _ in range(6)]) for _ in range(5)]
+    # lengths: none, small, at the top of Whoosh's scale and past it
+    lengths = [rng.choice([0, 0, 1, 2, 17, 300, 5000, 106373, 106374, 250000]) for _ in range(docs)]
+
+    def make_posting(docnum):
+        if weights == "ones":
+            weight = 1.0
+        elif weights == "equal":
+            weight = 2.5
+        else:
+            weight = rng.choice([1.0, 2.0, 3.0, 0.1, 1e-3, 7.25, 0.0])
+        if fixedsize is None:
+            value = _positions(rng, shared) if rng.random() > 0.05 else b""
+        elif fixedsize == 0:
+            value = None
+        else:
+            value = struct.pack("!I", rng.randint(1, 90))
+        return (docnum, weight, value)
+
+    terms = _terms(rng, 400, make_posting, docs)
+    for min_size in (1024, 60):  # 60: most blocks compressed
+        python, compiled = _write_both(
+            terms, fixedsize=fixedsize, lengths=lengths, min_size=min_size
+        )
+        assert compiled[0] == python[0]  # end offsets and last key
+        assert compiled[1] == python[1]  # postings
+        assert compiled[2] == python[2]  # term file
+        assert compiled[3] == python[3]  # hash index positions
+        assert compiled[4] == python[4]  # hash buckets
+
+
+@pytest.mark.parametrize(
+    "posting",
+    [
+        (5, 1, b"\x00\x00\x00\x01ab"),  # an int weight
+        (5, 1.0, b"x"),  # a one-byte value
+        (5, -2.0, b"\x00\x00\x00\x01ab"),  # a negative weight (the block weight is int 0)
+        (5, 1.0, "text"),  # a value that is not bytes
+    ],
+)
+def test_shapes_left_to_python_come_out_the_same(posting):
+    ordinary = (1, 2.0, b"\x00\x00\x00\x02cd")
+    terms = [
+        (("b__body", b"a"), [ordinary]),
+        (("b__body", b"b"), [ordinary, posting]),
+        (("b__body", b"c"), [posting]),
+    ]
+    python, compiled = _write_both(terms, fixedsize=None, lengths=[3] * 10)
+    assert compiled == python
+
+
+def test_a_document_number_past_32_bits_fails_alike():
+    """Python's twin takes it (and finds no length for it, as the compiled loop would)."""
+    terms = [(("b__body", b"a"), [(2**31 + 5, 1.0, b"\x00\x00\x00\x01ab")])]
+    with pytest.raises(IndexError):
+        _write_both(terms, fixedsize=None, lengths=[1, 2, 3])
+
+
+def test_keys_must_increase_in_both():
+    terms = [(("b__body", b"b"), [(1, 1.0, b"ab")]), (("b__body", b"a"), [(2, 1.0, b"ab")])]
+    encode = functools.partial(
+        fastwrite._term_bytes,
+        fixedsize=None,
+        field_lengths=[1, 1, 1],
+        blocklimit=128,
+        compression=1,
+        compression_min_size=1024,
+    )
+    with pytest.raises(ValueError, match="Keys must increase"):
+        fastwrite._write_terms_python(
+            iter(terms), b"\x00\x03", b"", encode, 0, 0, _Sink(), _Sink(), [], [[]] * 256
+        )
+    with pytest.raises(ValueError, match="Keys must increase"):
+        _native_only(terms)
+
+
+def _native_only(terms):
+    native.write_terms(
+        terms=terms,
+        prefix=b"\x00\x03",
+        lastkey=b"",
+        lengths=[1, 1, 1],
+        length_table=fastwrite._LENGTH_BYTES,
+        fixedsize=-1,
+        blocklimit=128,
+        compression=1,
+        min_size=1024,
+        post_base=0,
+        term_base=0,
+        post_write=_Sink().write,
+        term_write=_Sink().write,
+        index=[],
+        buckets=[[] for _ in range(256)],
+        fallback=None,
+        compress=zlib.compress,
+        flush_bytes=1 << 20,
+    )
