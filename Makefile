@@ -51,7 +51,6 @@ NATIVE := search/_fastwrite$(shell $(PYTHON) -c "import sysconfig; print(sysconf
 
 $(NATIVE): search/_fastwrite.c scripts/build_native.py $(VENV)/.installed
 	$(PY) scripts/build_native.py
-	@touch $@
 
 install: $(VENV)/.installed $(NATIVE) ## 创建 .venv、安装锁定版本的依赖并编译 C 模块
 

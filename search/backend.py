@@ -74,7 +74,7 @@ from search.analysis import (
 )
 from search.budget import check as check_budget
 from search.fastscore import block_postings, sparse_postings, top_docs
-from search.fastwrite import FastSegmentWriter, FastSubWriterTask
+from search.fastwrite import FastSegmentWriter, FastSubWriterTask, delete_by_keys
 from search.index_lock import IndexBusy, WriteLock, index_write_lock
 from search.sql import filter_pks, pks_among
 
@@ -620,8 +620,7 @@ class IndexStore:
         with index_write_lock(self.path, timeout):
             writer = index.writer(limitmb=128)
             try:
-                for key in delete_keys:
-                    writer.delete_by_term("doc_key", key)
+                delete_by_keys(writer, delete_keys)
                 for doc in documents:
                     writer.update_document(**doc)
                 finish = also(writer) if also is not None else None

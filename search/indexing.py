@@ -45,6 +45,7 @@ from typing import NoReturn
 from django.apps import apps
 from django.db import transaction
 
+from search.fastwrite import delete_by_keys
 from search.index_lock import IndexBusy, index_write_lock
 
 log = logging.getLogger(__name__)
@@ -254,8 +255,7 @@ def _drain(store, documents=(), split=None):
             merged.update((doc["doc_key"], doc) for doc in fresh)
             for key in deletes:
                 merged.pop(key, None)
-        for key in deletes:
-            writer.delete_by_term("doc_key", key)
+        delete_by_keys(writer, deletes)
         docs = list(merged.values())
         helper = _split_off(split, writer, docs) if split is not None else None
         if helper is not None:
@@ -361,6 +361,7 @@ def _split_off(index, writer, documents) -> _Helper | None:
         def write_segment():
             os.close(read_end)
             sub = _bulk_segment_writer(index, unlocked=True)
+            sub.pool.free_on_cleanup = False  # this process ends with os._exit
             for doc in half:
                 sub.add_document(**doc)
             segment = sub._finalize_segment()
@@ -369,8 +370,7 @@ def _split_off(index, writer, documents) -> _Helper | None:
 
         _child_runs(write_segment, "index helper")
     os.close(write_end)
-    for doc in half:
-        writer.delete_by_term("doc_key", doc["doc_key"])
+    delete_by_keys(writer, [doc["doc_key"] for doc in half])
     return _Helper(pid, read_end, half)
 
 
@@ -572,6 +572,7 @@ def _feed_child(store, read_fd: int, timeout, after_fd: int | None) -> None:
 
     index = store.index()
     builder = _bulk_segment_writer(index, unlocked=True)
+    builder.pool.free_on_cleanup = False  # this process ends with os._exit
     latest: dict[str, int] = {}  # document key -> its number in the new segment
     superseded: list[int] = []  # numbers whose key came again, or was deleted, later
     deleted: set[str] = set()
@@ -603,8 +604,7 @@ def _feed_child(store, read_fd: int, timeout, after_fd: int | None) -> None:
         with index_write_lock(store.path, timeout):
             writer = _bulk_segment_writer(index)
             try:
-                for key in keys:
-                    writer.delete_by_term("doc_key", key)
+                delete_by_keys(writer, keys)
                 if segment is not None:
                     writer.adopt(segment, builder.build_folder)
             except BaseException:
@@ -868,8 +868,7 @@ class BulkWriter:
             writer = _bulk_segment_writer(index)
             finish = None
             try:
-                for key in deletes:
-                    writer.delete_by_term("doc_key", key)
+                delete_by_keys(writer, deletes)
                 hook = _drain(store, documents, split=index)
                 finish = hook(writer)
                 written = hook.written
