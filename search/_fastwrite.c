@@ -824,7 +824,58 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ text */
+
+/* The full-width forms of ASCII (U+FF01..U+FF5E) and the ideographic space (U+3000) as
+ * NFKC maps them: to U+0021..U+007E and U+0020. Chinese text is full of them (，；：（）),
+ * and they make unicodedata's NFKC take its slow path over the whole text; folded first,
+ * the rest is usually already NFKC (search.analysis.normalize checks, then skips it). The
+ * same object comes back when there is nothing to fold. */
+static PyObject *
+fw_fold_wide_forms(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "fold_wide_forms() takes a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (kind == PyUnicode_1BYTE_KIND)
+        return Py_NewRef(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t first = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if ((c >= 0xFF01 && c <= 0xFF5E) || c == 0x3000) {
+            first = i;
+            break;
+        }
+    }
+    if (first < 0)
+        return Py_NewRef(text);
+    size_t width = kind == PyUnicode_2BYTE_KIND ? 2 : 4;
+    void *copy = PyMem_Malloc(n * width);
+    if (copy == NULL)
+        return PyErr_NoMemory();
+    memcpy(copy, data, n * width);
+    for (Py_ssize_t i = first; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, copy, i);
+        if (c >= 0xFF01 && c <= 0xFF5E)
+            PyUnicode_WRITE(kind, copy, i, c - 0xFEE0);
+        else if (c == 0x3000)
+            PyUnicode_WRITE(kind, copy, i, 0x20);
+    }
+    /* narrows to the smallest kind that holds the result, as every str must be */
+    PyObject *result = PyUnicode_FromKindAndData(kind, copy, n);
+    PyMem_Free(copy);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"fold_wide_forms", fw_fold_wide_forms, METH_O,
+     "U+FF01..U+FF5E and U+3000 replaced as NFKC replaces them."},
     {"write_terms", (PyCFunction)(void (*)(void))fw_write_terms, METH_VARARGS | METH_KEYWORDS,
      "Write one field's terms (see search.fastwrite.write_term_postings)."},
     {"md5_hash", fw_md5_hash, METH_O, "whoosh.filedb.filetables.md5_hash of a bytes key."},

@@ -8,19 +8,21 @@ several blocks, equal or varied weights, shared value objects (the pickler refer
 them), bytes above 0x7f, empty values, fixed-size values, lengths past Whoosh's scale —
 and of shapes the compiled loop leaves to Python (int weights, 1-byte values, document
 numbers past 32 bits), and must give the same postings file, term file, hash index and
-buckets.
+buckets. The module's text helper makes ``search.analysis.normalize`` exactly NFKC plus
+lower case, faster.
 """
 
 import functools
 import random
 import struct
+import unicodedata
 import zlib
 
 import pytest
 from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_uint
 
-from search import fastwrite
+from search import analysis, fastwrite
 
 native = fastwrite._native
 
@@ -212,3 +214,55 @@ def _native_only(terms):
         compress=zlib.compress,
         flush_bytes=1 << 20,
     )
+
+
+# -- normalize(): full-width forms folded by the C module, NFKC only where still needed
+
+_CHARACTERS = [
+    *map(chr, range(0x20, 0x7F)),
+    *map(chr, range(0xFF00, 0xFF70)),  # full-width forms, and the half-width ones after them
+    "\u3000",  # ideographic space
+    "\u3002",  # 。 (NFKC keeps it)
+    "\u0301",  # combining acute: composes with the letter before it
+    "\u0308",
+    "é",
+    "\u212b",  # Å sign
+    "\ufb01",  # ﬁ ligature
+    "\u2460",  # ①
+    "\u3231",  # ㈱
+    "\u0130",  # İ: lower() makes two characters
+    "Σ",  # final sigma depends on what follows
+    "\u1100",  # Hangul jamo: compose into syllables
+    "\u1161",
+    "\uac00",
+    "预",
+    "\U0001f600",
+    "\u2f00",  # ⼀ Kangxi radical
+    "\xa0",
+    "½",
+    "\n",
+]
+
+
+def test_normalize_is_nfkc_and_lower_case():
+    rng = random.Random(11)
+    samples = ["", "预算法", "第一条　为了规范预算行为，（一）", "ＰＰＰ项目第３条", "ﬁ①㈱½"]
+    samples += [
+        "".join(rng.choice(_CHARACTERS) for _ in range(rng.randint(0, 14))) for _ in range(20000)
+    ]
+    for text in samples:
+        assert analysis.normalize(text) == unicodedata.normalize("NFKC", text).lower(), repr(text)
+
+
+def test_fold_wide_forms_folds_only_what_nfkc_folds_the_same_way():
+    assert native.fold_wide_forms("ＡＢ，　；") == "AB, ;"
+    text = "没有全角字符的文本。"
+    assert native.fold_wide_forms(text) is text
+    ascii_text = "plain"
+    assert native.fold_wide_forms(ascii_text) is ascii_text
+    folded = native.fold_wide_forms("Ａ")
+    assert folded == "A" and folded.isascii()  # narrowed like any str of ASCII
+    for code in [*range(0xFF01, 0xFF5F), 0x3000]:
+        assert native.fold_wide_forms(chr(code)) == unicodedata.normalize("NFKC", chr(code))
+    with pytest.raises(TypeError):
+        native.fold_wide_forms(b"bytes")
