@@ -84,6 +84,32 @@ def test_rjieba_knows_the_administrators_terms(db, settings, tmp_path):
         analysis.reset_lexicon()
 
 
+def test_the_vocabulary_holds_jiebas_words_without_loading_jieba(db, settings, tmp_path):
+    """Where rjieba cuts, the dictionary look-ups (sub-words, synonyms) use a word list read
+    on its own; jieba's tokenizer, built when first asked for, has the same words with the
+    same frequencies, administrator terms and synonym members included."""
+    from search.models import DictionaryTerm
+
+    settings.JIEBA_CACHE_DIR = tmp_path / "jieba"
+    DictionaryTerm.objects.create(word="预决算公开平台", frequency=50000)
+    analysis.reset_lexicon()
+    try:
+        for attempt in ("word list made", "word list read back"):
+            analysis.reset_lexicon()
+            lexicon = get_lexicon()
+            if lexicon.accelerator is None:
+                pytest.skip("rjieba is not installed")
+            assert lexicon._tokenizer is None, attempt  # not loaded for indexing
+            assert lexicon.is_word("预决算公开平台") and lexicon.is_word("预算")
+            words = {w: f for w, f in lexicon.vocabulary.items() if f}
+            assert list(tmp_path.joinpath("jieba").glob("stock-words-*.marshal")), attempt
+        freq = lexicon.tokenizer.FREQ  # jieba's own, built now
+        assert words == {w: f for w, f in freq.items() if f}
+        assert lexicon.cut_python(normalize("预决算公开平台")) == ["预决算公开平台"]
+    finally:
+        analysis.reset_lexicon()
+
+
 def test_jieba_is_the_fallback_when_the_accelerator_is_off(db, settings):
     settings.SEARCH_JIEBA_ACCELERATOR = False
     analysis.reset_lexicon()
