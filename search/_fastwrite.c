@@ -53,6 +53,8 @@ buf_reserve(Buf *b, Py_ssize_t extra)
 static int
 buf_put(Buf *b, const void *src, Py_ssize_t n)
 {
+    if (n == 0)
+        return 0;
     if (buf_reserve(b, n) < 0)
         return -1;
     memcpy(b->data + b->len, src, n);
@@ -757,7 +759,7 @@ fw_write_terms(PyObject *self, PyObject *args, PyObject *kwargs)
             buf_put(&key, PyBytes_AS_STRING(tbytes), PyBytes_GET_SIZE(tbytes)) < 0)
             goto done;
         Py_ssize_t common = key.len < lastkey.len ? key.len : lastkey.len;
-        int cmp = memcmp(key.data, lastkey.data, common);
+        int cmp = common ? memcmp(key.data, lastkey.data, common) : 0;
         if (cmp < 0 || (cmp == 0 && key.len <= lastkey.len)) {
             PyObject *k = PyBytes_FromStringAndSize((const char *)key.data, key.len);
             PyObject *l = PyBytes_FromStringAndSize((const char *)lastkey.data, lastkey.len);
