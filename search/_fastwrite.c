@@ -217,15 +217,31 @@ fw_md5_hash(PyObject *self, PyObject *arg)
 
 #define UNSUPPORTED 1 /* a shape this file does not write: the term goes to the fallback */
 
+#define SEEN_SLOTS 1024 /* a power of two, well above the objects of one block */
+#define SEEN_MAX 512
+
 typedef struct {
     Buf out;
     uint32_t memo;        /* next memo slot */
     long global_slot;     /* _codecs.encode, or -1 */
     long latin1_slot;     /* the string "latin1", or -1 */
-    PyObject *seen[256];  /* bytes objects already pickled (identity) and their slots */
-    uint32_t seen_slot[256];
+    /* bytes objects already in this pickle (by identity) and their memo slots: an open
+     * addressing table whose entries count only when their generation is the pickle's */
+    PyObject *seen[SEEN_SLOTS];
+    uint32_t seen_slot[SEEN_SLOTS];
+    uint32_t seen_generation[SEEN_SLOTS];
+    uint32_t generation;
     int seen_count;
 } Pickle;
+
+static size_t
+seen_index(Pickle *p, PyObject *obj)
+{
+    size_t i = (size_t)(((uintptr_t)obj >> 4) * 0x9E3779B97F4A7C15ULL >> 40) & (SEEN_SLOTS - 1);
+    while (p->seen_generation[i] == p->generation && p->seen[i] != obj)
+        i = (i + 1) & (SEEN_SLOTS - 1);
+    return i;
+}
 
 static void
 pk_start(Pickle *p)
@@ -235,6 +251,10 @@ pk_start(Pickle *p)
     p->global_slot = -1;
     p->latin1_slot = -1;
     p->seen_count = 0;
+    if (++p->generation == 0) { /* wrapped: forget every entry */
+        memset(p->seen_generation, 0, sizeof(p->seen_generation));
+        p->generation = 1;
+    }
     buf_byte(&p->out, 0x80);
     buf_byte(&p->out, 2);
 }
@@ -320,10 +340,11 @@ pk_tuple_start(Pickle *p, Py_ssize_t n)
 static int
 pk_bytes(Pickle *p, const unsigned char *data, Py_ssize_t len, PyObject *obj)
 {
+    size_t where = 0;
     if (obj != NULL) {
-        for (int i = 0; i < p->seen_count; i++)
-            if (p->seen[i] == obj)
-                return pk_get(p, p->seen_slot[i]);
+        where = seen_index(p, obj);
+        if (p->seen_generation[where] == p->generation)
+            return pk_get(p, p->seen_slot[where]);
     }
     if (len < 2)
         return UNSUPPORTED;
@@ -373,10 +394,11 @@ pk_bytes(Pickle *p, const unsigned char *data, Py_ssize_t len, PyObject *obj)
         pk_put(p, &slot) < 0)
         return -1;
     if (obj != NULL) {
-        if (p->seen_count >= 256)
+        if (p->seen_count >= SEEN_MAX)
             return UNSUPPORTED;
-        p->seen[p->seen_count] = obj;
-        p->seen_slot[p->seen_count] = slot;
+        p->seen[where] = obj;
+        p->seen_slot[where] = slot;
+        p->seen_generation[where] = p->generation;
         p->seen_count++;
     }
     return 0;
@@ -392,7 +414,9 @@ pk_stop(Pickle *p)
 
 typedef struct {
     /* per field */
-    PyObject *lengths;           /* list: field length of each document (0: none) */
+    const unsigned char *lengths; /* each document's length byte (0: none) */
+    Py_ssize_t doc_count;
+    long long byte_length[256];  /* whoosh's byte_to_length */
     const unsigned char *table;  /* length_to_byte for lengths below table_len */
     Py_ssize_t table_len;
     long fixedsize;              /* <0: values kept apart, 0: no values, >0: joined */
@@ -422,14 +446,12 @@ length_byte(Term *t, long long length)
 static int
 doc_length(Term *t, long long docnum, long long *length)
 {
-    if (docnum < 0 || docnum >= PyList_GET_SIZE(t->lengths)) {
+    if (docnum < 0 || docnum >= t->doc_count) {
         PyErr_SetString(PyExc_IndexError, "document number beyond the field lengths");
         return -1;
     }
-    long long v = PyLong_AsLongLong(PyList_GET_ITEM(t->lengths, docnum));
-    if (v == -1 && PyErr_Occurred())
-        return -1;
-    *length = v;
+    unsigned char b = t->lengths[docnum];
+    *length = b ? t->byte_length[b] : 0;
     return 0;
 }
 
@@ -679,28 +701,45 @@ undo:
 static PyObject *
 fw_write_terms(PyObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"terms", "prefix", "lastkey", "lengths", "length_table",
+    static char *kwlist[] = {"terms", "prefix", "lastkey", "lengths", "byte_lengths", "length_table",
                              "fixedsize", "blocklimit", "compression", "min_size",
                              "post_base", "term_base", "post_write", "term_write",
                              "index", "buckets", "fallback", "compress", "flush_bytes",
                              NULL};
-    PyObject *terms, *lengths, *post_write, *term_write, *index, *buckets, *fallback,
+    PyObject *terms, *byte_lengths, *post_write, *term_write, *index, *buckets, *fallback,
         *compress;
-    Py_buffer prefix, lastkey_in, table;
+    Py_buffer prefix, lastkey_in, lengths, table;
     long fixedsize;
     Py_ssize_t blocklimit, min_size, flush_bytes;
     int compression;
     long long post_base, term_base;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwargs, "Oy*y*O!y*lninLLOOO!O!OOn", kwlist, &terms, &prefix, &lastkey_in,
-            &PyList_Type, &lengths, &table, &fixedsize, &blocklimit, &compression, &min_size,
+            args, kwargs, "Oy*y*y*Oy*lninLLOOO!O!OOn", kwlist, &terms, &prefix, &lastkey_in,
+            &lengths, &byte_lengths, &table, &fixedsize, &blocklimit, &compression, &min_size,
             &post_base, &term_base, &post_write, &term_write, &PyList_Type, &index,
             &PyList_Type, &buckets, &fallback, &compress, &flush_bytes))
         return NULL;
     PyObject *result = NULL, *iterator = NULL, *entry = NULL;
     Term t = {0};
     Buf post = {0}, term = {0}, key = {0}, lastkey = {0};
-    t.lengths = lengths;
+    t.lengths = lengths.buf;
+    t.doc_count = lengths.len;
+    PyObject *seq = PySequence_Fast(byte_lengths, "byte_lengths must be a sequence");
+    if (seq == NULL)
+        goto done;
+    if (PySequence_Fast_GET_SIZE(seq) != 256) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "byte_lengths must have 256 entries");
+        goto done;
+    }
+    for (int i = 0; i < 256; i++) {
+        t.byte_length[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (t.byte_length[i] == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            goto done;
+        }
+    }
+    Py_DECREF(seq);
     t.table = table.buf;
     t.table_len = table.len;
     t.fixedsize = fixedsize;
@@ -812,6 +851,7 @@ done:
     Py_XDECREF(iterator);
     PyBuffer_Release(&prefix);
     PyBuffer_Release(&lastkey_in);
+    PyBuffer_Release(&lengths);
     PyBuffer_Release(&table);
     PyMem_Free(post.data);
     PyMem_Free(term.data);

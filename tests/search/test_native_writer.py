@@ -52,14 +52,16 @@ class _Sink:
 
 
 def _write_both(terms, *, fixedsize, lengths, blocklimit=128, compression=1, min_size=1024):
+    """``lengths``: each document's length byte, as the segment's length column holds it."""
     results = []
+    decoded = [fastwrite._BYTE_LENGTHS[b] if b else None for b in lengths]
     for which in ("python", "native"):
         post, term = _Sink(), _Sink()
         buckets = [[] for _ in range(256)]
         encode = functools.partial(
             fastwrite._term_bytes,
             fixedsize=fixedsize,
-            field_lengths=lengths,
+            field_lengths=decoded if which == "python" else fastwrite._FieldLengths(lengths),
             blocklimit=blocklimit,
             compression=compression,
             compression_min_size=min_size,
@@ -76,6 +78,7 @@ def _write_both(terms, *, fixedsize, lengths, blocklimit=128, compression=1, min
                 prefix=b"\x00\x03",
                 lastkey=b"\x00\x02zz",
                 lengths=lengths,
+                byte_lengths=fastwrite._BYTE_LENGTHS,
                 length_table=fastwrite._LENGTH_BYTES,
                 fixedsize=-1 if fixedsize is None else fixedsize,
                 blocklimit=blocklimit,
@@ -118,8 +121,8 @@ def test_the_compiled_loop_writes_the_python_bytes(fixedsize, weights):
     rng = random.Random(f"{fixedsize}-{weights}")
     docs = 600
     shared = [pack_uint(1) + bytes([rng.randrange(256) for _ in range(6)]) for _ in range(5)]
-    # lengths: none, small, at the top of Whoosh's scale and past it
-    lengths = [rng.choice([0, 0, 1, 2, 17, 300, 5000, 106373, 106374, 250000]) for _ in range(docs)]
+    # length bytes: none, small, large, the top of Whoosh's scale
+    lengths = bytes(rng.choice([0, 0, 1, 2, 17, 120, 200, 254, 255]) for _ in range(docs))
 
     def make_posting(docnum):
         if weights == "ones":
@@ -164,7 +167,7 @@ def test_shapes_left_to_python_come_out_the_same(posting):
         (("b__body", b"b"), [ordinary, posting]),
         (("b__body", b"c"), [posting]),
     ]
-    python, compiled = _write_both(terms, fixedsize=None, lengths=[3] * 10)
+    python, compiled = _write_both(terms, fixedsize=None, lengths=bytes([3] * 10))
     assert compiled == python
 
 
@@ -172,7 +175,7 @@ def test_a_document_number_past_32_bits_fails_alike():
     """Python's twin takes it (and finds no length for it, as the compiled loop would)."""
     terms = [(("b__body", b"a"), [(2**31 + 5, 1.0, b"\x00\x00\x00\x01ab")])]
     with pytest.raises(IndexError):
-        _write_both(terms, fixedsize=None, lengths=[1, 2, 3])
+        _write_both(terms, fixedsize=None, lengths=bytes([1, 2, 3]))
 
 
 def test_keys_must_increase_in_both():
@@ -198,7 +201,8 @@ def _native_only(terms):
         terms=terms,
         prefix=b"\x00\x03",
         lastkey=b"",
-        lengths=[1, 1, 1],
+        lengths=bytes([1, 1, 1]),
+        byte_lengths=fastwrite._BYTE_LENGTHS,
         length_table=fastwrite._LENGTH_BYTES,
         fixedsize=-1,
         blocklimit=128,
