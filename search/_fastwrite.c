@@ -866,6 +866,175 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ the posting pool */
+
+/* One posting into a field's pool: terms[tbytes] gets (docnum, weight, vbytes) appended
+ * (a new list for a new term). Steals nothing; returns 0 or -1. */
+static int
+pool_append(PyObject *terms, PyObject *tbytes, PyObject *docnum, PyObject *weight,
+            PyObject *vbytes)
+{
+    PyObject *posting = PyTuple_Pack(3, docnum, weight, vbytes);
+    if (posting == NULL)
+        return -1;
+    PyObject *postings = PyDict_GetItemWithError(terms, tbytes); /* borrowed */
+    int rc;
+    if (postings != NULL)
+        rc = PyList_Append(postings, posting);
+    else if (PyErr_Occurred())
+        rc = -1;
+    else {
+        PyObject *list = PyList_New(1);
+        if (list == NULL)
+            rc = -1;
+        else {
+            Py_INCREF(posting);
+            PyList_SET_ITEM(list, 0, posting);
+            rc = PyDict_SetItem(terms, tbytes, list);
+            Py_DECREF(list);
+        }
+    }
+    Py_DECREF(posting);
+    return rc;
+}
+
+/* pool_add_items(terms, docnum, items): TermPool.add_terms's loop over (tbytes, weight,
+ * vbytes) items. */
+static PyObject *
+fw_pool_add_items(PyObject *self, PyObject *args)
+{
+    PyObject *terms, *docnum, *items;
+    if (!PyArg_ParseTuple(args, "O!OO!", &PyDict_Type, &terms, &docnum, &PyList_Type, &items))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            PyErr_SetString(PyExc_TypeError, "items are (term bytes, weight, value bytes)");
+            return NULL;
+        }
+        if (pool_append(terms, PyTuple_GET_ITEM(item, 0), docnum, PyTuple_GET_ITEM(item, 1),
+                        PyTuple_GET_ITEM(item, 2)) < 0)
+            return NULL;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
+/* pack_uint(count) + pickle.dumps(gaps, 2): whoosh's Positions.encode, as
+ * search.backend.encode_positions makes it. */
+static PyObject *
+encode_positions(Pickle *p, PyObject *positions)
+{
+    Py_ssize_t n = PyList_GET_SIZE(positions);
+    p->out.len = 0;
+    p->memo = 0;
+    unsigned char head[4];
+    put_be32(head, (uint32_t)n);
+    if (buf_put(&p->out, head, 4) < 0 || buf_byte(&p->out, 0x80) < 0 ||
+        buf_byte(&p->out, 2) < 0 || buf_byte(&p->out, ']') < 0 || pk_put(p, NULL) < 0)
+        return NULL;
+    long long previous = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (n > 1 && i % 1000 == 0 && buf_byte(&p->out, '(') < 0)
+            return NULL;
+        PyObject *item = PyList_GET_ITEM(positions, i);
+        if (!PyLong_CheckExact(item)) {
+            PyErr_SetString(PyExc_TypeError, "positions are ints");
+            return NULL;
+        }
+        long long at = PyLong_AsLongLong(item);
+        if (at == -1 && PyErr_Occurred())
+            return NULL;
+        int rc = pk_long(p, at - previous);
+        if (rc < 0)
+            return NULL;
+        if (rc == UNSUPPORTED) {
+            PyErr_SetString(PyExc_OverflowError, "a position gap beyond 32 bits");
+            return NULL;
+        }
+        previous = at;
+        if (n > 1 && (i % 1000 == 999 || i == n - 1) && buf_byte(&p->out, 'e') < 0)
+            return NULL;
+    }
+    if (n == 1 && buf_byte(&p->out, 'a') < 0)
+        return NULL;
+    if (pk_stop(p) < 0)
+        return NULL;
+    return PyBytes_FromStringAndSize((const char *)p->out.data, p->out.len);
+}
+
+/* pool_add_positions(terms, docnum, positions, boost, frequency_only, singles,
+ * singles_limit) -> (postings added, field length): _AnalysedText._pool_entries and
+ * TermPool.add_terms in one pass over a term → ascending positions dict. A term's value
+ * is its encoded positions (or, frequency_only, pack_uint of their count); a single
+ * position's bytes come from ``singles`` (position → bytes), the same objects the Python
+ * path shares, added there while it holds fewer than ``singles_limit``. */
+static PyObject *
+fw_pool_add_positions(PyObject *self, PyObject *args)
+{
+    PyObject *terms, *docnum, *positions, *singles;
+    double boost;
+    int frequency_only;
+    Py_ssize_t singles_limit;
+    if (!PyArg_ParseTuple(args, "O!OO!dpO!n", &PyDict_Type, &terms, &docnum, &PyDict_Type,
+                          &positions, &boost, &frequency_only, &PyDict_Type, &singles,
+                          &singles_limit))
+        return NULL;
+    Pickle p;
+    p.out.data = NULL;
+    p.out.len = p.out.cap = 0;
+    Py_ssize_t added = 0, length = 0, pos = 0;
+    PyObject *term, *poses;
+    PyObject *result = NULL;
+    while (PyDict_Next(positions, &pos, &term, &poses)) {
+        if (!PyUnicode_Check(term) || !PyList_Check(poses)) {
+            PyErr_SetString(PyExc_TypeError, "positions map str terms to lists");
+            goto done;
+        }
+        Py_ssize_t count = PyList_GET_SIZE(poses);
+        PyObject *tbytes = PyUnicode_AsUTF8String(term);
+        if (tbytes == NULL)
+            goto done;
+        PyObject *weight = PyFloat_FromDouble((double)count * boost);
+        PyObject *vbytes = NULL;
+        if (weight == NULL) {
+            Py_DECREF(tbytes);
+            goto done;
+        }
+        if (frequency_only) {
+            unsigned char v[4];
+            put_be32(v, (uint32_t)count);
+            vbytes = PyBytes_FromStringAndSize((const char *)v, 4);
+        }
+        else if (count == 1) {
+            PyObject *at = PyList_GET_ITEM(poses, 0);
+            vbytes = PyDict_GetItemWithError(singles, at);
+            if (vbytes != NULL)
+                Py_INCREF(vbytes);
+            else if (!PyErr_Occurred()) {
+                vbytes = encode_positions(&p, poses);
+                if (vbytes != NULL && PyDict_GET_SIZE(singles) < singles_limit &&
+                    PyDict_SetItem(singles, at, vbytes) < 0)
+                    Py_CLEAR(vbytes);
+            }
+        }
+        else
+            vbytes = encode_positions(&p, poses);
+        int rc = vbytes == NULL ? -1 : pool_append(terms, tbytes, docnum, weight, vbytes);
+        Py_DECREF(tbytes);
+        Py_DECREF(weight);
+        Py_XDECREF(vbytes);
+        if (rc < 0)
+            goto done;
+        added++;
+        length += count;
+    }
+    result = Py_BuildValue("nn", added, length);
+done:
+    PyMem_Free(p.out.data);
+    return result;
+}
+
 /* ------------------------------------------------------------------ text */
 
 /* The full-width forms of ASCII (U+FF01..U+FF5E) and the ideographic space (U+3000) as
@@ -916,6 +1085,10 @@ fw_fold_wide_forms(PyObject *self, PyObject *text)
 }
 
 static PyMethodDef methods[] = {
+    {"pool_add_items", fw_pool_add_items, METH_VARARGS,
+     "TermPool.add_terms's loop: (term bytes, weight, value bytes) items of one document."},
+    {"pool_add_positions", fw_pool_add_positions, METH_VARARGS,
+     "One document's term -> positions map straight into a field's pool."},
     {"fold_wide_forms", fw_fold_wide_forms, METH_O,
      "U+FF01..U+FF5E and U+3000 replaced as NFKC replaces them."},
     {"write_terms", (PyCFunction)(void (*)(void))fw_write_terms, METH_VARARGS | METH_KEYWORDS,

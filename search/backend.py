@@ -169,6 +169,7 @@ def _normalized(value: str) -> str:
 
 #: Encoded single positions (most terms of an article occur once in it): position → bytes.
 _SINGLE_POSITIONS: dict[int, bytes] = {}
+SINGLE_POSITIONS_LIMIT = 100_000
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -179,7 +180,7 @@ def encode_positions(positions: list[int]) -> bytes:
         value = _SINGLE_POSITIONS.get(at)
         if value is None:
             value = pack_uint(1) + pickle.dumps([at], 2)
-            if len(_SINGLE_POSITIONS) < 100_000:
+            if len(_SINGLE_POSITIONS) < SINGLE_POSITIONS_LIMIT:
                 _SINGLE_POSITIONS[at] = value
         return value
     return pack_uint(len(positions)) + pickle.dumps(
@@ -205,6 +206,33 @@ class _AnalysedText(wf.TEXT):
         (term bytes, weight, value bytes) — and the field's length (tokens), without the
         frequency column and the list copies of ``index()`` (the bulk writer's path)."""
         return self._cached("pool", value, self._pool_entries)
+
+    def add_to_pool(self, pool, fieldname: str, docnum: int, value) -> int:
+        """The field's postings of document ``docnum`` into ``pool`` (a TermPool); returns
+        the field's length. A long text goes from its term → positions map straight into
+        the pool in compiled code (``TermPool.add_positions``: the same terms, weights and
+        value bytes as ``pool_entries``, single positions' bytes shared alike); a short
+        one through ``pool_entries``, whose result is kept for the next document."""
+        boost = self.format.field_boost
+        encoder = self._encoder()
+        if (
+            pool.native is None
+            or not isinstance(value, str)
+            or len(value) <= SMALL_VALUE_CHARS
+            or type(boost) is not float
+        ):
+            items, length = self.pool_entries(value)
+            pool.add_terms(fieldname, docnum, items)
+            return length
+        return pool.add_positions(
+            fieldname,
+            docnum,
+            self._positions(value),
+            boost,
+            frequency_only=encoder is _frequency,
+            singles=_SINGLE_POSITIONS,
+            singles_limit=SINGLE_POSITIONS_LIMIT,
+        )
 
     def _cached(self, kind: str, value, compute):
         """``compute(value)``; for a short value, once per process and lexicon (kept with

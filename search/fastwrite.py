@@ -112,24 +112,47 @@ class TermPool:
         fieldname, tbytes, docnum, weight, vbytes = item
         self.add_term_postings(fieldname, tbytes, [(docnum, weight, vbytes)])
 
+    #: the compiled loops (search/_fastwrite.c), or None
+    native = _native
+
     def add_terms(self, fieldname: str, docnum: int, items) -> int:
         """Add ``(tbytes, weight, vbytes)`` postings of one document's field; returns how
         many were added (the bulk path of :class:`FastSegmentWriter`)."""
         if not items:
             return 0
         terms = self._terms_of(fieldname)
-        get = terms.get
-        for tbytes, weight, vbytes in items:
-            postings = get(tbytes)
-            if postings is None:
-                terms[tbytes] = [(docnum, weight, vbytes)]
-            else:
-                postings.append((docnum, weight, vbytes))
+        if self.native is not None and type(items) is list:
+            self.native.pool_add_items(terms, docnum, items)
+        else:
+            get = terms.get
+            for tbytes, weight, vbytes in items:
+                postings = get(tbytes)
+                if postings is None:
+                    terms[tbytes] = [(docnum, weight, vbytes)]
+                else:
+                    postings.append((docnum, weight, vbytes))
         added = len(items)
         self.count += added
         if self.count >= self.limit:
             self.save()
         return added
+
+    def add_positions(
+        self, fieldname, docnum, positions, boost, *, frequency_only, singles, singles_limit
+    ) -> int:
+        """One document's term → ascending positions map of a field, as postings whose
+        value is the encoded positions (``frequency_only``: their count), in compiled code;
+        returns the field's length (``search.backend._AnalysedText.add_to_pool``)."""
+        if not positions:
+            return 0
+        terms = self._terms_of(fieldname)
+        added, length = self.native.pool_add_positions(
+            terms, docnum, positions, boost, frequency_only, singles, singles_limit
+        )
+        self.count += added
+        if self.count >= self.limit:
+            self.save()
+        return length
 
     def add_term_postings(self, fieldname: str, tbytes: bytes, postings: list) -> None:
         """Add one term's ``(docnum, weight, vbytes)`` postings (docnums above the ones the
@@ -585,16 +608,15 @@ class FastSegmentWriter(SegmentWriter):
                     raise ValueError(f"field {name!r}: vectors and spelling are not supported")
                 length = 0
                 if field.indexed:
-                    pool_entries = getattr(field, "pool_entries", None)
-                    if pool_entries is not None:  # our analysed text fields
-                        items, length = pool_entries(value)
+                    add_to_pool = getattr(field, "add_to_pool", None)
+                    if add_to_pool is not None:  # our analysed text fields
+                        length = add_to_pool(pool, name, docnum, value)
                     else:
                         entries = list(field.index(value))
                         length = sum(entry[1] for entry in entries)
-                        items = [(e[0], e[2], e[3]) for e in entries]
+                        pool.add_terms(name, docnum, [(e[0], e[2], e[3]) for e in entries])
                     if not field.scorable:
                         length = 0
-                    pool.add_terms(name, docnum, items)
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:

@@ -23,6 +23,8 @@ from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_uint
 
 from search import analysis, fastwrite
+from search.backend import SMALL_VALUE_CHARS
+from tests.search.test_fast_indexing import lexicon  # noqa: F401  (fixture)
 
 native = fastwrite._native
 
@@ -270,3 +272,51 @@ def test_fold_wide_forms_folds_only_what_nfkc_folds_the_same_way():
         assert native.fold_wide_forms(chr(code)) == unicodedata.normalize("NFKC", chr(code))
     with pytest.raises(TypeError):
         native.fold_wide_forms(b"bytes")
+
+
+# -- the posting pool: a long text's postings straight from its positions, in C
+
+
+@pytest.mark.usefixtures("lexicon")
+def test_the_compiled_pool_holds_what_the_python_pool_holds(tmp_path):
+    """Long texts (over SMALL_VALUE_CHARS) go from their term → positions map into the pool
+    in C; the segment written from that pool has the bytes of one whose pool was filled by
+    pool_entries in Python (the single positions' shared value objects included, which the
+    block pickles refer back to)."""
+    from whoosh import index as wi
+
+    from search.backend import build_schema, make_document
+    from tests.search.test_fast_indexing import SAMPLES, _documents, _segment_files
+
+    documents = [make_document(doc) for doc in _documents()]
+    for n, doc in enumerate(documents):  # long bodies, repeated words, full-width forms
+        doc["w__body"] = doc["b__body"] = "\n".join(
+            SAMPLES[(n + k) % len(SAMPLES)] for k in range(8)
+        )
+    assert all(len(doc["w__body"]) > SMALL_VALUE_CHARS for doc in documents)
+    for name, native_pool in (("python", None), ("native", native)):
+        (tmp_path / name).mkdir()
+        ix = wi.create_in(str(tmp_path / name), build_schema())
+        writer = fastwrite.FastSegmentWriter(ix, compound=False)
+        writer.pool.native = native_pool
+        for doc in documents:
+            writer.add_document(**doc)
+        writer.commit(merge=False, optimize=False)
+    assert _segment_files(tmp_path / "native") == _segment_files(tmp_path / "python")
+
+
+def test_pool_add_positions_encodes_as_encode_positions():
+    from search.backend import encode_positions
+
+    terms, expected = {}, {}
+    positions = {"预算": [0], "决算": [3, 9], "长": list(range(0, 5000, 2)), "零": [0, 1]}
+    singles: dict = {}
+    added, length = native.pool_add_positions(terms, 7, positions, 1.0, False, singles, 10)
+    assert (added, length) == (4, 1 + 2 + 2500 + 2)
+    for term, poses in positions.items():
+        expected[term.encode()] = [(7, float(len(poses)), encode_positions(poses))]
+    assert terms == expected
+    assert singles[0] is terms["预算".encode()][0][2]  # the shared single-position bytes
+    frequencies: dict = {}
+    native.pool_add_positions(frequencies, 8, positions, 2.0, True, {}, 10)
+    assert frequencies["长".encode()] == [(8, 5000.0, struct.pack("!I", 2500))]
