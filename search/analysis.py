@@ -156,9 +156,11 @@ def _stock_words() -> dict[str, int]:
     info = source.stat()
     cached = _cache_dir() / f"stock-words-{info.st_size}-{info.st_mtime_ns}.marshal"
     try:
-        return marshal.loads(cached.read_bytes())
+        words = marshal.loads(cached.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
-        pass
+        words = None
+    if isinstance(words, dict):
+        return words
     words: dict[str, int] = {}
     with source.open(encoding="utf-8") as lines:
         for line in lines:
