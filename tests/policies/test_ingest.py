@@ -335,6 +335,30 @@ def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_pa
     assert PolicyFile.objects.count() == 3
 
 
+def test_the_same_file_twice_in_one_run_is_skipped_the_second_time(tmp_path):
+    """Files imported before the run are looked up once at its start; a file imported
+    earlier in the same run (same name, same bytes, another folder) is skipped as well,
+    and one with the same bytes under another name is a duplicate."""
+    _statutes(tmp_path / "a", 2)
+    _statutes(tmp_path / "b", 1)  # 办法0.md again, byte for byte
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "另一个名字.md").write_bytes((tmp_path / "a" / "办法1.md").read_bytes())
+    out = io.StringIO()
+    call_command(
+        "import_policies",
+        str(tmp_path / "a"),
+        str(tmp_path / "b"),
+        str(tmp_path / "c"),
+        "--publish",
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["status"] for row in rows] == ["created", "created", "skipped", "duplicate"]
+    assert PolicyPage.objects.count() == 2
+
+
 def test_an_import_that_leaves_many_index_segments_has_them_merged(
     site_tree,  # a transactional database: the import's own commits feed the bulk writer
     tmp_path,

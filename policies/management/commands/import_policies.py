@@ -77,6 +77,13 @@ class Command(BaseCommand):
         recovered = recover_unfinished(enqueue=False)
         if recovered["processed"]:
             self.stderr.write(f"已续做上次中断时未完成的 {recovered['processed']} 个文件。")
+        # (content digest, file name) of the files imported before: most files of a large
+        # import are new, and one query here saves one a file (already_imported)
+        self.imported = set(
+            PolicyFile.objects.filter(status=IngestStatus.CREATED, page__isnull=False).values_list(
+                "sha256", "original_name"
+            )
+        )
         batch = new_batch()
         counts = {"created": 0, "skipped": 0, "duplicate": 0, "error": 0}
         started = last_report = time.monotonic()
@@ -140,6 +147,9 @@ class Command(BaseCommand):
         """The same file (same name, same bytes) imported by an earlier run: a resumed
         import skips it without a new record."""
         digest = hashlib.sha256(data).hexdigest()
+        known = getattr(self, "imported", None)
+        if known is not None and (digest, os.path.basename(path)) not in known:
+            return None
         return (
             PolicyFile.objects.filter(
                 sha256=digest,
@@ -177,6 +187,13 @@ class Command(BaseCommand):
                 row["error"] = "此前已导入（同名同内容），跳过。"
                 return [row]
         records = import_path_data(path, data, publish=publish, batch=batch)
+        known = getattr(self, "imported", None)
+        if known is not None:  # the same file again later in this run is skipped too
+            known.update(
+                (record.sha256, record.original_name)
+                for record in records
+                if record.status == IngestStatus.CREATED and record.page_id
+            )
         if len(records) == 1 and extension_of(path) != "zip":
             return [Report(records[0], path).as_dict()]
         return [Report(record, f"{path}!{record.original_name}").as_dict() for record in records]
