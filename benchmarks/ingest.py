@@ -70,18 +70,18 @@ def stage(files: list[Path], target: Path) -> None:
 SETTINGS = "cms.settings.onebox"
 
 
-def env_for(data_dir: Path) -> dict:
+def env_for(data_dir: Path, settings: str = SETTINGS) -> dict:
     env = dict(os.environ)
     env.update(
         DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE=SETTINGS,
+        DJANGO_SETTINGS_MODULE=settings,
         CELERY_TASK_ALWAYS_EAGER="1",
     )
     env.pop("DATABASE_URL", None)
     return env
 
 
-def run_variant(root: Path, template: Path, folder: Path, extra: list[str]) -> dict:
+def run_variant(root: Path, template: Path, folder: Path, extra: list[str], settings: str) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         shutil.copy(template / "db.sqlite3", data_dir / "db.sqlite3")
@@ -97,7 +97,7 @@ def run_variant(root: Path, template: Path, folder: Path, extra: list[str]) -> d
         started = time.perf_counter()
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
-            command, cwd=root, env=env_for(data_dir), capture_output=True, text=True
+            command, cwd=root, env=env_for(data_dir, settings), capture_output=True, text=True
         )
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -110,7 +110,7 @@ def run_variant(root: Path, template: Path, folder: Path, extra: list[str]) -> d
         check = subprocess.run(
             [sys.executable, "-c", CHECK],
             cwd=ROOT,
-            env=env_for(data_dir),
+            env=env_for(data_dir, settings),
             capture_output=True,
             text=True,
         )
@@ -141,7 +141,6 @@ def main():
     )
     parser.add_argument("--settings", default=SETTINGS, help=f"default {SETTINGS}")
     args = parser.parse_args()
-    globals()["SETTINGS"] = args.settings
 
     files = corpus_files(args.corpus, args.count)
     if not files:
@@ -168,7 +167,7 @@ def main():
             subprocess.run(
                 [sys.executable, str(root / "manage.py"), "migrate", "-v0"],
                 cwd=root,
-                env=env_for(template),
+                env=env_for(template, args.settings),
                 check=True,
                 capture_output=True,
             )
@@ -179,7 +178,7 @@ def main():
         results: dict[str, list[dict]] = {name: [] for name, _r, _e in variants}
         for run in range(1, args.runs + 1):
             for name, root, extra in variants:  # alternating, so load changes hit all
-                result = run_variant(root, templates[root], folder, extra)
+                result = run_variant(root, templates[root], folder, extra, args.settings)
                 results[name].append(result)
                 print(
                     f"run {run} {name:13s} {result['seconds']:7.1f} s  "

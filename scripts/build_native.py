@@ -7,6 +7,7 @@ a failed build warns and exits 0, so a machine without a compiler still installs
 (``tests/search/test_native_writer.py`` fails there, so CI notices).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -42,7 +43,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import os
-
     os.chdir(ROOT)
     sys.exit(main())
