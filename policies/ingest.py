@@ -20,10 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.actions.publish_page_revision import PublishPagePermissionError
-from wagtail.models import Page
+from wagtail.models import Page, ReferenceIndex
 from wagtail.search import index as search_index
 from wagtail.signal_handlers import disable_reference_index_auto_update
-from wagtail.tasks import update_reference_index_task
 
 from cms.uploads import UploadRefused, check_upload
 from search import indexing
@@ -524,9 +523,12 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
             revision = page.save_revision(user=record.uploaded_by, log_action=True, clean=False)
         if record.publish:
             publish_new_page(page, revision, record.uploaded_by)
-            apply_relation_effects(page)
+            if earlier:  # the only relation a new page can have
+                apply_relation_effects(page)
         search_index.insert_or_update_object(page)
-    update_reference_index_task.enqueue(page._meta.app_label, page._meta.model_name, str(page.pk))
+    # what Wagtail's update_reference_index_task does, from the page in hand (the task
+    # would read it back from the database first)
+    ReferenceIndex.create_or_update_for_object(page)
     return page
 
 
@@ -577,6 +579,9 @@ def page_link(page) -> str:
 class Report:
     record: PolicyFile
     path: str = ""
+    #: the page's address costs Wagtail's site look-up: left out where nobody reads it
+    #: (the import command's text output)
+    with_url: bool = True
 
     def as_dict(self) -> dict:
         record = self.record
@@ -613,7 +618,7 @@ class Report:
             "issued_on": _iso(issued),
             "effective_on": _iso(effective),
             "articles": articles,
-            "url": page_link(linked) or None,
+            "url": (page_link(linked) or None) if self.with_url else None,
             "error": error,
         }
 

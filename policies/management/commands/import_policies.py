@@ -59,6 +59,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *paths, **options):
+        self.json_output = options["json"]
         files = []
         for path in options["paths"]:
             if os.path.isdir(path):
@@ -143,6 +144,10 @@ class Command(BaseCommand):
         except Exception:  # no broker: the nightly run merges them
             self.stderr.write("后台任务队列不可用，索引分段将在夜间合并。")
 
+    def report(self, record, path) -> dict:
+        """A file's report row; its page's address only where it is shown (--json)."""
+        return Report(record, path, with_url=getattr(self, "json_output", True)).as_dict()
+
     def already_imported(self, path, data):
         """The same file (same name, same bytes) imported by an earlier run: a resumed
         import skips it without a new record."""
@@ -173,16 +178,16 @@ class Command(BaseCommand):
                     size=size,
                     publish=publish,
                 )
-                return [Report(record, path).as_dict()]
+                return [self.report(record, path)]
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError as error:
             record = _error(os.path.basename(path), f"无法读取文件：{error.strerror}", batch=batch)
-            return [Report(record, path).as_dict()]
+            return [self.report(record, path)]
         if extension_of(path) != "zip":
             earlier = self.already_imported(path, data)
             if earlier is not None:
-                row = Report(earlier, path).as_dict()
+                row = self.report(earlier, path)
                 row["status"] = "skipped"
                 row["error"] = "此前已导入（同名同内容），跳过。"
                 return [row]
@@ -195,8 +200,8 @@ class Command(BaseCommand):
                 if record.status == IngestStatus.CREATED and record.page_id
             )
         if len(records) == 1 and extension_of(path) != "zip":
-            return [Report(records[0], path).as_dict()]
-        return [Report(record, f"{path}!{record.original_name}").as_dict() for record in records]
+            return [self.report(records[0], path)]
+        return [self.report(record, f"{path}!{record.original_name}") for record in records]
 
 
 def seconds_left(done: int, total: int, elapsed: float) -> float | None:
