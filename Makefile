@@ -34,7 +34,7 @@ run_pytest = tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/rd-test-XXXXXX"); \
 	$(pytest_env) $(2) DATA_DIR="$$tmp" $(VENV)/bin/pytest -n $(or $(PYTEST_WORKERS),$(3)) --dist loadgroup $(1); rc=$$?; \
 	rm -rf "$$tmp"; exit $$rc
 
-.PHONY: help install system-deps translations run run-scaleout serve migrate demo index test test-fast lint format check clean-data
+.PHONY: help install bytecode system-deps translations run run-scaleout serve migrate demo index test test-fast lint format check clean-data
 
 help: ## 列出所有目标 / list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,7 +52,16 @@ NATIVE := search/_fastwrite$(shell $(PYTHON) -c "import sysconfig; print(sysconf
 $(NATIVE): search/_fastwrite.c scripts/build_native.py $(VENV)/.installed
 	$(PY) scripts/build_native.py
 
-install: $(VENV)/.installed $(NATIVE) ## 创建 .venv、安装锁定版本的依赖并编译 C 模块
+# The project's bytecode, compiled ahead: with PYTHONDONTWRITEBYTECODE set (as on these
+# machines) Python writes no .pyc files, so every process (each manage.py command, the web
+# and worker processes) compiled the project's sources again, ~0.5 s of each start.
+# compileall skips what is up to date; a source edited later is compiled in memory.
+APPS := $(patsubst %/__init__.py,%,$(filter-out tests/__init__.py,$(wildcard */__init__.py)))
+
+bytecode: $(VENV)/.installed
+	@$(PY) -m compileall -q -j0 $(APPS) manage.py >/dev/null
+
+install: $(VENV)/.installed $(NATIVE) bytecode ## 创建 .venv、安装锁定版本的依赖、编译 C 模块与字节码
 
 system-deps: ## 检查系统软件包（chromium、LibreOffice、中文字体）；root 时自动安装
 	@bash scripts/system-deps.sh
