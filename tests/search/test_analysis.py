@@ -158,7 +158,10 @@ def test_admin_terms_extend_the_dictionary(db, django_capture_on_commit_callback
 
 
 def test_jieba_cache_lives_under_the_data_dir(settings):
-    analysis.get_lexicon()
+    """jieba's dictionary cache (made when its Python tokenizer is first needed) is kept
+    under DATA_DIR, not in /tmp."""
+    lexicon = analysis.get_lexicon()
+    lexicon.tokenizer  # noqa: B018 - built on first use
     cache_dir = settings.JIEBA_CACHE_DIR
     assert any(p.name.endswith(".cache") for p in cache_dir.iterdir())
 
