@@ -963,12 +963,116 @@ encode_positions(Pickle *p, PyObject *positions)
     return PyBytes_FromStringAndSize((const char *)p->out.data, p->out.len);
 }
 
+/* One term's posting weight and value bytes from its ascending positions ``poses`` (a
+ * list): the weight is their count times ``boost``; the value their encoding (or,
+ * frequency_only, pack_uint of their count); a single position's bytes come from
+ * ``singles`` (position → bytes), the same objects the Python path shares, added there
+ * while it holds fewer than ``singles_limit``. 0, or -1 with an exception set. */
+static int
+encode_posting(Pickle *p, PyObject *poses, double boost, int frequency_only, PyObject *singles,
+               Py_ssize_t singles_limit, PyObject **weight_out, PyObject **vbytes_out)
+{
+    Py_ssize_t count = PyList_GET_SIZE(poses);
+    PyObject *weight = PyFloat_FromDouble((double)count * boost);
+    PyObject *vbytes = NULL;
+    if (weight == NULL)
+        return -1;
+    if (frequency_only) {
+        unsigned char v[4];
+        put_be32(v, (uint32_t)count);
+        vbytes = PyBytes_FromStringAndSize((const char *)v, 4);
+    }
+    else if (count == 1) {
+        PyObject *at = PyList_GET_ITEM(poses, 0);
+        vbytes = PyDict_GetItemWithError(singles, at);
+        if (vbytes != NULL)
+            Py_INCREF(vbytes);
+        else if (!PyErr_Occurred()) {
+            vbytes = encode_positions(p, poses);
+            if (vbytes != NULL && PyDict_GET_SIZE(singles) < singles_limit &&
+                PyDict_SetItem(singles, at, vbytes) < 0)
+                Py_CLEAR(vbytes);
+        }
+    }
+    else
+        vbytes = encode_positions(p, poses);
+    if (vbytes == NULL) {
+        Py_DECREF(weight);
+        return -1;
+    }
+    *weight_out = weight;
+    *vbytes_out = vbytes;
+    return 0;
+}
+
+/* The shared walk of pool_add_positions and position_items: each term of a term →
+ * ascending positions dict with its weight and value (encode_posting), handed to
+ * ``take`` with the term's UTF-8 bytes; ``length`` gets the sum of the counts. */
+typedef int (*posting_sink)(void *target, PyObject *docnum, PyObject *tbytes, PyObject *weight,
+                            PyObject *vbytes);
+
+static int
+walk_positions(PyObject *positions, double boost, int frequency_only, PyObject *singles,
+               Py_ssize_t singles_limit, posting_sink take, void *target, PyObject *docnum,
+               Py_ssize_t *added, Py_ssize_t *length)
+{
+    Pickle p;
+    p.out.data = NULL;
+    p.out.len = p.out.cap = 0;
+    Py_ssize_t pos = 0;
+    PyObject *term, *poses;
+    int rc = 0;
+    while (PyDict_Next(positions, &pos, &term, &poses)) {
+        if (!PyUnicode_Check(term) || !PyList_Check(poses)) {
+            PyErr_SetString(PyExc_TypeError, "positions map str terms to lists");
+            rc = -1;
+            break;
+        }
+        PyObject *tbytes = PyUnicode_AsUTF8String(term);
+        if (tbytes == NULL) {
+            rc = -1;
+            break;
+        }
+        PyObject *weight, *vbytes;
+        if (encode_posting(&p, poses, boost, frequency_only, singles, singles_limit, &weight,
+                           &vbytes) < 0) {
+            Py_DECREF(tbytes);
+            rc = -1;
+            break;
+        }
+        rc = take(target, docnum, tbytes, weight, vbytes);
+        Py_DECREF(tbytes);
+        Py_DECREF(weight);
+        Py_DECREF(vbytes);
+        if (rc < 0)
+            break;
+        (*added)++;
+        *length += PyList_GET_SIZE(poses);
+    }
+    PyMem_Free(p.out.data);
+    return rc;
+}
+
+static int
+sink_pool(void *terms, PyObject *docnum, PyObject *tbytes, PyObject *weight, PyObject *vbytes)
+{
+    return pool_append((PyObject *)terms, tbytes, docnum, weight, vbytes);
+}
+
+static int
+sink_list(void *items, PyObject *docnum, PyObject *tbytes, PyObject *weight, PyObject *vbytes)
+{
+    PyObject *item = PyTuple_Pack(3, tbytes, weight, vbytes);
+    if (item == NULL)
+        return -1;
+    int rc = PyList_Append((PyObject *)items, item);
+    Py_DECREF(item);
+    return rc;
+}
+
 /* pool_add_positions(terms, docnum, positions, boost, frequency_only, singles,
  * singles_limit) -> (postings added, field length): _AnalysedText._pool_entries and
- * TermPool.add_terms in one pass over a term → ascending positions dict. A term's value
- * is its encoded positions (or, frequency_only, pack_uint of their count); a single
- * position's bytes come from ``singles`` (position → bytes), the same objects the Python
- * path shares, added there while it holds fewer than ``singles_limit``. */
+ * TermPool.add_terms in one pass over a term → ascending positions dict. */
 static PyObject *
 fw_pool_add_positions(PyObject *self, PyObject *args)
 {
@@ -980,59 +1084,312 @@ fw_pool_add_positions(PyObject *self, PyObject *args)
                           &positions, &boost, &frequency_only, &PyDict_Type, &singles,
                           &singles_limit))
         return NULL;
-    Pickle p;
-    p.out.data = NULL;
-    p.out.len = p.out.cap = 0;
-    Py_ssize_t added = 0, length = 0, pos = 0;
-    PyObject *term, *poses;
-    PyObject *result = NULL;
-    while (PyDict_Next(positions, &pos, &term, &poses)) {
-        if (!PyUnicode_Check(term) || !PyList_Check(poses)) {
-            PyErr_SetString(PyExc_TypeError, "positions map str terms to lists");
-            goto done;
+    Py_ssize_t added = 0, length = 0;
+    if (walk_positions(positions, boost, frequency_only, singles, singles_limit, sink_pool,
+                       terms, docnum, &added, &length) < 0)
+        return NULL;
+    return Py_BuildValue("nn", added, length);
+}
+
+/* position_items(positions, boost, frequency_only, singles, singles_limit) ->
+ * ([(term bytes, weight, value bytes)], field length): _AnalysedText._pool_entries's
+ * items (what TermPool.add_terms takes) from a term → ascending positions dict. */
+static PyObject *
+fw_position_items(PyObject *self, PyObject *args)
+{
+    PyObject *positions, *singles;
+    double boost;
+    int frequency_only;
+    Py_ssize_t singles_limit;
+    if (!PyArg_ParseTuple(args, "O!dpO!n", &PyDict_Type, &positions, &boost, &frequency_only,
+                          &PyDict_Type, &singles, &singles_limit))
+        return NULL;
+    PyObject *items = PyList_New(0);
+    if (items == NULL)
+        return NULL;
+    Py_ssize_t added = 0, length = 0;
+    if (walk_positions(positions, boost, frequency_only, singles, singles_limit, sink_list,
+                       items, Py_None, &added, &length) < 0) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    PyObject *result = Py_BuildValue("Nn", items, length);
+    return result;
+}
+
+/* ------------------------------------------------------------------ word stream */
+
+/* term → ascending positions: ``at`` appended to the term's list unless it is already its
+ * last position (search.analysis.word_positions's ``put``). */
+static int
+put_position(PyObject *positions, PyObject *term, Py_ssize_t at)
+{
+    PyObject *slots = PyDict_GetItemWithError(positions, term);
+    if (slots == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        PyObject *number = PyLong_FromSsize_t(at);
+        if (number == NULL)
+            return -1;
+        slots = PyList_New(1);
+        if (slots == NULL) {
+            Py_DECREF(number);
+            return -1;
         }
-        Py_ssize_t count = PyList_GET_SIZE(poses);
-        PyObject *tbytes = PyUnicode_AsUTF8String(term);
-        if (tbytes == NULL)
-            goto done;
-        PyObject *weight = PyFloat_FromDouble((double)count * boost);
-        PyObject *vbytes = NULL;
-        if (weight == NULL) {
-            Py_DECREF(tbytes);
-            goto done;
+        PyList_SET_ITEM(slots, 0, number);
+        int rc = PyDict_SetItem(positions, term, slots);
+        Py_DECREF(slots);
+        return rc;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(slots);
+    Py_ssize_t last = PyLong_AsSsize_t(PyList_GET_ITEM(slots, n - 1));
+    if (last == -1 && PyErr_Occurred())
+        return -1;
+    if (last == at)
+        return 0;
+    PyObject *number = PyLong_FromSsize_t(at);
+    if (number == NULL)
+        return -1;
+    int rc = PyList_Append(slots, number);
+    Py_DECREF(number);
+    return rc;
+}
+
+/* word_positions(pieces, piece_cache, piece_info, stop_words, units, is_number,
+ * doc_numbers) -> term → ascending positions: search.analysis.word_positions's walk over
+ * the segmenter's pieces of a normalised text (its Python twin is _walk_words; tests
+ * compare the two). ``piece_cache`` is the lexicon's memo of piece_info, which is called
+ * for a piece it lacks; ``is_number(text)`` is true for a number a unit may follow;
+ * ``doc_numbers`` maps a piece's start offset to its (issuer, whole number) pairs, or is
+ * None. */
+static PyObject *
+fw_word_positions(PyObject *self, PyObject *args)
+{
+    PyObject *pieces, *cache, *info, *stop_words, *units, *is_number, *doc_numbers;
+    if (!PyArg_ParseTuple(args, "O!O!OOOOO", &PyList_Type, &pieces, &PyDict_Type, &cache, &info,
+                          &stop_words, &units, &is_number, &doc_numbers))
+        return NULL;
+    if (doc_numbers != Py_None && !PyDict_Check(doc_numbers)) {
+        PyErr_SetString(PyExc_TypeError, "doc_numbers is a dict or None");
+        return NULL;
+    }
+    PyObject *positions = PyDict_New();
+    if (positions == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, start = 0;
+    PyObject *previous = NULL; /* borrowed from pieces: the previous kept word */
+    Py_ssize_t previous_pos = 0, previous_end = -1;
+    Py_ssize_t count = PyList_GET_SIZE(pieces);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *piece = PyList_GET_ITEM(pieces, i);
+        if (!PyUnicode_CheckExact(piece)) {
+            PyErr_SetString(PyExc_TypeError, "pieces are str");
+            goto fail;
         }
-        if (frequency_only) {
-            unsigned char v[4];
-            put_be32(v, (uint32_t)count);
-            vbytes = PyBytes_FromStringAndSize((const char *)v, 4);
+        Py_ssize_t end = start + PyUnicode_GET_LENGTH(piece);
+        PyObject *subs = PyDict_GetItemWithError(cache, piece);
+        PyObject *owned = NULL;
+        if (subs == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
+            subs = owned = PyObject_CallOneArg(info, piece);
+            if (subs == NULL)
+                goto fail;
         }
-        else if (count == 1) {
-            PyObject *at = PyList_GET_ITEM(poses, 0);
-            vbytes = PyDict_GetItemWithError(singles, at);
-            if (vbytes != NULL)
-                Py_INCREF(vbytes);
-            else if (!PyErr_Occurred()) {
-                vbytes = encode_positions(&p, poses);
-                if (vbytes != NULL && PyDict_GET_SIZE(singles) < singles_limit &&
-                    PyDict_SetItem(singles, at, vbytes) < 0)
-                    Py_CLEAR(vbytes);
+        if (subs == Py_None) { /* whitespace and punctuation */
+            Py_XDECREF(owned);
+            start = end;
+            continue;
+        }
+        if (!PyTuple_Check(subs)) {
+            Py_XDECREF(owned);
+            PyErr_SetString(PyExc_TypeError, "piece_info gives a tuple or None");
+            goto fail;
+        }
+        int stop = PySequence_Contains(stop_words, piece);
+        if (stop < 0) {
+            Py_XDECREF(owned);
+            goto fail;
+        }
+        if (stop) {
+            Py_XDECREF(owned);
+            pos++;
+            previous = NULL;
+            start = end;
+            continue;
+        }
+        int rc = put_position(positions, piece, pos);
+        for (Py_ssize_t k = 0; rc == 0 && k < PyTuple_GET_SIZE(subs); k++)
+            rc = put_position(positions, PyTuple_GET_ITEM(subs, k), pos);
+        Py_XDECREF(owned);
+        if (rc < 0)
+            goto fail;
+        if (previous != NULL && previous_end == start) {
+            int unit = PySequence_Contains(units, piece);
+            if (unit < 0)
+                goto fail;
+            if (unit) {
+                PyObject *match = PyObject_CallOneArg(is_number, previous);
+                if (match == NULL)
+                    goto fail;
+                int number = PyObject_IsTrue(match);
+                Py_DECREF(match);
+                if (number < 0)
+                    goto fail;
+                if (number) {
+                    PyObject *compound = PyUnicode_Concat(previous, piece);
+                    if (compound == NULL)
+                        goto fail;
+                    rc = put_position(positions, compound, previous_pos);
+                    Py_DECREF(compound);
+                    if (rc < 0)
+                        goto fail;
+                }
             }
         }
-        else
-            vbytes = encode_positions(&p, poses);
-        int rc = vbytes == NULL ? -1 : pool_append(terms, tbytes, docnum, weight, vbytes);
-        Py_DECREF(tbytes);
-        Py_DECREF(weight);
-        Py_XDECREF(vbytes);
-        if (rc < 0)
-            goto done;
-        added++;
-        length += count;
+        if (doc_numbers != Py_None) {
+            PyObject *key = PyLong_FromSsize_t(start);
+            if (key == NULL)
+                goto fail;
+            PyObject *found = PyDict_GetItemWithError(doc_numbers, key);
+            Py_DECREF(key);
+            if (found == NULL && PyErr_Occurred())
+                goto fail;
+            if (found != NULL) {
+                if (!PyList_Check(found)) {
+                    PyErr_SetString(PyExc_TypeError, "doc_numbers maps starts to lists");
+                    goto fail;
+                }
+                for (Py_ssize_t k = 0; k < PyList_GET_SIZE(found); k++) {
+                    PyObject *pair = PyList_GET_ITEM(found, k);
+                    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                        PyErr_SetString(PyExc_TypeError, "doc_numbers holds (issuer, whole) pairs");
+                        goto fail;
+                    }
+                    PyObject *issuer = PyTuple_GET_ITEM(pair, 0);
+                    int same = PyObject_RichCompareBool(issuer, piece, Py_EQ);
+                    if (same < 0)
+                        goto fail;
+                    if (!same && put_position(positions, issuer, pos) < 0)
+                        goto fail;
+                    if (put_position(positions, PyTuple_GET_ITEM(pair, 1), pos) < 0)
+                        goto fail;
+                }
+            }
+        }
+        previous = piece;
+        previous_pos = pos;
+        previous_end = end;
+        pos++;
+        start = end;
     }
-    result = Py_BuildValue("nn", added, length);
-done:
-    PyMem_Free(p.out.data);
-    return result;
+    /* secondary tokens (a number + unit compound) may come after later positions */
+    Py_ssize_t at = 0;
+    PyObject *term, *slots;
+    while (PyDict_Next(positions, &at, &term, &slots)) {
+        Py_ssize_t n = PyList_GET_SIZE(slots);
+        for (Py_ssize_t k = 1; k < n; k++) {
+            int less = PyObject_RichCompareBool(PyList_GET_ITEM(slots, k),
+                                                PyList_GET_ITEM(slots, k - 1), Py_LT);
+            if (less < 0)
+                goto fail;
+            if (less) {
+                if (PyList_Sort(slots) < 0)
+                    goto fail;
+                break;
+            }
+        }
+    }
+    return positions;
+fail:
+    Py_DECREF(positions);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ hash tables */
+
+/* hash_tables(buckets, start) -> (bytes, directory): what whoosh's
+ * HashWriter._write_hashes writes from its 256 buckets of (hash, key position) pairs,
+ * the tables starting at file offset ``start``, and the (table offset, slot count) pairs
+ * it appends to its directory. Each bucket's table has twice its entries' slots; an entry
+ * goes to slot (hash >> 8) % slots, or the next free one after it (wrapping); a slot is
+ * written as its hash (unsigned 32 bits) and key position (signed 64 bits), big-endian,
+ * a free one as two zeros. */
+static PyObject *
+fw_hash_tables(PyObject *self, PyObject *args)
+{
+    PyObject *buckets;
+    long long start;
+    if (!PyArg_ParseTuple(args, "O!L", &PyList_Type, &buckets, &start))
+        return NULL;
+    if (PyList_GET_SIZE(buckets) != 256) {
+        PyErr_SetString(PyExc_ValueError, "buckets must be a list of 256 lists");
+        return NULL;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t b = 0; b < 256; b++) {
+        PyObject *entries = PyList_GET_ITEM(buckets, b);
+        if (!PyList_Check(entries)) {
+            PyErr_SetString(PyExc_TypeError, "a bucket is a list");
+            return NULL;
+        }
+        total += 2 * PyList_GET_SIZE(entries);
+    }
+    PyObject *data = PyBytes_FromStringAndSize(NULL, total * 12);
+    if (data == NULL)
+        return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(data);
+    memset(out, 0, (size_t)total * 12);
+    PyObject *directory = PyList_New(256);
+    unsigned char *taken = total ? PyMem_Calloc((size_t)total, 1) : NULL;
+    if (directory == NULL || (total && taken == NULL)) {
+        Py_DECREF(data);
+        Py_XDECREF(directory);
+        PyMem_Free(taken);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t base = 0; /* this table's first slot */
+    for (Py_ssize_t b = 0; b < 256; b++) {
+        PyObject *entries = PyList_GET_ITEM(buckets, b);
+        Py_ssize_t count = PyList_GET_SIZE(entries), slots = 2 * count;
+        PyObject *entry = Py_BuildValue("(Ln)", start + (long long)base * 12, slots);
+        if (entry == NULL)
+            goto fail;
+        PyList_SET_ITEM(directory, b, entry);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *pair = PyList_GET_ITEM(entries, i);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "a bucket entry is a (hash, position) pair");
+                goto fail;
+            }
+            unsigned long long h = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(pair, 0));
+            if (h == (unsigned long long)-1 && PyErr_Occurred())
+                goto fail;
+            long long at = PyLong_AsLongLong(PyTuple_GET_ITEM(pair, 1));
+            if (at == -1 && PyErr_Occurred())
+                goto fail;
+            if (h > 0xFFFFFFFFULL || at <= 0) {
+                PyErr_SetString(PyExc_ValueError, "a hash beyond 32 bits or a position before the header");
+                goto fail;
+            }
+            Py_ssize_t slot = (Py_ssize_t)((h >> 8) % (unsigned long long)slots);
+            while (taken[base + slot])
+                slot = (slot + 1) % slots;
+            taken[base + slot] = 1;
+            unsigned char *cell = out + (base + slot) * 12;
+            put_be32(cell, (uint32_t)h);
+            put_be32(cell + 4, (uint32_t)((unsigned long long)at >> 32));
+            put_be32(cell + 8, (uint32_t)((unsigned long long)at & 0xFFFFFFFFULL));
+        }
+        base += slots;
+    }
+    PyMem_Free(taken);
+    return Py_BuildValue("(NN)", data, directory);
+fail:
+    PyMem_Free(taken);
+    Py_DECREF(data);
+    Py_DECREF(directory);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ text */
@@ -1089,10 +1446,16 @@ static PyMethodDef methods[] = {
      "TermPool.add_terms's loop: (term bytes, weight, value bytes) items of one document."},
     {"pool_add_positions", fw_pool_add_positions, METH_VARARGS,
      "One document's term -> positions map straight into a field's pool."},
+    {"position_items", fw_position_items, METH_VARARGS,
+     "(term bytes, weight, value bytes) items and the length of a term -> positions map."},
     {"fold_wide_forms", fw_fold_wide_forms, METH_O,
      "U+FF01..U+FF5E and U+3000 replaced as NFKC replaces them."},
     {"write_terms", (PyCFunction)(void (*)(void))fw_write_terms, METH_VARARGS | METH_KEYWORDS,
      "Write one field's terms (see search.fastwrite.write_term_postings)."},
+    {"word_positions", fw_word_positions, METH_VARARGS,
+     "search.analysis.word_positions's walk over the segmenter's pieces."},
+    {"hash_tables", fw_hash_tables, METH_VARARGS,
+     "The 256 hash tables of whoosh's HashWriter, and their directory entries."},
     {"md5_hash", fw_md5_hash, METH_O, "whoosh.filedb.filetables.md5_hash of a bytes key."},
     {NULL, NULL, 0, NULL}};
 

@@ -62,10 +62,12 @@ class Token:
     primary: bool = True
 
 
-try:  # compiled helpers (make install): the full-width forms folded in one pass
+try:  # compiled helpers (make install): the full-width forms folded in one pass, the walk
+    # over a text's pieces of word_positions
     from search._fastwrite import fold_wide_forms as _fold_wide_forms
+    from search._fastwrite import word_positions as _native_word_positions
 except ImportError:  # pragma: no cover - a tree nobody ran make install in
-    _fold_wide_forms = None
+    _fold_wide_forms = _native_word_positions = None
 
 
 def normalize(text: str) -> str:
@@ -493,14 +495,7 @@ def _walk_words(norm: str, primary, secondary) -> None:
     ``secondary(token, pos)`` for the tokens stacked on it (dictionary sub-words, number +
     unit compounds, document-number parts), in the order analyze_normalized gives them."""
     lexicon = get_lexicon()
-    pieces = lexicon.cut(norm)
-    doc_numbers = None
-    if DOC_SERIAL_RE.search(norm):
-        starts, offset = [], 0
-        for piece in pieces:
-            starts.append(offset)
-            offset += len(piece)
-        doc_numbers = _doc_number_starts(norm, starts)
+    pieces, doc_numbers = _pieces(norm, lexicon)
     info = lexicon.piece_info
     stop_words = lexicon.stop_words
     pos = 0
@@ -537,11 +532,41 @@ def _walk_words(norm: str, primary, secondary) -> None:
         start = end
 
 
-def word_positions(norm: str) -> dict[str, list[int]]:
+def _pieces(norm: str, lexicon: Lexicon):
+    """The segmenter's pieces of normalised text, and the document numbers that start at
+    their offsets (:func:`_doc_number_starts`; None when the text has none)."""
+    pieces = lexicon.cut(norm)
+    doc_numbers = None
+    if DOC_SERIAL_RE.search(norm):
+        starts, offset = [], 0
+        for piece in pieces:
+            starts.append(offset)
+            offset += len(piece)
+        doc_numbers = _doc_number_starts(norm, starts)
+    return pieces, doc_numbers
+
+
+def word_positions(norm: str, *, native: bool = True) -> dict[str, list[int]]:
     """Term → ascending positions of the word stream (:func:`analyze`) of normalised text.
 
     The same tokens as :func:`analyze_normalized` (tests compare them), without making a
-    Token object for each: this runs for every indexed field of every document."""
+    Token object for each: this runs for every indexed field of every document. The walk
+    over the pieces is compiled where ``search/_fastwrite.c`` is built (its twin is
+    :func:`_walk_words`; ``native=False`` runs the twin)."""
+    if native and _native_word_positions is not None:
+        lexicon = get_lexicon()
+        pieces, doc_numbers = _pieces(norm, lexicon)
+        if type(pieces) is not list:
+            pieces = list(pieces)
+        return _native_word_positions(
+            pieces,
+            lexicon._piece_cache,
+            lexicon.piece_info,
+            lexicon.stop_words,
+            _UNITS,
+            _NUMBER_RE.match,
+            doc_numbers,
+        )
     positions: dict[str, list[int]] = {}
 
     def put(text, at):

@@ -61,6 +61,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.multiproc import MpWriter
 from whoosh.system import pack_uint
 
+from search import fastwrite
 from search.analysis import (
     HAN,
     expand_synonyms,
@@ -258,10 +259,17 @@ class _AnalysedText(wf.TEXT):
         """A term's posting value from its positions, as the field's format stores it."""
         return encode_positions if type(self.format) is wformats.Positions else _frequency
 
+    #: search/_fastwrite.c's position_items (None: the Python loop below)
+    native = fastwrite._native
+
     def _pool_entries(self, value) -> tuple[list[tuple[bytes, float, bytes]], int]:
         positions = self._positions(value)
         boost = self.format.field_boost
         encode = self._encoder()
+        if self.native is not None and type(boost) is float:
+            return self.native.position_items(
+                positions, boost, encode is _frequency, _SINGLE_POSITIONS, SINGLE_POSITIONS_LIMIT
+            )
         items = [
             (term.encode("utf-8"), len(poses) * boost, encode(poses))
             for term, poses in positions.items()

@@ -534,6 +534,17 @@ def write_term_postings(
             )
         fieldwriter.finish_field()
     tindex.lastkey = lastkey
+    if native:  # the term file's hash tables, written when the field writer closes
+        tindex._write_hashes = functools.partial(_write_hash_tables, tindex)
+
+
+def _write_hash_tables(hashwriter) -> None:
+    """``HashWriter._write_hashes`` (whoosh.filedb.filetables) in compiled code: the same
+    256 tables of (hash, key position) slots and the same directory entries, without a
+    struct pack and a file write per slot (two slots per term)."""
+    data, directory = _native.hash_tables(hashwriter.buckets, hashwriter.dbfile.tell())
+    hashwriter.dbfile.write(data)
+    hashwriter.directory.extend(directory)
 
 
 #: Directories of segments being built beside other writers (FastSegmentWriter.unlocked).

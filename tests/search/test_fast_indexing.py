@@ -9,6 +9,7 @@
 """
 
 import copy
+import random
 
 import pytest
 from whoosh import index as wi
@@ -133,6 +134,25 @@ def test_word_positions_equal_the_analyzer(lexicon):
         for token in analyze_normalized(norm):
             expected.setdefault(token.text, []).append(token.pos)
         assert word_positions(norm) == {k: sorted(v) for k, v in expected.items()}, text
+        assert word_positions(norm, native=False) == word_positions(norm), text
+
+
+def test_the_compiled_word_walk_is_its_python_twin(lexicon):
+    """search/_fastwrite.c's word_positions and _walk_words give the same map on text cut
+    at random places (numbers meeting units across pieces, stop words, document numbers
+    at the start and end, pieces the lexicon has not seen yet)."""
+    if analysis._native_word_positions is None:
+        pytest.skip("search._fastwrite is not built")
+    rng = random.Random(5)
+    text = "".join(SAMPLES) + "根据元人办发〔2019〕13号的的和3年5号第12条1.5万元ｘ９９号"
+    for _ in range(400):
+        a, b = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+        piece = text[a:b] + rng.choice(["", "〔2020〕7号", "12号", "的", "新词语甲乙"])
+        norm = normalize(piece)
+        assert word_positions(norm) == word_positions(norm, native=False), piece
+    lexicon._piece_cache.clear()  # every piece through piece_info from the compiled walk
+    norm = normalize(text)
+    assert word_positions(norm) == word_positions(norm, native=False)
 
 
 def _documents():

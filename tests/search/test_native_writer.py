@@ -278,14 +278,16 @@ def test_fold_wide_forms_folds_only_what_nfkc_folds_the_same_way():
 
 
 @pytest.mark.usefixtures("lexicon")
-def test_the_compiled_pool_holds_what_the_python_pool_holds(tmp_path):
-    """Long texts (over SMALL_VALUE_CHARS) go from their term → positions map into the pool
-    in C; the segment written from that pool has the bytes of one whose pool was filled by
-    pool_entries in Python (the single positions' shared value objects included, which the
-    block pickles refer back to)."""
+def test_the_compiled_pool_holds_what_the_python_pool_holds(tmp_path, monkeypatch):
+    """Long texts go from their term → positions map into the pool in C, short ones (kept
+    for the next document that has them) as items made in C; the segment written from
+    that pool has the bytes of one whose pool was filled by pool_entries in Python (the
+    single positions' shared value objects included, which the block pickles refer back
+    to)."""
     from whoosh import index as wi
 
-    from search.backend import build_schema, make_document
+    from search.analysis import get_lexicon
+    from search.backend import _AnalysedText, build_schema, make_document
     from tests.search.test_fast_indexing import SAMPLES, _documents, _segment_files
 
     documents = [make_document(doc) for doc in _documents()]
@@ -294,15 +296,91 @@ def test_the_compiled_pool_holds_what_the_python_pool_holds(tmp_path):
             SAMPLES[(n + k) % len(SAMPLES)] for k in range(8)
         )
     assert all(len(doc["w__body"]) > SMALL_VALUE_CHARS for doc in documents)
+    # and the samples as they are (short texts among them, titles in several documents)
+    for doc in [make_document(doc) for doc in _documents()]:
+        documents.append({**doc, "doc_key": doc["doc_key"] + "-as-is"})
+    assert any(len(doc["w__body"]) <= SMALL_VALUE_CHARS for doc in documents)
     for name, native_pool in (("python", None), ("native", native)):
         (tmp_path / name).mkdir()
         ix = wi.create_in(str(tmp_path / name), build_schema())
         writer = fastwrite.FastSegmentWriter(ix, compound=False)
         writer.pool.native = native_pool
+        monkeypatch.setattr(_AnalysedText, "native", native_pool)
+        get_lexicon().field_cache.clear()  # the short values' items made again
         for doc in documents:
             writer.add_document(**doc)
         writer.commit(merge=False, optimize=False)
     assert _segment_files(tmp_path / "native") == _segment_files(tmp_path / "python")
+
+
+def test_position_items_are_the_python_items():
+    """position_items (a short text's pool items, made in C) gives the items and length of
+    the Python loop of _AnalysedText._pool_entries: weights, value bytes, and the shared
+    single-position objects."""
+    from search.backend import _SINGLE_POSITIONS, SINGLE_POSITIONS_LIMIT, encode_positions
+
+    rng = random.Random(7)
+    for _ in range(300):
+        positions = {}
+        for _ in range(rng.randint(0, 12)):
+            poses = sorted(rng.sample(range(rng.choice([3, 200, 70000])), rng.randint(1, 3)))
+            positions["".join(rng.choice("预算决执行abc1") for _ in range(rng.randint(1, 4)))] = (
+                poses
+            )
+        boost = rng.choice([1.0, 2.0, 0.5])
+        for frequency_only in (False, True):
+            items, length = native.position_items(
+                positions, boost, frequency_only, _SINGLE_POSITIONS, SINGLE_POSITIONS_LIMIT
+            )
+            assert length == sum(map(len, positions.values()))
+            assert items == [
+                (
+                    term.encode(),
+                    len(poses) * boost,
+                    struct.pack("!I", len(poses)) if frequency_only else encode_positions(poses),
+                )
+                for term, poses in positions.items()
+            ]
+            for (_, _, vbytes), poses in zip(items, positions.values(), strict=True):
+                if not frequency_only and len(poses) == 1:
+                    assert vbytes is _SINGLE_POSITIONS[poses[0]]
+    with pytest.raises(TypeError):
+        native.position_items({"x": (1,)}, 1.0, False, {}, 10)
+
+
+@pytest.mark.parametrize("keys", [0, 1, 300, 5000])
+def test_hash_tables_are_whooshs(keys):
+    """The term file's hash tables written in C are the bytes of Whoosh's HashWriter, with
+    the same directory (colliding slots, empty buckets, large positions included)."""
+    import io
+
+    from whoosh.filedb.filetables import HashWriter
+    from whoosh.filedb.structfile import StructFile
+
+    class Kept(io.BytesIO):
+        def close(self):
+            self.kept = self.getvalue()
+            super().close()
+
+    rng = random.Random(keys)
+    written = []
+    for how in ("whoosh", "native"):
+        out = Kept()
+        writer = HashWriter(StructFile(out))
+        for n in range(keys):
+            writer.add(f"键{n}".encode(), rng.randbytes(rng.randint(0, 40)))
+        writer.buckets[7].append((0x12345607, 1 << 40))  # a position beyond 32 bits
+        writer.buckets[7].append((0x12345607, 99))  # the same slot: the next free one
+        if how == "native":
+            writer._write_hashes = functools.partial(fastwrite._write_hash_tables, writer)
+        writer.close()
+        written.append((out.kept, writer.directory))
+        rng = random.Random(keys)
+    assert written[0] == written[1]
+    with pytest.raises(ValueError):
+        native.hash_tables([[]] * 255, 0)
+    with pytest.raises(TypeError):
+        native.hash_tables([[(1, 2, 3)]] * 256, 0)
 
 
 def test_pool_add_positions_encodes_as_encode_positions():
