@@ -18,10 +18,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
+    # with zlib (zlib1g-dev, scripts/system-deps.sh) the module compresses posting blocks and
+    # stored fields itself; a build without it leaves that to Python's zlib module
+    if not build(with_zlib=True):
+        print(
+            "C 模块改为不含 zlib 编译。 Building search/_fastwrite without zlib.", file=sys.stderr
+        )
+        if not build(with_zlib=False):
+            print(
+                "警告：C 模块 search/_fastwrite 编译失败，将使用较慢的纯 Python 实现。"
+                " Warning: search/_fastwrite was not built; the pure Python twin runs instead.",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def build(with_zlib: bool) -> bool:
     extension = Extension(
         "search._fastwrite",
         sources=["search/_fastwrite.c"],
         extra_compile_args=["-O2", "-Wall", "-Wno-unused-function"],
+        define_macros=[("HAVE_ZLIB", "1")] if with_zlib else [],
+        libraries=["z"] if with_zlib else [],
     )
     dist = Distribution({"name": "rd-budget-kb-native", "ext_modules": [extension]})
     dist.script_args = ["build_ext"]
@@ -33,13 +51,10 @@ def main() -> int:
     command.ensure_finalized()
     try:
         command.run()
-    except Exception as error:  # CompileError, LinkError, a missing compiler
-        print(
-            f"警告：C 模块 search/_fastwrite 编译失败（{error}），将使用较慢的纯 Python 实现。"
-            " Warning: search/_fastwrite was not built; the pure Python twin runs instead.",
-            file=sys.stderr,
-        )
-    return 0
+    except Exception as error:  # CompileError, LinkError, a missing compiler or header
+        print(f"编译失败 / build failed: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 #   libreoffice-writer-nogui  PDF versions of briefings, letters and archive files
 #   fonts-arphic-uming/ukai   TrueType Chinese fonts LibreOffice embeds in those PDFs
 #   gettext                   msgfmt compiles the project's admin translations (locale/)
+#   zlib1g-dev                zlib's header for the C module (search/_fastwrite.c; built
+#                             without its compression where the header is missing)
 #
 # As root it installs whatever is missing (running `apt-get update` only then). As another user
 # it installs nothing: when something is missing it prints the exact command to run and exits 1.
@@ -20,6 +22,7 @@ command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 dpkg -s fonts-arphic-uming >/dev/null 2>&1 || missing+=(fonts-arphic-uming)
 dpkg -s fonts-arphic-ukai >/dev/null 2>&1 || missing+=(fonts-arphic-ukai)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+[ -f /usr/include/zlib.h ] || dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
