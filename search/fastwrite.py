@@ -582,6 +582,8 @@ class FastSegmentWriter(SegmentWriter):
         self.pool.cleanup()
         self.pool = TermPool(limitmb=limitmb)
         _compress_stored_fields(self.perdocwriter)
+        #: field name -> what add_document needs of it (FastSegmentWriter._plan)
+        self._plans: dict[str, tuple] = {}
         #: finished segments written by helper processes for this commit (search.indexing)
         self.extra_segments: list = []
 
@@ -619,11 +621,12 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         """SegmentWriter.add_document for the fields of our schema, handing each field's
-        postings to the pool in one call (no vectors, spelling or per-field boosts)."""
+        postings to the pool in one call (no vectors, spelling or per-field boosts). What
+        a field name needs (its field object, found by pattern for the w__/b__ fields, and
+        how it is written) is worked out once per writer."""
         self._check_state()
-        schema = self.schema
+        plans = self._plans
         names = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, names)
         perdoc = self.perdocwriter
         docnum = self.docnum
         pool = self.pool
@@ -633,22 +636,21 @@ class FastSegmentWriter(SegmentWriter):
                 value = fields[name]
                 if value is None:
                     continue
-                field = schema[name]
-                if field.vector or field.separate_spelling():
-                    raise ValueError(f"field {name!r}: vectors and spelling are not supported")
+                plan = plans.get(name)
+                if plan is None:
+                    plan = plans[name] = self._plan(name)
+                field, add_to_pool, indexed, scorable, stored, column = plan
                 length = 0
-                if field.indexed:
-                    add_to_pool = getattr(field, "add_to_pool", None)
+                if indexed:
                     if add_to_pool is not None:  # our analysed text fields
                         length = add_to_pool(pool, name, docnum, value)
                     else:
                         entries = list(field.index(value))
                         length = sum(entry[1] for entry in entries)
                         pool.add_terms(name, docnum, [(e[0], e[2], e[3]) for e in entries])
-                    if not field.scorable:
+                    if not scorable:
                         length = 0
-                perdoc.add_field(name, field, value if field.stored else None, length)
-                column = field.column_type
+                perdoc.add_field(name, field, value if stored else None, length)
                 if column:
                     perdoc.add_column_value(name, column, field.to_column_value(value))
         except ValueError:
@@ -657,6 +659,23 @@ class FastSegmentWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _plan(self, name: str) -> tuple:
+        """(field, its add_to_pool or None, indexed, scorable, stored, column type) of a
+        field name of this writer's schema."""
+        schema = self.schema
+        self._check_fields(schema, [name])
+        field = schema[name]
+        if field.vector or field.separate_spelling():
+            raise ValueError(f"field {name!r}: vectors and spelling are not supported")
+        return (
+            field,
+            getattr(field, "add_to_pool", None),
+            field.indexed,
+            field.scorable,
+            field.stored,
+            field.column_type,
+        )
 
     def add_postings_to_pool(self, reader, startdoc, docmap):
         """A merged segment's postings, a term at a time: each posting block is read whole
