@@ -567,11 +567,20 @@ def publish_new_page(page: PolicyPage, revision, user) -> None:
 # --- reporting ------------------------------------------------------------------------
 
 
-def page_link(page) -> str:
+def page_link(page, site_root_paths=None) -> str:
+    """The page's address on the site, or its editor's in the admin while it is not live.
+    ``site_root_paths``: ``Site.get_site_root_paths()`` read once for many pages (Wagtail
+    reads it from the cache for each page object otherwise: a file read with the
+    file-based cache)."""
     if page is None:
         return ""
-    if page.live and page.url:
-        return page.url
+    if page.live:
+        if site_root_paths is not None:
+            # where Page._get_site_root_paths keeps what it read for this page object
+            page._wagtail_cached_site_root_paths = site_root_paths
+        url = page.url
+        if url:
+            return url
     return reverse("wagtailadmin_pages:edit", args=[page.pk])
 
 
@@ -582,6 +591,8 @@ class Report:
     #: the page's address costs Wagtail's site look-up: left out where nobody reads it
     #: (the import command's text output)
     with_url: bool = True
+    #: Site.get_site_root_paths() shared by the reports of one run (see page_link)
+    site_root_paths: list | None = None
 
     def as_dict(self) -> dict:
         record = self.record
@@ -618,7 +629,7 @@ class Report:
             "issued_on": _iso(issued),
             "effective_on": _iso(effective),
             "articles": articles,
-            "url": (page_link(linked) or None) if self.with_url else None,
+            "url": (page_link(linked, self.site_root_paths) or None) if self.with_url else None,
             "error": error,
         }
 

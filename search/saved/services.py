@@ -7,7 +7,8 @@ SavedSearchDelivery row is written for each item a saved search knows about.
 
 Two ways new material is found:
 
-* ``notify_saved_search_matches(obj)`` — modules call it when they publish something.
+* ``notify_saved_search_matches(obj)`` — modules call it when they publish something
+  (``notify_saved_search_matches_many(objects)`` for many published together).
   It does not wait for the search index: the saved query is evaluated on the object's
   own title and text (a Chinese word matches where its characters appear; an ASCII
   word matches as a whole word), together with the saved filters.
@@ -313,25 +314,51 @@ def _matches(saved: SavedSearch, obj, entry: Searchable) -> bool:
     return query_matches_text(parsed, text)
 
 
+def subscribed_searches() -> list[SavedSearch]:
+    """The saved searches whose owners are told of new matches, in a stable order."""
+    return list(
+        SavedSearch.objects.filter(subscribed=True, baseline_at__isnull=False, user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
 def notify_saved_search_matches(obj) -> int:
     """Call when ``obj`` is published: tell each subscriber whose saved query matches it
     and who may see it. Returns the number of users told."""
-    entry = searchable_for(obj)
-    if entry is None:
+    return notify_saved_search_matches_many([obj])
+
+
+def notify_saved_search_matches_many(objects) -> int:
+    """:func:`notify_saved_search_matches` for many objects published together (the pages
+    of a bulk import): the subscribed searches are read once, and each subscriber hears
+    of a search's new matches among them in one notice. Returns the number of (user,
+    object) pairs told."""
+    subscribed = subscribed_searches()
+    if not subscribed:
         return 0
-    if hasattr(obj, "specific_class"):
-        obj = obj.specific
-    told_users = 0
-    subscribed = SavedSearch.objects.filter(
-        subscribed=True, baseline_at__isnull=False, user__is_active=True
-    ).select_related("user")
-    visible_cache: dict[int, bool] = {}
-    for saved in subscribed.order_by("pk"):
-        if not _matches(saved, obj, entry):
+    found_in = []
+    for obj in objects:
+        entry = searchable_for(obj)
+        if entry is None:
             continue
-        if saved.user_id not in visible_cache:
-            visible_cache[saved.user_id] = entry.visible_to(saved.user).filter(pk=obj.pk).exists()
-        if not visible_cache[saved.user_id]:
-            continue
-        told_users += _announce(saved, [(obj, entry)])
-    return told_users
+        if hasattr(obj, "specific_class"):
+            obj = obj.specific
+        found_in.append((obj, entry))
+    if not found_in:
+        return 0
+    told = 0
+    visible_cache: dict[tuple[int, int], bool] = {}  # (user, object's place) -> may see
+    for saved in subscribed:
+        found = []
+        for n, (obj, entry) in enumerate(found_in):
+            if not _matches(saved, obj, entry):
+                continue
+            key = (saved.user_id, n)
+            if key not in visible_cache:
+                visible_cache[key] = entry.visible_to(saved.user).filter(pk=obj.pk).exists()
+            if visible_cache[key]:
+                found.append((obj, entry))
+        if found:
+            told += _announce(saved, found)
+    return told

@@ -331,6 +331,9 @@ def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_pa
     call_command("import_policies", str(tmp_path / "laws"), "--publish", "--json", stdout=out)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [row["status"] for row in rows] == ["skipped"] * 3
+    # each row links its own page (the sites' root paths are read once for the run)
+    assert sorted(row["url"] for row in rows) == sorted(p.url for p in PolicyPage.objects.all())
+    assert len({row["url"] for row in rows}) == 3
     assert PolicyPage.objects.count() == 3
     assert PolicyFile.objects.count() == 3
 
@@ -489,3 +492,44 @@ def test_an_uploader_who_may_not_publish_gets_a_draft_or_a_clear_refusal(make_us
     assert published.status == IngestStatus.CREATED and published.page.live
     entry = PageLogEntry.objects.get(page=published.page, action="wagtail.publish")
     assert entry.user == staffer
+
+
+def test_an_import_tells_subscribers_of_its_pages_by_one_task_per_batch(
+    tmp_path, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The saved-search notices of an import's pages are sent by one task for up to 200
+    pages (not one task per page): the subscriber is told of the new pages that match in
+    one notice; a page published outside an import still has a task of its own."""
+    from cms.notifications.models import Message
+    from search.saved import services as saved
+    from search.saved import tasks
+    from search.saved.signals import announce_published_page, announcements_batched
+
+    sent = []
+    many = tasks.notify_matches_for_many.delay
+    monkeypatch.setattr(
+        tasks.notify_matches_for_many, "delay", lambda items: sent.append(items) or many(items)
+    )
+    single = []
+    monkeypatch.setattr(tasks.notify_matches_for, "delay", lambda *item: single.append(item))
+    staff = make_user("工作人员")
+    saved.create_saved_search(staff, name="预算执行", query="预算执行", subscribed=True)
+    _statutes(tmp_path / "laws", 3)
+    # the test's transaction never commits: the files' commit callbacks run at the end of
+    # the inner block, still inside the batch as they would be after each file's commit
+    with announcements_batched(), django_capture_on_commit_callbacks(execute=True):
+        call_command("import_policies", str(tmp_path / "laws"), "--publish", stdout=io.StringIO())
+    assert len(sent) == 1 and not single  # the statutes and the library page it made
+    pages = set(PolicyPage.objects.values_list("pk", flat=True))
+    assert len(pages) == 3 and {pk for _app, _model, pk in sent[0]} >= pages
+    messages = list(Message.objects.filter(recipient=staff))  # one notice for the three
+    assert len(messages) == 1 and "3 条新结果" in messages[0].subject
+
+    page = PolicyPage.objects.first()
+    with announcements_batched(size=2), django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            announce_published_page(PolicyPage, page)
+    assert [len(items) for items in sent[1:]] == [2, 2, 1]
+    with django_capture_on_commit_callbacks(execute=True):
+        announce_published_page(PolicyPage, page)
+    assert single == [("policies", "policypage", page.pk)]

@@ -5,6 +5,7 @@ import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from wagtail.models import Site
 
 from cms.dbstats import refresh_statistics
 from policies.choices import IngestStatus
@@ -12,6 +13,7 @@ from policies.extraction import SUPPORTED_EXTENSIONS, extension_of, max_upload_b
 from policies.ingest import Report, _error, import_path_data, new_batch, recover_unfinished
 from policies.models import PolicyFile
 from search import indexing
+from search.saved.signals import announcements_batched
 
 IMPORTABLE = SUPPORTED_EXTENSIONS | {"zip"}
 
@@ -99,7 +101,8 @@ class Command(BaseCommand):
             if options["batch_docs"] > 0
             else contextlib.nullcontext()
         )
-        with batching as bulk_writer:
+        # the saved-search notices of the new pages: one task per 200 pages, not per page
+        with batching as bulk_writer, announcements_batched():
             for done, path in enumerate(files, 1):
                 for data in self.import_one(path, options["publish"], batch):
                     counts[data["status"]] += 1
@@ -145,8 +148,14 @@ class Command(BaseCommand):
             self.stderr.write("后台任务队列不可用，索引分段将在夜间合并。")
 
     def report(self, record, path) -> dict:
-        """A file's report row; its page's address only where it is shown (--json)."""
-        return Report(record, path, with_url=getattr(self, "json_output", True)).as_dict()
+        """A file's report row; its page's address only where it is shown (--json), the
+        sites' root paths read once for the run."""
+        with_url = getattr(self, "json_output", True)
+        if with_url and getattr(self, "site_root_paths", None) is None:
+            self.site_root_paths = Site.get_site_root_paths()
+        return Report(
+            record, path, with_url=with_url, site_root_paths=getattr(self, "site_root_paths", None)
+        ).as_dict()
 
     def already_imported(self, path, data):
         """The same file (same name, same bytes) imported by an earlier run: a resumed
