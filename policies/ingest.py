@@ -188,12 +188,18 @@ def receive(name: str, data: bytes, user=None, publish=False, batch="", enqueue=
 
 
 def _live_twin(digest: str):
-    """The file with this content that is queued, being processed or imported, if any."""
-    return (
+    """The file with this content that is queued, being processed or imported, if any.
+    (Looked for by key first: most files have none, and the query with the page's columns
+    costs the ORM several times as much to build.)"""
+    found = (
         PolicyFile.objects.filter(sha256=digest, status__in=LIVE_STATUSES)
-        .select_related("page")
+        .order_by("pk")
+        .values_list("pk", flat=True)
         .first()
     )
+    if found is None:
+        return None
+    return PolicyFile.objects.select_related("page").filter(pk=found).first()
 
 
 def _duplicate(twin, name, digest, size, user, batch, publish) -> PolicyFile:
@@ -501,13 +507,16 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
         live=record.publish,
         owner=record.uploaded_by,
     )
-    earlier = (
-        PolicyPage.objects.filter(title=found.title, issued_on__lt=found.issued_on)
-        .order_by("-issued_on")
-        .first()
-        if found.issued_on
-        else None
-    )
+    earlier = None
+    if found.issued_on:  # an earlier version (by key first: most statutes have none)
+        earlier_pk = (
+            PolicyPage.objects.filter(title=found.title, issued_on__lt=found.issued_on)
+            .order_by("-issued_on")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if earlier_pk is not None:
+            earlier = PolicyPage.objects.get(pk=earlier_pk)
     if earlier:
         page.relations.add(
             PolicyRelation(kind=RelationKind.REVISES, target=earlier, note="按标题与日期自动关联")
