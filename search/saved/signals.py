@@ -6,10 +6,12 @@ Each page is announced by a task of its own once its transaction commits; inside
 announced by one task per ``size`` pages instead."""
 
 import contextlib
+import logging
 import threading
 
 from django.db import transaction
 
+log = logging.getLogger(__name__)
 _local = threading.local()
 
 
@@ -35,8 +37,14 @@ def _send(batch) -> None:
     from .tasks import notify_matches_for_many
 
     items, batch["items"] = batch["items"], []
-    if items:
+    if not items:
+        return
+    try:
         notify_matches_for_many.delay([list(item) for item in items])
+    except Exception:  # no broker: the half-hourly check of the subscriptions finds them
+        log.warning(
+            "saved-search notices of %d published pages not queued", len(items), exc_info=True
+        )
 
 
 @contextlib.contextmanager
