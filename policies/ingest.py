@@ -506,7 +506,12 @@ def create_page(record: PolicyFile, found: detection.Detection, text: str, needs
         # and makes its article rows (publish_new_page below completes the publication)
         live=record.publish,
         owner=record.uploaded_by,
+        # what Wagtail would look up for a new page (its parent's locale), from the parent in hand
+        locale_id=parent.locale_id,
     )
+    # a new page, with a translation key of its own, is no site's root (Wagtail would ask
+    # the database after its first save; the attribute is the one its querysets annotate)
+    page._is_site_root = False
     earlier = None
     if found.issued_on:  # an earlier version (by key first: most statutes have none)
         earlier_pk = (

@@ -180,11 +180,14 @@ class PolicyPage(Page):
         if self.doc_number:
             self.doc_number = detection.normalise_doc_number_text(self.doc_number)
             clash = (
-                PolicyPage.objects.filter(doc_number=self.doc_number).exclude(pk=self.pk).first()
+                PolicyPage.objects.filter(doc_number=self.doc_number)
+                .exclude(pk=self.pk)
+                .values_list("title", flat=True)
+                .first()
             )
-            if clash:
+            if clash is not None:
                 raise ValidationError(
-                    {"doc_number": f"文号“{self.doc_number}”已被《{clash.title}》使用。"}
+                    {"doc_number": f"文号“{self.doc_number}”已被《{clash}》使用。"}
                 )
 
     def structure(self) -> detection.Structure:
@@ -203,11 +206,12 @@ class PolicyPage(Page):
             self.year = self.issued_on.year if self.issued_on else None
         if full or "body_text" in update_fields:
             self.article_count = len(self.structure().articles)
+        new = self.pk is None
         result = super().save(*args, **kwargs)
         if full or {"body_text", "live"} & set(update_fields):
             from .services import sync_articles
 
-            sync_articles(self)
+            sync_articles(self, new=new)
         return result
 
     # --- relations and status -----------------------------------------------------------

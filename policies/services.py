@@ -25,12 +25,17 @@ INDEX_SLUG = "library"
 INDEX_TITLE = "政策法规库"
 
 
-def sync_articles(page: PolicyPage) -> None:
+def sync_articles(page: PolicyPage, new: bool = False) -> None:
     """Make the article rows match the page's live text (none while it is unpublished).
 
     Rows are updated in place by anchor so that an unchanged article costs nothing and
-    the search index only sees what changed."""
-    existing = {article.label: article for article in PolicyArticle.objects.filter(page=page)}
+    the search index only sees what changed. ``new``: the page was created by the save
+    just made, so it has no rows yet (not looked for)."""
+    existing = (
+        {}
+        if new
+        else {article.label: article for article in PolicyArticle.objects.filter(page=page)}
+    )
     if not page.live:
         for article in existing.values():
             article.delete()

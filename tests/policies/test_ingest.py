@@ -460,6 +460,23 @@ def test_an_imported_page_is_published_as_wagtail_publishes_it():
     assert not PolicyArticle.objects.filter(page=ours).exists()
 
 
+def test_an_imported_page_takes_its_parents_locale_and_is_no_sites_root():
+    """create_page sets what Wagtail would look up for a new page: the parent's locale
+    (here not the default one), and that it is no site's root."""
+    from wagtail.models import Locale
+
+    from policies.services import ensure_index_page
+
+    library = ensure_index_page()
+    other = Locale.objects.create(language_code="en")
+    type(library).objects.filter(pk=library.pk).update(locale=other)
+    (record,) = run("notice.txt", SAMPLE_NOTICE.encode(), publish=True)
+    page = PolicyPage.objects.get(pk=record.page_id)
+    assert page.locale_id == other.pk != Locale.get_default().pk
+    assert not page.is_site_root()
+    assert page.articles.count() == page.article_count > 0
+
+
 def test_an_uploader_who_may_not_publish_gets_a_draft_or_a_clear_refusal(make_user):
     """Publishing on import checks the uploader's publish permission, as Wagtail's publish
     does: refused, nothing is created and the record says why in Chinese."""
