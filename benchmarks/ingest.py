@@ -173,7 +173,7 @@ def main():
             )
         size = sum(p.stat().st_size for p in files)
         print(
-            f"{len(files)} files, {size / 1048576:.1f} MB, from {args.corpus}; settings {SETTINGS}"
+            f"{len(files)} files, {size / 1048576:.1f} MB, from {args.corpus}; settings {args.settings}"
         )
         results: dict[str, list[dict]] = {name: [] for name, _r, _e in variants}
         for run in range(1, args.runs + 1):
