@@ -1,4 +1,5 @@
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -90,6 +91,10 @@ class Command(BaseCommand):
         batch = new_batch()
         counts = {"created": 0, "skipped": 0, "duplicate": 0, "error": 0}
         started = last_report = time.monotonic()
+        # files skipped as imported before cost next to nothing: the rate and the time left
+        # are those of the files worked on (a resumed run would otherwise promise the rest
+        # at the skipping speed)
+        skipped_files, skip_seconds = 0, 0.0
         batching = (
             indexing.bulk(
                 max_docs=options["batch_docs"],
@@ -104,7 +109,12 @@ class Command(BaseCommand):
         # the saved-search notices of the new pages: one task per 200 pages, not per page
         with batching as bulk_writer, announcements_batched():
             for done, path in enumerate(files, 1):
-                for data in self.import_one(path, options["publish"], batch):
+                file_started = time.monotonic()
+                rows = self.import_one(path, options["publish"], batch)
+                if rows and all(data["status"] == "skipped" for data in rows):
+                    skipped_files += 1
+                    skip_seconds += time.monotonic() - file_started
+                for data in rows:
                     counts[data["status"]] += 1
                     if options["json"]:
                         self.stdout.write(json.dumps(data, ensure_ascii=False))
@@ -114,11 +124,12 @@ class Command(BaseCommand):
                             line += f"  —— {data['error']}"
                         self.stdout.write(line)
                 now = time.monotonic()
+                work = Work(done, len(files), now - started, skipped_files, skip_seconds)
                 if bulk_writer is not None:  # each document searchable within seconds
-                    bulk_writer.tick(time_left=seconds_left(done, len(files), now - started))
+                    bulk_writer.tick(time_left=work.seconds_left())
                 if now - last_report >= options["progress_seconds"] and done < len(files):
                     last_report = now
-                    self.stderr.write(progress_line(done, len(files), counts, now - started))
+                    self.stderr.write(progress_line(work, counts))
         if counts["created"]:
             refresh_statistics()  # the next queries plan on the new table sizes
             self.queue_compaction()
@@ -213,19 +224,41 @@ class Command(BaseCommand):
         return [self.report(record, f"{path}!{record.original_name}") for record in records]
 
 
-def seconds_left(done: int, total: int, elapsed: float) -> float | None:
-    """The time the import still needs at its rate so far (None before it has one)."""
-    if done <= 0 or elapsed <= 0:
-        return None
-    return (total - done) * elapsed / done
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """How far an import is: ``done`` of ``total`` files after ``elapsed`` seconds, of which
+    ``skipped`` files (imported by an earlier run) took ``skip_seconds``."""
+
+    done: int
+    total: int
+    elapsed: float
+    skipped: int = 0
+    skip_seconds: float = 0.0
+
+    def rate(self) -> float | None:
+        """Files worked on (not skipped) a second; None before the first."""
+        worked, seconds = self.done - self.skipped, self.elapsed - self.skip_seconds
+        if worked <= 0 or seconds <= 0:
+            return None
+        return worked / seconds
+
+    def seconds_left(self) -> float | None:
+        """The time the files not yet reached need at that rate (None before it is known)."""
+        rate = self.rate()
+        return None if rate is None else (self.total - self.done) / rate
 
 
-def progress_line(done: int, total: int, counts: dict, elapsed: float) -> str:
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = seconds_left(done, total, elapsed) or 0.0
-    minutes, seconds = divmod(int(left + 0.5), 60)
+def progress_line(work: Work, counts: dict) -> str:
+    rate, left = work.rate(), work.seconds_left()
+    if rate is None:
+        pace = "预计剩余时间待估"
+    else:
+        minutes, seconds = divmod(int(left + 0.5), 60)
+        pace = f"每秒 {rate:.1f} 个，预计还需 {minutes} 分 {seconds} 秒"
+        if work.skipped:
+            pace = f"每秒 {rate:.1f} 个（已导入而跳过的不计），预计还需 {minutes} 分 {seconds} 秒"
     return (
-        f"进度 {done}/{total}（{done * 100 / total:.1f}%）：导入 {counts['created']}，"
-        f"跳过 {counts['skipped']}，重复 {counts['duplicate']}，失败 {counts['error']}；"
-        f"每秒 {rate:.1f} 个，预计还需 {minutes} 分 {seconds} 秒"
+        f"进度 {work.done}/{work.total}（{work.done * 100 / work.total:.1f}%）："
+        f"导入 {counts['created']}，跳过 {counts['skipped']}，重复 {counts['duplicate']}，"
+        f"失败 {counts['error']}；{pace}"
     )
