@@ -664,7 +664,12 @@ class IndexStore:
                 writer.cancel()
                 raise
             before = index.latest_generation()
-            writer.commit(optimize=optimize)
+            if optimize:
+                writer.commit(optimize=True)
+            else:
+                from search.indexing import inline_merge
+
+                writer.commit(mergetype=inline_merge)
             # ``also`` says which keys it wrote (search.indexing._drain); when it cannot,
             # the commit goes unnoted and every type counts as changed (record_types)
             added = getattr(also, "written", None) if also is not None else ()

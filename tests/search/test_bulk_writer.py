@@ -403,3 +403,28 @@ def test_the_compaction_task_merges_what_an_import_left(store, monkeypatch):
     compact_index()
     assert len(_segment_sizes(store)) <= 2
     assert store.searcher().doc_count() == 20
+
+
+def test_a_single_write_merges_as_whoosh_does_within_a_bound(store, monkeypatch):
+    """A write made in a request or a task (IndexStore.write) merges what Whoosh's own
+    policy picks while that stays small; after a bulk import it would pick dozens of
+    segments at once, and the write merges only the smallest, up to its bound."""
+    _commit_segments(store, [_documents(pk, 3) for pk in range(1, 37, 3)])
+    assert _segment_sizes(store) == [3] * 12
+    (extra,) = _documents(100, 1)
+    # Whoosh's pick: the five smallest (15 documents, under the default bound)
+    store.write([make_document(extra)])
+    assert _segment_sizes(store) == [3] * 7 + [16]
+
+    monkeypatch.setattr(indexing, "INLINE_MERGE_MAX_DOCS", 10)
+    _commit_segments(store, [_documents(pk, 3) for pk in range(200, 215, 3)])
+    (another,) = _documents(300, 1)
+    store.write([make_document(another)])  # Whoosh's pick is over 10: three segments of 3
+    assert _segment_sizes(store) == [3] * 9 + [10, 16]
+    expected = {*range(1, 37), *range(200, 215), 100, 300}
+    assert _indexed_keys(store) == {f"searchtestapp.document:{pk}" for pk in expected}
+    backend = get_search_backend()
+    assert [obj.pk for obj in backend.search("第300号办法", Document)][:1] == [300]
+    # optimize still merges everything
+    store.write([], optimize=True)
+    assert _segment_sizes(store) == [len(expected)]
