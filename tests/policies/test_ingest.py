@@ -367,6 +367,51 @@ def test_command_reports_progress_and_a_second_run_skips_what_is_imported(tmp_pa
     assert PolicyFile.objects.count() == 3
 
 
+def test_a_file_a_killed_run_left_unfinished_is_finished_in_the_next_runs_batch(
+    tmp_path, monkeypatch, fresh_index
+):
+    """The next run of the import finishes a file left by a run that was killed, before
+    the rest and inside the run's index batch (as a commit of its own, its merge after a
+    large import could hold the index for minutes); the file is then skipped as imported."""
+    import socket
+    import subprocess
+
+    from django.utils import timezone
+
+    from policies.management.commands import import_policies
+    from search import indexing
+
+    _statutes(tmp_path / "laws", 3)
+    left = tmp_path / "laws" / "办法1.md"
+    # received by an import that was killed before it processed the file
+    record = ingest.receive(left.name, left.read_bytes(), publish=True, enqueue=False)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    PolicyFile.objects.filter(pk=record.pk).update(
+        claimed_by=f"{dead.pid}@{socket.gethostname()}", claimed_at=timezone.now()
+    )
+    in_batch = []
+    recover = import_policies.recover_unfinished
+
+    def recorded(**kwargs):
+        in_batch.append(indexing._active_bulk(fresh_index.store) is not None)
+        return recover(**kwargs)
+
+    monkeypatch.setattr(import_policies, "recover_unfinished", recorded)
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_policies", str(tmp_path / "laws"), "--publish", "--json", stdout=out, stderr=err
+    )
+    assert in_batch == [True]
+    assert "已续做上次中断时未完成的 1 个文件。" in err.getvalue()
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    statuses = {row["file"].rsplit("/", 1)[-1]: row["status"] for row in rows}
+    assert statuses == {"办法0.md": "created", "办法1.md": "skipped", "办法2.md": "created"}
+    record.refresh_from_db()
+    assert record.status == IngestStatus.CREATED and record.page.live
+    assert PolicyPage.objects.count() == 3
+
+
 def test_the_same_file_twice_in_one_run_is_skipped_the_second_time(tmp_path):
     """Files imported before the run are looked up once at its start; a file imported
     earlier in the same run (same name, same bytes, another folder) is skipped as well,

@@ -77,17 +77,6 @@ class Command(BaseCommand):
                 files.append(path)
             else:
                 raise CommandError(f"找不到文件或文件夹：{path}")
-        # files a killed earlier run left half-done are finished first
-        recovered = recover_unfinished(enqueue=False)
-        if recovered["processed"]:
-            self.stderr.write(f"已续做上次中断时未完成的 {recovered['processed']} 个文件。")
-        # (content digest, file name) of the files imported before: most files of a large
-        # import are new, and one query here saves one a file (already_imported)
-        self.imported = set(
-            PolicyFile.objects.filter(status=IngestStatus.CREATED, page__isnull=False).values_list(
-                "sha256", "original_name"
-            )
-        )
         batch = new_batch()
         counts = {"created": 0, "skipped": 0, "duplicate": 0, "error": 0}
         started = last_report = time.monotonic()
@@ -108,6 +97,18 @@ class Command(BaseCommand):
         )
         # the saved-search notices of the new pages: one task per 200 pages, not per page
         with batching as bulk_writer, announcements_batched():
+            # files a killed earlier run left half-done are finished first (their index
+            # writes are the batch's, as the run's own are)
+            recovered = recover_unfinished(enqueue=False)
+            if recovered["processed"]:
+                self.stderr.write(f"已续做上次中断时未完成的 {recovered['processed']} 个文件。")
+            # (content digest, file name) of the files imported before: most files of a
+            # large import are new, and one query here saves one a file (already_imported)
+            self.imported = set(
+                PolicyFile.objects.filter(
+                    status=IngestStatus.CREATED, page__isnull=False
+                ).values_list("sha256", "original_name")
+            )
             for done, path in enumerate(files, 1):
                 file_started = time.monotonic()
                 rows = self.import_one(path, options["publish"], batch)
