@@ -436,8 +436,6 @@ def tiered_merge(writer, segments):
     (MERGE_FANOUT^n documents); only the smallest tier that has MERGE_FANOUT segments is
     merged, and only while that stays under MERGE_MAX_DOCS. Each document is merged about
     log_FANOUT(N) times in its life instead of at almost every commit."""
-    from whoosh.reading import SegmentReader
-
     tiers: dict[int, list] = {}
     for segment in segments:
         count = max(1, segment.doc_count_all())
@@ -448,12 +446,32 @@ def tiered_merge(writer, segments):
             continue
         if sum(s.doc_count_all() for s in group) > MERGE_MAX_DOCS:
             break
-        for segment in group:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
-        return [s for s in segments if s not in group]
+        return _merge_into(writer, segments, group)
     return segments
+
+
+def _merge_into(writer, segments, chosen):
+    """Have ``writer`` merge the ``chosen`` segments into its own; the segments kept."""
+    from whoosh.reading import SegmentReader
+
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in chosen]
+
+
+def _smallest(segments, count: int, max_docs: int) -> list:
+    """The smallest segments, at most ``count`` of them and ``max_docs`` documents together
+    (none unless two or more)."""
+    chosen, total = [], 0
+    for segment in sorted(segments, key=lambda s: s.doc_count_all()):
+        docs = segment.doc_count_all()
+        if len(chosen) == count or (chosen and total + docs > max_docs):
+            break
+        chosen.append(segment)
+        total += docs
+    return chosen if len(chosen) >= 2 else []
 
 
 #: The most documents a write made in a request or a task (``IndexStore.write``) merges
@@ -478,26 +496,13 @@ def inline_merge(writer, segments):
     """The merge policy of single writes: Whoosh's default (``MERGE_SMALL``) where what it
     picks holds at most INLINE_MERGE_MAX_DOCS documents; otherwise the smallest segments,
     at most MERGE_FANOUT of them and that many documents (nothing below two)."""
-    from whoosh.reading import SegmentReader
     from whoosh.writing import MERGE_SMALL
 
     kept = MERGE_SMALL(_Choice(writer), segments)
     chosen = [s for s in segments if s not in kept]
     if sum(s.doc_count_all() for s in chosen) > INLINE_MERGE_MAX_DOCS:
-        chosen, total = [], 0
-        for segment in sorted(segments, key=lambda s: s.doc_count_all()):
-            count = segment.doc_count_all()
-            if len(chosen) == MERGE_FANOUT or total + count > INLINE_MERGE_MAX_DOCS:
-                break
-            chosen.append(segment)
-            total += count
-        if len(chosen) < 2:
-            chosen = []
-    for segment in chosen:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in chosen]
+        chosen = _smallest(segments, MERGE_FANOUT, INLINE_MERGE_MAX_DOCS)
+    return _merge_into(writer, segments, chosen)
 
 
 #: An index with more segments than this is compacted by the worker (:func:`compact`):
@@ -518,26 +523,12 @@ def _merge_smallest(max_docs: int):
     """A merge policy for :func:`compact`: the smallest segments merged into one — as many
     as bring the index to COMPACT_SEGMENTS, at most MERGE_FANOUT and ``max_docs``
     documents together (nothing below two)."""
-    from whoosh.reading import SegmentReader
 
     def policy(writer, segments):
         wanted = min(MERGE_FANOUT, max(2, len(segments) - COMPACT_SEGMENTS + 1))
-        chosen, total = [], 0
-        for segment in sorted(segments, key=lambda s: s.doc_count_all()):
-            count = segment.doc_count_all()
-            if len(chosen) == wanted or (chosen and total + count > max_docs):
-                break
-            chosen.append(segment)
-            total += count
-        if len(chosen) < 2:
-            policy.merged = 0
-            return segments
-        for segment in chosen:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
+        chosen = _smallest(segments, wanted, max_docs)
         policy.merged = len(chosen)
-        return [s for s in segments if s not in chosen]
+        return _merge_into(writer, segments, chosen)
 
     policy.merged = 0
     return policy

@@ -255,9 +255,8 @@ def progress_line(work: Work, counts: dict) -> str:
         pace = "预计剩余时间待估"
     else:
         minutes, seconds = divmod(int(left + 0.5), 60)
-        pace = f"每秒 {rate:.1f} 个，预计还需 {minutes} 分 {seconds} 秒"
-        if work.skipped:
-            pace = f"每秒 {rate:.1f} 个（已导入而跳过的不计），预计还需 {minutes} 分 {seconds} 秒"
+        note = "（已导入而跳过的不计）" if work.skipped else ""
+        pace = f"每秒 {rate:.1f} 个{note}，预计还需 {minutes} 分 {seconds} 秒"
     return (
         f"进度 {work.done}/{work.total}（{work.done * 100 / work.total:.1f}%）："
         f"导入 {counts['created']}，跳过 {counts['skipped']}，重复 {counts['duplicate']}，"
